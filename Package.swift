@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Strict, explicit module boundaries for every target (see ../shared/STYLE.md).
+let upcomingFeatures: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "GenLedger",
+    products: [
+        .library(name: "LedgerLog", targets: ["LedgerLog"]),
+        .executable(name: "genledger", targets: ["genledger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // C libraries, reached through thin shims; no C type appears in a public API.
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
+        // Log layer: envelope, canonical bytes, SQLite store, hash chain, Merkle tree,
+        // checkpoints, proofs, keys. Knows nothing about AI pipelines.
+        .target(name: "LedgerLog", dependencies: ["CSQLite", "COpenSSL"]),
+
+        // Interfaces layer: the command line.
+        .executableTarget(
+            name: "genledger",
+            dependencies: [
+                "LedgerLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .target(name: "LedgerTestSupport", dependencies: ["LedgerLog"], path: "Tests/LedgerTestSupport"),
+        .testTarget(
+            name: "LedgerLogTests",
+            dependencies: ["LedgerLog", "LedgerTestSupport", "CSQLite"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "GenLedgerCLITests",
+            dependencies: ["LedgerLog", "LedgerTestSupport", "genledger"]
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + upcomingFeatures
+}

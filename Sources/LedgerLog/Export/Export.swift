@@ -1,0 +1,101 @@
+import Foundation
+
+/// What `exportEvents` wrote.
+public struct ExportSummary: Sendable {
+    public var eventCount: UInt64
+    public var bytes: Int
+}
+
+extension Ledger {
+    /// Writes events 1…`size` as JSON Lines, one RFC 8785 envelope per line, to `path`.
+    /// Written to a temporary file and renamed, so a reader never sees half an export.
+    public func exportEvents(through size: UInt64, to path: String) throws -> ExportSummary {
+        let temporary = path + ".partial"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+            throw LedgerError(.storage, "cannot create '\(temporary)'")
+        }
+        guard let handle = FileHandle(forWritingAtPath: temporary) else {
+            throw LedgerError(.storage, "cannot write '\(temporary)'")
+        }
+        var summary = ExportSummary(eventCount: 0, bytes: 0)
+        do {
+            var pending: [UInt8] = []
+            pending.reserveCapacity(1 << 20)
+            try readTransaction {
+                try forEachEvent(through: size) { event in
+                    pending.append(contentsOf: event.canonicalLine)
+                    pending.append(0x0a)
+                    summary.eventCount += 1
+                    if pending.count >= 1 << 20 {
+                        try handle.write(contentsOf: pending)
+                        summary.bytes += pending.count
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                    return true
+                }
+            }
+            try handle.write(contentsOf: pending)
+            summary.bytes += pending.count
+            try handle.synchronize()
+            try handle.close()
+            guard summary.eventCount == size else {
+                throw LedgerError(.damaged, "the ledger has \(summary.eventCount) events where \(size) were expected")
+            }
+            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        return summary
+    }
+}
+
+/// Verifies an export with no database: the same checks as `Ledger.verify`, from the JSON Lines
+/// file alone, against a signed checkpoint and the verifier keys the auditor trusts.
+public enum ExportVerifier {
+    public static func verify(
+        exportAt path: String,
+        checkpoint: SignedCheckpoint,
+        keys: [NoteVerifierKey]
+    ) throws -> VerificationReport {
+        var report = VerificationReport(origin: checkpoint.checkpoint.origin)
+        do {
+            report.signaturesVerified = try checkpoint.verify(with: keys).verifiedBy.count
+        } catch {
+            report.problems.append(VerificationProblem(kind: .badSignature, seq: nil, message: "the checkpoint: \(error)"))
+        }
+        var schedule = CheckpointSchedule([.init(label: "the checkpoint", checkpoint: checkpoint.checkpoint)])
+        var checker = ChainChecker()
+        let reader = try JSONLinesReader(path: path)
+        var extra: UInt64 = 0
+        if let problem = schedule.check(at: checker) { checker.record(problem) }
+        while let line = try reader.next() {
+            if checker.count >= checkpoint.checkpoint.size {
+                extra += 1
+                continue
+            }
+            let event: RecordedEvent
+            do { event = try EnvelopeEncoding.parseLine(line) } catch let error as LedgerError {
+                checker.record(
+                    VerificationProblem(kind: .malformed, seq: checker.count + 1, message: "line \(reader.lineNumber): \(error.message)"))
+                break
+            }
+            guard checker.check(event) else { break }
+            if let problem = schedule.check(at: checker) {
+                checker.record(problem)
+                break
+            }
+        }
+        if checker.firstProblem == nil, let problem = schedule.finish(at: checker) { checker.record(problem) }
+        if let problem = checker.firstProblem { report.problems.insert(problem, at: 0) }
+        if extra > 0 {
+            report.warnings.append("\(extra) event(s) after the checkpoint's size \(checkpoint.checkpoint.size) are not covered by it and were not checked")
+        }
+        report.eventCount = checker.count
+        report.root = checker.root
+        report.checkpointsChecked = schedule.checked
+        return report
+    }
+}

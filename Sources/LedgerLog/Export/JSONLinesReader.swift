@@ -1,0 +1,56 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reads a file (or standard input) line by line with one reused buffer, so a reader of a
+/// large export or a long append stream holds one line at a time.
+public final class JSONLinesReader {
+    private let file: UnsafeMutablePointer<FILE>
+    private let ownsFile: Bool
+    private var buffer: UnsafeMutablePointer<CChar>?
+    private var capacity = 0
+    public private(set) var lineNumber = 0
+    public let maxLineBytes: Int
+
+    public init(path: String, maxLineBytes: Int = 2 << 20) throws {
+        guard let file = fopen(path, "rb") else {
+            throw LedgerError(.badInput, "cannot read '\(path)': \(String(cString: strerror(errno)))")
+        }
+        self.file = file
+        self.ownsFile = true
+        self.maxLineBytes = maxLineBytes
+    }
+
+    public init(standardInputWithMaxLineBytes maxLineBytes: Int = 2 << 20) {
+        // A FILE of our own over descriptor 0: the C global `stdin` is shared mutable state.
+        self.file = fdopen(STDIN_FILENO, "rb")!
+        self.ownsFile = true
+        self.maxLineBytes = maxLineBytes
+    }
+
+    deinit {
+        free(buffer)
+        if ownsFile { fclose(file) }
+    }
+
+    /// The next line without its line ending, or nil at the end.
+    public func next() throws -> [UInt8]? {
+        let count = getline(&buffer, &capacity, file)
+        guard count >= 0, let buffer else {
+            if ferror(file) != 0 { throw LedgerError(.badInput, "read error after line \(lineNumber)") }
+            return nil
+        }
+        lineNumber += 1
+        var length = count
+        if length > 0 && buffer[length - 1] == 0x0a { length -= 1 }
+        if length > 0 && buffer[length - 1] == 0x0d { length -= 1 }
+        guard length <= maxLineBytes else {
+            throw LedgerError(.badInput, "line is \(length) bytes; the limit is \(maxLineBytes)", line: lineNumber)
+        }
+        return buffer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+
+/// What an append did with one proposed event.
+public struct AppendedEvent: Sendable, Equatable {
+    public var seq: UInt64
+    public var id: String
+    public var streamVersion: UInt64
+    public var hash: SHA256Digest
+    /// True when the event id was already in the ledger with the same content: nothing was
+    /// written and the original is returned.
+    public var isDuplicate: Bool
+}
+
+extension Ledger {
+    /// Appends a batch atomically: every event is written or none is. Event ids make retries
+    /// idempotent; expected versions make concurrent writers to one stream safe.
+    @discardableResult
+    public func append(_ events: [ProposedEvent]) throws -> [AppendedEvent] {
+        let prepared = try events.enumerated().map { index, event in
+            do { return try PreparedEvent(event, sha: sha) } catch let error as LedgerError { throw error.at(index: index) }
+        }
+        return try writeTransaction { try appendInTransaction(prepared) }
+    }
+
+    @discardableResult
+    public func append(_ event: ProposedEvent) throws -> AppendedEvent {
+        try append([event])[0]
+    }
+
+    private func appendInTransaction(_ events: [PreparedEvent]) throws -> [AppendedEvent] {
+        var (size, previousHash) = try tip()
+        var range = try frontier(at: size)
+        let recordedAt = clock().description
+        var streamVersions: [String: UInt64] = [:]
+        var idsInBatch: [String: Int] = [:]
+        var results: [AppendedEvent] = []
+        results.reserveCapacity(events.count)
+        var hashed: [UInt8] = []
+        hashed.reserveCapacity(512)
+
+        let insertEvent = try statement(
+            """
+            INSERT INTO events(seq, id, type, stream, stream_version, occurred_at, recorded_at, actor,
+                               payload, payload_digest, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertNode = try statement("INSERT INTO merkle_nodes(id, hash) VALUES (?, ?)")
+
+        for (index, event) in events.enumerated() {
+            if event.idWasGiven {
+                if let earlier = idsInBatch[event.id] {
+                    guard events[earlier].sameContent(as: event) else {
+                        throw LedgerError(.conflict, "event id \(event.id) appears twice in the batch with different content", index: index, field: "id")
+                    }
+                    results.append(AppendedEvent(seq: results[earlier].seq, id: event.id, streamVersion: results[earlier].streamVersion, hash: results[earlier].hash, isDuplicate: true))
+                    continue
+                }
+                if let original = try storedEvent(id: event.id) {
+                    guard event.matches(original) else {
+                        throw LedgerError(
+                            .conflict, "event id \(event.id) is already seq \(original.seq) with different content",
+                            index: index, field: "id", seq: original.seq)
+                    }
+                    results.append(AppendedEvent(seq: original.seq, id: event.id, streamVersion: original.streamVersion, hash: original.hash, isDuplicate: true))
+                    continue
+                }
+                idsInBatch[event.id] = index
+            }
+
+            let current = try streamVersions[event.stream] ?? currentStreamVersion(event.stream)
+            if let expected = event.expectedVersion, expected != current {
+                throw LedgerError(
+                    .conflict,
+                    "stream '\(event.stream)' is at version \(current), not the expected \(expected)",
+                    index: index, field: "expected_version")
+            }
+            let streamVersion = current + 1
+            streamVersions[event.stream] = streamVersion
+            let seq = size + 1
+            let occurredAt = event.occurredAt ?? recordedAt
+            let actor = event.actor ?? "unknown"
+
+            EnvelopeEncoding.hashedBytes(
+                seq: seq, id: event.id, type: event.type, stream: event.stream, streamVersion: streamVersion,
+                occurredAt: occurredAt, recordedAt: recordedAt, actor: actor,
+                payloadDigest: event.payloadDigest, previousHash: previousHash, into: &hashed)
+            let hash = sha.hash(hashed)
+
+            try insertEvent.reset()
+                .bind(1, seq).bind(2, event.id).bind(3, event.type).bind(4, event.stream)
+                .bind(5, streamVersion).bind(6, occurredAt).bind(7, recordedAt).bind(8, actor)
+                .bind(9, event.payloadBytes).bind(10, event.payloadDigest).bind(11, previousHash).bind(12, hash)
+                .run()
+            try range.append(leafHash: hashing.leafHash(of: hash), hashing: hashing) { node in
+                try insertNode.reset().bind(1, Schema.merkleNodeKey(level: node.level, index: node.index)).bind(2, node.hash).run()
+            }
+            results.append(AppendedEvent(seq: seq, id: event.id, streamVersion: streamVersion, hash: hash, isDuplicate: false))
+            size = seq
+            previousHash = hash
+        }
+        frontier = range
+        return results
+    }
+
+    private func currentStreamVersion(_ stream: String) throws -> UInt64 {
+        let s = try statement("SELECT MAX(stream_version) FROM events WHERE stream = ?").bind(1, stream)
+        return try s.step() && !s.isNull(0) ? s.uint(0) : 0
+    }
+
+    private func storedEvent(id: String) throws -> RecordedEvent? {
+        let s = try statement("\(Self.eventColumns) WHERE id = ?").bind(1, id)
+        return try s.step() ? try Self.readEvent(s) : nil
+    }
+
+    /// The right edge of the tree at `size`: from this connection's cache when no other writer
+    /// has appended since, otherwise rebuilt from O(log n) stored subtree hashes.
+    func frontier(at size: UInt64) throws -> CompactRange {
+        if let cached = frontier, cached.size == size { return cached }
+        return try CompactRange(size: size) { level, index in try perfectSubtreeHash(level: level, index: index) }
+    }
+}
+
+/// A proposed event, validated and canonicalized before the write lock is taken.
+struct PreparedEvent {
+    let id: String
+    let idWasGiven: Bool
+    let type: String
+    let stream: String
+    let payloadBytes: [UInt8]
+    let payloadDigest: SHA256Digest
+    let occurredAt: String?
+    let actor: String?
+    let expectedVersion: UInt64?
+
+    init(_ event: ProposedEvent, sha: SHA256) throws {
+        try Self.checkText(event.type, field: "type")
+        try Self.checkText(event.stream, field: "stream")
+        if let actor = event.actor { try Self.checkText(actor, field: "actor") }
+        guard case .object = event.payload else {
+            throw LedgerError(.badInput, "payload must be a JSON object, not \(event.payload.kindName)", field: "payload")
+        }
+        let bytes = CanonicalJSON.bytes(of: event.payload)
+        guard bytes.count <= EnvelopeEncoding.maxPayloadBytes else {
+            throw LedgerError(
+                .badInput, "payload is \(bytes.count) bytes canonicalized; the limit is \(EnvelopeEncoding.maxPayloadBytes)",
+                field: "payload")
+        }
+        self.id = (event.id ?? UUID()).uuidString.lowercased()
+        self.idWasGiven = event.id != nil
+        self.type = event.type
+        self.stream = event.stream
+        self.payloadBytes = bytes
+        self.payloadDigest = sha.hash(bytes)
+        self.occurredAt = event.occurredAt?.description
+        self.actor = event.actor
+        self.expectedVersion = event.expectedVersion
+    }
+
+    /// Same content: type, stream and payload, and the time and actor where the caller gave them.
+    func matches(_ stored: RecordedEvent) -> Bool {
+        stored.type == type && stored.stream == stream && stored.payloadDigest == payloadDigest
+            && (occurredAt == nil || stored.occurredAt == occurredAt) && (actor == nil || stored.actor == actor)
+    }
+
+    func sameContent(as other: PreparedEvent) -> Bool {
+        type == other.type && stream == other.stream && payloadDigest == other.payloadDigest
+            && occurredAt == other.occurredAt && actor == other.actor
+    }
+
+    private static func checkText(_ text: String, field: String) throws {
+        guard !text.isEmpty else { throw LedgerError(.badInput, "must not be empty", field: field) }
+        guard text.utf8.count <= EnvelopeEncoding.maxFieldBytes else {
+            throw LedgerError(.badInput, "longer than \(EnvelopeEncoding.maxFieldBytes) bytes", field: field)
+        }
+        for scalar in text.unicodeScalars where scalar.value < 0x20 || scalar.value == 0x7f {
+            throw LedgerError(.badInput, "contains a control character", field: field)
+        }
+    }
+}

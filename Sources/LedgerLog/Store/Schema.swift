@@ -1,0 +1,83 @@
+/// The ledger's SQLite schema. Each migration is shipped once and never edited; a change is a
+/// new migration appended to the list. `PRAGMA user_version` records how many have run.
+enum Schema {
+    /// 'GLGR': marks a SQLite file as a GenLedger ledger.
+    static let applicationID: Int64 = 0x474C_4752
+
+    static let migrations: [String] = [
+        // 1: the log, its Merkle nodes, checkpoints and verifier keys, all append-only.
+        """
+        CREATE TABLE ledger_meta(
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE events(
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            stream TEXT NOT NULL,
+            stream_version INTEGER NOT NULL,
+            occurred_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            payload BLOB,
+            payload_digest BLOB NOT NULL,
+            prev_hash BLOB NOT NULL,
+            hash BLOB NOT NULL,
+            UNIQUE(stream, stream_version)
+        ) STRICT;
+        CREATE TABLE merkle_nodes(
+            id INTEGER PRIMARY KEY,
+            hash BLOB NOT NULL
+        ) STRICT;
+        CREATE TABLE checkpoints(
+            id INTEGER PRIMARY KEY,
+            tree_size INTEGER NOT NULL,
+            root BLOB NOT NULL,
+            note TEXT NOT NULL,
+            issued_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE verifier_keys(
+            key TEXT PRIMARY KEY,
+            added_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'genledger: events are append-only'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'genledger: events are append-only'); END;
+        CREATE TRIGGER merkle_nodes_no_update BEFORE UPDATE ON merkle_nodes
+            BEGIN SELECT RAISE(ABORT, 'genledger: merkle nodes are append-only'); END;
+        CREATE TRIGGER merkle_nodes_no_delete BEFORE DELETE ON merkle_nodes
+            BEGIN SELECT RAISE(ABORT, 'genledger: merkle nodes are append-only'); END;
+        CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+            BEGIN SELECT RAISE(ABORT, 'genledger: checkpoints are append-only'); END;
+        CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+            BEGIN SELECT RAISE(ABORT, 'genledger: checkpoints are append-only'); END;
+        CREATE TRIGGER verifier_keys_no_update BEFORE UPDATE ON verifier_keys
+            BEGIN SELECT RAISE(ABORT, 'genledger: verifier keys are append-only'); END;
+        CREATE TRIGGER verifier_keys_no_delete BEFORE DELETE ON verifier_keys
+            BEGIN SELECT RAISE(ABORT, 'genledger: verifier keys are append-only'); END;
+        CREATE TRIGGER ledger_meta_origin_fixed BEFORE UPDATE ON ledger_meta WHEN OLD.key = 'origin'
+            BEGIN SELECT RAISE(ABORT, 'genledger: the origin of a ledger never changes'); END;
+        CREATE TRIGGER ledger_meta_no_delete BEFORE DELETE ON ledger_meta
+            BEGIN SELECT RAISE(ABORT, 'genledger: ledger settings cannot be deleted'); END;
+        """
+    ]
+
+    static var currentVersion: Int64 { Int64(migrations.count) }
+
+    /// Merkle nodes are keyed in the order appends complete them: by the 0-based index of the
+    /// leaf that completes the node, then by level. Appends write the table's B-tree strictly
+    /// left to right, and verification reads it back in the order it recomputes the nodes.
+    static func merkleNodeKey(level: Int, index: UInt64) -> Int64 {
+        let completingLeaf = ((index + 1) << UInt64(level)) - 1
+        return Int64(bitPattern: completingLeaf << 6 | UInt64(level))
+    }
+
+    static func merkleNode(fromKey key: Int64) -> (level: Int, index: UInt64) {
+        let raw = UInt64(bitPattern: key)
+        let level = Int(raw & 63)
+        let completingLeaf = raw >> 6
+        return (level, (completingLeaf + 1) >> UInt64(level) - 1)
+    }
+}

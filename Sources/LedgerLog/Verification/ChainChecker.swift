@@ -1,0 +1,126 @@
+/// Checks events one at a time, in order: seq continuity, payload digest, event hash, the link
+/// to the previous event, and the Merkle tree over them. Holds O(log n) state, so verifying
+/// a log of any length runs in constant memory. Shared by ledger and export verification.
+struct ChainChecker {
+    private(set) var range = CompactRange()
+    private(set) var previousHash = EnvelopeEncoding.genesis
+    private(set) var firstProblem: VerificationProblem?
+    private let sha = SHA256()
+    private let hashing = MerkleHashing()
+    private var scratch: [UInt8] = []
+
+    var count: UInt64 { range.size }
+    var root: SHA256Digest { range.root(hashing: hashing) }
+
+    /// Checks the next event. Returns false once a problem is found: what follows a break
+    /// cannot be judged against the chain.
+    mutating func check(
+        _ event: RecordedEvent,
+        completedNode: (CompactRange.CompletedNode) -> VerificationProblem? = { _ in nil }
+    ) -> Bool {
+        guard firstProblem == nil else { return false }
+        if let problem = diagnose(event) {
+            firstProblem = problem
+            return false
+        }
+        var nodeProblem: VerificationProblem?
+        range.append(leafHash: hashing.leafHash(of: event.hash), hashing: hashing) { node in
+            if nodeProblem == nil { nodeProblem = completedNode(node) }
+        }
+        previousHash = event.hash
+        if let nodeProblem {
+            firstProblem = nodeProblem
+            return false
+        }
+        return true
+    }
+
+    mutating func record(_ problem: VerificationProblem) {
+        if firstProblem == nil { firstProblem = problem }
+    }
+
+    private mutating func diagnose(_ event: RecordedEvent) -> VerificationProblem? {
+        let expected = range.size + 1
+        if event.seq > expected {
+            let missing = event.seq - 1 == expected ? "seq \(expected) is" : "seqs \(expected)…\(event.seq - 1) are"
+            return VerificationProblem(kind: .deleted, seq: expected, message: "\(missing) missing from the log")
+        }
+        if event.seq < expected {
+            return VerificationProblem(
+                kind: .reordered, seq: expected, message: "found seq \(event.seq) where seq \(expected) belongs")
+        }
+        if sha.hash(event.payloadBytes) != event.payloadDigest {
+            return VerificationProblem(
+                kind: .edited, seq: event.seq, message: "payload does not match its payload_digest: the payload was edited")
+        }
+        if hashOf(event, asSeq: event.seq) != event.hash {
+            // Moved events still carry the hash of the seq they were recorded at.
+            if event.seq > 1, hashOf(event, asSeq: event.seq - 1) == event.hash {
+                return VerificationProblem(
+                    kind: .inserted, seq: event.seq - 1,
+                    message: "an event that was never recorded stands at seq \(event.seq - 1); seq \(event.seq) holds the event recorded as seq \(event.seq - 1)")
+            }
+            if hashOf(event, asSeq: event.seq + 1) == event.hash {
+                return VerificationProblem(
+                    kind: .reordered, seq: event.seq,
+                    message: "seq \(event.seq) holds the event recorded as seq \(event.seq + 1): events were reordered")
+            }
+            return VerificationProblem(
+                kind: .edited, seq: event.seq, message: "envelope fields do not match the event hash: the event was edited")
+        }
+        if event.previousHash != previousHash {
+            return VerificationProblem(
+                kind: .chainBroken, seq: event.seq,
+                message: expected == 1
+                    ? "prev_hash of the first event is not the genesis value"
+                    : "prev_hash does not match the hash of seq \(expected - 1)")
+        }
+        return nil
+    }
+
+    private mutating func hashOf(_ event: RecordedEvent, asSeq seq: UInt64) -> SHA256Digest {
+        EnvelopeEncoding.hashedBytes(
+            seq: seq, id: event.id, type: event.type, stream: event.stream, streamVersion: event.streamVersion,
+            occurredAt: event.occurredAt, recordedAt: event.recordedAt, actor: event.actor,
+            payloadDigest: event.payloadDigest, previousHash: event.previousHash, into: &scratch)
+        return sha.hash(scratch)
+    }
+}
+
+/// Compares checkpoints with the roots recomputed as the checker passes their sizes.
+struct CheckpointSchedule {
+    struct Entry {
+        var label: String
+        var checkpoint: Checkpoint
+    }
+
+    private var pending: [Entry]
+    private(set) var checked = 0
+
+    init(_ entries: [Entry]) {
+        pending = entries.sorted { $0.checkpoint.size > $1.checkpoint.size }  // smallest last: popped first
+    }
+
+    /// Checks every checkpoint of exactly the checker's current size.
+    mutating func check(at checker: ChainChecker) -> VerificationProblem? {
+        while let next = pending.last, next.checkpoint.size == checker.count {
+            pending.removeLast()
+            checked += 1
+            if next.checkpoint.root != checker.root {
+                return VerificationProblem(
+                    kind: .checkpointMismatch, seq: nil,
+                    message: "the log's root at size \(next.checkpoint.size) differs from \(next.label): events at or before seq \(next.checkpoint.size) changed after it was signed")
+            }
+        }
+        return nil
+    }
+
+    /// After the last event: any checkpoint still pending covers events the log no longer has.
+    mutating func finish(at checker: ChainChecker) -> VerificationProblem? {
+        if let problem = check(at: checker) { return problem }
+        guard let largest = pending.first else { return nil }
+        return VerificationProblem(
+            kind: .tailRemoved, seq: checker.count + 1,
+            message: "\(largest.label) covers \(largest.checkpoint.size) events but the log ends at seq \(checker.count): events \(checker.count + 1)…\(largest.checkpoint.size) were removed")
+    }
+}

@@ -1,0 +1,111 @@
+extension Ledger {
+    /// Verifies the whole ledger in one pass over a consistent snapshot, in constant memory:
+    /// every event's digest, hash and link, every stored Merkle node, every stored checkpoint's
+    /// signatures and root, and any checkpoints supplied from outside (for instance one an
+    /// auditor kept, which catches a removed tail even when the stored checkpoints were removed too).
+    public func verify(
+        supplied: [SignedCheckpoint] = [],
+        suppliedKeys: [NoteVerifierKey] = []
+    ) throws -> VerificationReport {
+        try readTransaction {
+            var report = VerificationReport(origin: origin)
+            report.durability = durability
+            if durability != .full {
+                report.warnings.append(
+                    "durability is relaxed: synchronous=\(durability.rawValue), so the last commits may be lost on power failure")
+            }
+            let storedKeys = try verifierKeys()
+            var schedule: [CheckpointSchedule.Entry] = []
+
+            for stored in try checkpoints() {
+                let label = "checkpoint #\(stored.number)"
+                let signed: SignedCheckpoint
+                do { signed = try SignedCheckpoint(parsing: stored.note) } catch {
+                    report.problems.append(VerificationProblem(kind: .malformed, seq: nil, message: "\(label) cannot be read: \(error)"))
+                    continue
+                }
+                guard signed.checkpoint.size == stored.treeSize, signed.checkpoint.root == stored.root,
+                    signed.checkpoint.origin == origin
+                else {
+                    report.problems.append(
+                        VerificationProblem(
+                            kind: .checkpointMismatch, seq: nil,
+                            message: "\(label): its signed text does not match its stored size, root or the ledger's origin"))
+                    continue
+                }
+                do {
+                    report.signaturesVerified += try signed.verify(with: storedKeys + suppliedKeys).verifiedBy.count
+                } catch {
+                    report.problems.append(VerificationProblem(kind: .badSignature, seq: nil, message: "\(label): \(error)"))
+                }
+                schedule.append(.init(label: label, checkpoint: signed.checkpoint))
+            }
+            for (index, signed) in supplied.enumerated() {
+                let label = supplied.count == 1 ? "the supplied checkpoint" : "supplied checkpoint \(index + 1)"
+                guard signed.checkpoint.origin == origin else {
+                    report.problems.append(
+                        VerificationProblem(
+                            kind: .checkpointMismatch, seq: nil,
+                            message: "\(label) is for origin '\(signed.checkpoint.origin)', not this ledger's '\(origin)'"))
+                    continue
+                }
+                do {
+                    report.signaturesVerified += try signed.verify(with: suppliedKeys.isEmpty ? storedKeys : suppliedKeys).verifiedBy.count
+                } catch {
+                    report.problems.append(VerificationProblem(kind: .badSignature, seq: nil, message: "\(label): \(error)"))
+                }
+                schedule.append(.init(label: label, checkpoint: signed.checkpoint))
+            }
+
+            var checkpointsToCheck = CheckpointSchedule(schedule)
+            var checker = ChainChecker()
+            let nodes = try db.prepare("SELECT id, hash FROM merkle_nodes ORDER BY id")
+            let events = try db.prepare("\(Self.eventColumns) ORDER BY seq")
+            if let problem = checkpointsToCheck.check(at: checker) { checker.record(problem) }
+            while try events.step() {
+                let event = try Self.readEvent(events)
+                let ok = checker.check(event) { node in
+                    Self.compare(node, withNextStoredNodeIn: nodes)
+                }
+                guard ok else { break }
+                if let problem = checkpointsToCheck.check(at: checker) {
+                    checker.record(problem)
+                    break
+                }
+            }
+            if checker.firstProblem == nil, try nodes.step() {
+                let (level, index) = Schema.merkleNode(fromKey: nodes.int(0))
+                let covered = (index + 1) << UInt64(level)
+                checker.record(
+                    VerificationProblem(
+                        kind: .tailRemoved, seq: checker.count + 1,
+                        message: "the stored Merkle tree covers \(covered) events but the log ends at seq \(checker.count): events after it were removed"))
+            }
+            if checker.firstProblem == nil, let problem = checkpointsToCheck.finish(at: checker) {
+                checker.record(problem)
+            }
+            if let problem = checker.firstProblem { report.problems.insert(problem, at: 0) }
+            report.eventCount = checker.count
+            report.root = checker.root
+            report.checkpointsChecked = checkpointsToCheck.checked
+            return report
+        }
+    }
+
+    private static func compare(_ node: CompactRange.CompletedNode, withNextStoredNodeIn nodes: SQLiteStatement) -> VerificationProblem? {
+        let first = (node.index << UInt64(node.level)) + 1
+        let last = (node.index + 1) << UInt64(node.level)
+        let expectedKey = Schema.merkleNodeKey(level: node.level, index: node.index)
+        guard (try? nodes.step()) == true else {
+            return VerificationProblem(
+                kind: .merkleMismatch, seq: first,
+                message: "the Merkle node over seqs \(first)…\(last) is missing: proofs over these events cannot be served")
+        }
+        guard nodes.int(0) == expectedKey, nodes.digest(1) == node.hash else {
+            return VerificationProblem(
+                kind: .merkleMismatch, seq: first,
+                message: "the stored Merkle node over seqs \(first)…\(last) does not match the events: proofs over them would be wrong")
+        }
+        return nil
+    }
+}

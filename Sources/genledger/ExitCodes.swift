@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import LedgerLog
+
+/// The documented exit codes (README.md, docs/CLI.md). Scripts depend on them: never renumber.
+enum Exit {
+    static let failure: Int32 = 1
+    static let verificationFailed: Int32 = 2
+    static let conflict: Int32 = 3
+    static let policyDenied: Int32 = 4
+    static let badInput: Int32 = 65
+    static let noLedger: Int32 = 66
+    static let cannotCreate: Int32 = 73
+
+    static func code(for error: LedgerError) -> Int32 {
+        switch error.code {
+        case .badInput: badInput
+        case .conflict: conflict
+        case .notALedger, .schemaTooNew, .keyUnavailable: noLedger
+        case .damaged, .verificationFailed: verificationFailed
+        case .alreadyExists: cannotCreate
+        default: failure
+        }
+    }
+}
+
+/// Runs a command body, turning ledger errors into a message on standard error and the
+/// documented exit code.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as LedgerError {
+        printError(error.description)
+        throw ExitCode(Exit.code(for: error))
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data(("genledger: error: " + message + "\n").utf8))
+}
+
+/// Standard output, buffered: commands that print a line per event print millions.
+struct Output {
+    private var buffer: [UInt8] = []
+
+    init() { buffer.reserveCapacity(1 << 16) }
+
+    mutating func line(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        buffer.append(0x0a)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func line(bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        buffer.append(0x0a)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        FileHandle.standardOutput.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import LedgerLog
+
+/// Where the ledger is: --ledger, else $GENLEDGER_LEDGER, else genledger.db here.
+struct LedgerOptions: ParsableArguments {
+    @Option(name: .long, help: "The ledger file (default: $GENLEDGER_LEDGER, else genledger.db).")
+    var ledger: String?
+
+    var path: String {
+        ledger ?? ProcessInfo.processInfo.environment["GENLEDGER_LEDGER"] ?? "genledger.db"
+    }
+
+    func open() throws -> Ledger { try Ledger(opening: path) }
+
+    /// The signing key file that goes with the ledger unless one is named.
+    var defaultKeyFile: String { path + ".key" }
+}
+
+/// Signing keys: --key-file (repeatable), else $GENLEDGER_KEY_FILE, else LEDGER.key.
+struct SigningOptions: ParsableArguments {
+    @Option(name: .customLong("key-file"), help: "A signing key file (repeat to sign with several keys; default: LEDGER.key).")
+    var keyFiles: [String] = []
+
+    func paths(for ledger: LedgerOptions) -> [String] {
+        if !keyFiles.isEmpty { return keyFiles }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["GENLEDGER_KEY_FILE"] { return [fromEnvironment] }
+        return [ledger.defaultKeyFile]
+    }
+
+    func signers(for ledger: LedgerOptions) throws -> [NoteSignerKey] {
+        try paths(for: ledger).map(KeyFile.read(at:))
+    }
+}
+
+/// Reads a small text file (a checkpoint, a proof, a key), naming it when it cannot.
+func readTextFile(_ path: String, what: String) throws -> String {
+    if path == "-" {
+        var text = ""
+        while let line = readLine(strippingNewline: false) { text += line }
+        return text
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw LedgerError(.badInput, "cannot read \(what) '\(path)'")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw LedgerError(.badInput, "\(what) '\(path)' is not UTF-8 text")
+    }
+    return text
+}
+
+/// A verifier key given inline (name+id+key) or as a file holding one.
+func parseVerifierKey(_ argument: String) throws -> NoteVerifierKey {
+    if argument.contains("+") && !FileManager.default.fileExists(atPath: argument) {
+        return try NoteVerifierKey(parsing: argument)
+    }
+    return try NoteVerifierKey(parsing: try readTextFile(argument, what: "verifier key file"))
+}
+
+extension JSONValue {
+    var canonical: String { CanonicalJSON.string(of: self) }
+}
