@@ -43,7 +43,7 @@ let package = Package(
             ]
         ),
 
-        .target(name: "LedgerTestSupport", dependencies: ["LedgerLog"], path: "Tests/LedgerTestSupport"),
+        .target(name: "LedgerTestSupport", dependencies: ["LedgerLog", "CSQLite"], path: "Tests/LedgerTestSupport"),
         .testTarget(
             name: "LedgerLogTests",
             dependencies: ["LedgerLog", "LedgerTestSupport", "CSQLite"],

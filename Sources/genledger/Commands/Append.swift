@@ -9,6 +9,9 @@ struct Append: ParsableCommand {
             Each line: {"type", "stream", "payload", "id"?, "occurred_at"?, "actor"?, "expected_version"?}.
             The whole input is one atomic batch. A repeated "id" with the same content returns the
             original seq; with other content it is a conflict (exit 3).
+            With --each, every line is its own transaction, acknowledged (printed) as soon as it is
+            durable: for a pipeline streaming events one by one. A bad line then stops the stream;
+            the lines before it stay appended.
             """)
 
     @OptionGroup var ledger: LedgerOptions
@@ -22,6 +25,9 @@ struct Append: ParsableCommand {
     @Flag(help: "Print one JSON object per event.")
     var json = false
 
+    @Flag(help: "Commit and acknowledge each line on its own, as it arrives, instead of one batch.")
+    var each = false
+
     func run() throws {
         try reportingErrors {
             let defaultActor = actor ?? ProcessInfo.processInfo.environment["GENLEDGER_ACTOR"]
@@ -29,25 +35,36 @@ struct Append: ParsableCommand {
             let reader = try file.map { try JSONLinesReader(path: $0) } ?? JSONLinesReader(standardInputWithMaxLineBytes: 2 << 20)
             var events: [ProposedEvent] = []
             var lines: [Int] = []
+            var out = Output()
+            let ledger = try ledger.open()
             while let line = try readLine(reader) {
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                 do {
                     var event = try EventLine.parse(line)
                     if event.actor == nil { event.actor = defaultActor }
-                    events.append(event)
-                    lines.append(reader.lineNumber)
+                    if each {
+                        print(try ledger.append(event), to: &out)
+                        out.flush()
+                    } else {
+                        events.append(event)
+                        lines.append(reader.lineNumber)
+                    }
                 } catch let error as LedgerError {
                     throw error.at(line: reader.lineNumber)
                 }
             }
+            if each { return }
             guard !events.isEmpty else { throw LedgerError(.badInput, "no events in the input") }
-            let ledger = try ledger.open()
             let results: [AppendedEvent]
             do { results = try ledger.append(events) } catch let error as LedgerError {
                 throw error.index.map { error.at(line: lines[$0]) } ?? error
             }
-            var out = Output()
-            for result in results {
+            for result in results { print(result, to: &out) }
+            out.flush()
+        }
+    }
+
+    private func print(_ result: AppendedEvent, to out: inout Output) {
                 if json {
                     let object: JSONValue = [
                         "seq": .number(Double(result.seq)), "id": .string(result.id), "hash": .string(result.hash.hex),
@@ -57,9 +74,6 @@ struct Append: ParsableCommand {
                 } else {
                     out.line("seq \(result.seq) hash \(result.hash.hex)\(result.isDuplicate ? " (already recorded)" : "")")
                 }
-            }
-            out.flush()
-        }
     }
 
     private func readLine(_ reader: JSONLinesReader) throws -> [UInt8]? {
