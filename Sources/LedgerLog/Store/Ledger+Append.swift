@@ -103,13 +103,12 @@ extension Ledger {
     }
 
     private func currentStreamVersion(_ stream: String) throws -> UInt64 {
-        let s = try statement("SELECT MAX(stream_version) FROM events WHERE stream = ?").bind(1, stream)
-        return try s.step() && !s.isNull(0) ? s.uint(0) : 0
+        try statement("SELECT MAX(stream_version) FROM events WHERE stream = ?").bind(1, stream)
+            .firstRow { $0.isNull(0) ? 0 : $0.uint(0) } ?? 0
     }
 
     private func storedEvent(id: String) throws -> RecordedEvent? {
-        let s = try statement("\(Self.eventColumns) WHERE id = ?").bind(1, id)
-        return try s.step() ? try Self.readEvent(s) : nil
+        try statement("\(Self.eventColumns) WHERE id = ?").bind(1, id).firstRow(Self.readEvent)
     }
 
     /// The right edge of the tree at `size`: from this connection's cache when no other writer

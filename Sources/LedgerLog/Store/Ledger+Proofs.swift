@@ -3,14 +3,15 @@ extension Ledger {
     /// or a stored interior node. One indexed read either way.
     func perfectSubtreeHash(level: Int, index: UInt64) throws -> SHA256Digest {
         if level == 0 {
-            let s = try statement("SELECT hash FROM events WHERE seq = ?").bind(1, index + 1)
-            guard try s.step(), let hash = s.digest(0) else {
+            let row = try statement("SELECT hash FROM events WHERE seq = ?").bind(1, index + 1).firstRow { $0.digest(0) }
+            guard let row, let hash = row else {
                 throw LedgerError(.damaged, "event hash missing or malformed", seq: index + 1)
             }
             return hashing.leafHash(of: hash)
         }
-        let s = try statement("SELECT hash FROM merkle_nodes WHERE id = ?").bind(1, Schema.merkleNodeKey(level: level, index: index))
-        guard try s.step(), let hash = s.digest(0) else {
+        let row = try statement("SELECT hash FROM merkle_nodes WHERE id = ?").bind(1, Schema.merkleNodeKey(level: level, index: index))
+            .firstRow { $0.digest(0) }
+        guard let row, let hash = row else {
             let first = (index << UInt64(level)) + 1
             throw LedgerError(.damaged, "Merkle node at level \(level), index \(index) is missing or malformed", seq: first)
         }

@@ -14,13 +14,11 @@ extension Ledger {
     }
 
     public func event(seq: UInt64) throws -> RecordedEvent? {
-        let s = try statement("\(Self.eventColumns) WHERE seq = ?").bind(1, seq)
-        return try s.step() ? try Self.readEvent(s) : nil
+        try statement("\(Self.eventColumns) WHERE seq = ?").bind(1, seq).firstRow(Self.readEvent)
     }
 
     public func event(id: String) throws -> RecordedEvent? {
-        let s = try statement("\(Self.eventColumns) WHERE id = ?").bind(1, id.lowercased())
-        return try s.step() ? try Self.readEvent(s) : nil
+        try statement("\(Self.eventColumns) WHERE id = ?").bind(1, id.lowercased()).firstRow(Self.readEvent)
     }
 
     /// Streams events in seq order. `body` returns false to stop early.

@@ -172,16 +172,13 @@ public final class Ledger {
 
     /// The number of events (the seq of the last one).
     public func size() throws -> UInt64 {
-        let s = try statement("SELECT seq FROM events ORDER BY seq DESC LIMIT 1")
-        return try s.step() ? s.uint(0) : 0
+        try statement("SELECT seq FROM events ORDER BY seq DESC LIMIT 1").firstRow { $0.uint(0) } ?? 0
     }
 
     func tip() throws -> (size: UInt64, hash: SHA256Digest) {
-        let s = try statement("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-        guard try s.step() else { return (0, EnvelopeEncoding.genesis) }
-        guard let hash = s.digest(1) else {
-            throw LedgerError(.damaged, "the hash of the last event is not 32 bytes", seq: s.uint(0))
-        }
-        return (s.uint(0), hash)
+        let row = try statement("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").firstRow { ($0.uint(0), $0.digest(1)) }
+        guard let (seq, hash) = row else { return (0, EnvelopeEncoding.genesis) }
+        guard let hash else { throw LedgerError(.damaged, "the hash of the last event is not 32 bytes", seq: seq) }
+        return (seq, hash)
     }
 }

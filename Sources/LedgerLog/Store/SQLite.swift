@@ -68,13 +68,11 @@ final class SQLiteConnection {
 
     /// The first column of the first row, or nil.
     func scalarInt(_ sql: String) throws -> Int64? {
-        let statement = try prepare(sql)
-        return try statement.step() ? statement.int(0) : nil
+        try prepare(sql).firstRow { $0.int(0) }
     }
 
     func scalarText(_ sql: String) throws -> String? {
-        let statement = try prepare(sql)
-        return try statement.step() ? statement.text(0) : nil
+        try prepare(sql).firstRow { $0.text(0) }
     }
 
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
@@ -151,6 +149,13 @@ final class SQLiteStatement {
         case SQLITE_DONE: return false
         default: throw connection.error(rc, "running '\(String(cString: sqlite3_sql(handle)).prefix(60))'")
         }
+    }
+
+    /// Reads the first row, if any, and resets: a statement left on a row would hold its read
+    /// snapshot open and make the connection's next write transaction fail with BUSY_SNAPSHOT.
+    func firstRow<T>(_ read: (SQLiteStatement) throws -> T) throws -> T? {
+        defer { sqlite3_reset(handle) }
+        return try step() ? try read(self) : nil
     }
 
     /// Runs to completion, ignoring rows.

@@ -1,0 +1,178 @@
+import Foundation
+import LedgerLog
+import LedgerTestSupport
+import Testing
+
+@Suite("The ledger store: append, idempotency, concurrency control, opening")
+struct LedgerStoreTests {
+    @Test("appends get gapless seqs, per-stream versions and a chain from the genesis value")
+    func appendsChain() throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let results = try ledger.append(LedgerFixtures.events(12))
+        #expect(results.map(\.seq) == Array(1...12))
+        #expect(results.filter { !$0.isDuplicate }.count == 12)
+        let events = try ledger.events()
+        #expect(events.first?.previousHash == EnvelopeEncoding.genesis)
+        for (earlier, later) in zip(events, events.dropFirst()) { #expect(later.previousHash == earlier.hash) }
+        // Five streams round-robin: stream D-0 holds events 1, 6, 11 at versions 1, 2, 3.
+        #expect(events.filter { $0.stream == "deliverable/D-0" }.map(\.streamVersion) == [1, 2, 3])
+        let sha = SHA256()
+        for event in events {
+            #expect(sha.hash(event.payloadBytes) == event.payloadDigest)
+            #expect(sha.hash(EnvelopeEncoding.hashedBytes(of: event)) == event.hash)
+        }
+        #expect(try ledger.verify().isValid)
+    }
+
+    @Test("the same id and content again returns the original; other content is a conflict")
+    func idempotency() throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let id = UUID()
+        var event = ProposedEvent(id: id, type: "seed.locked", stream: "deliverable/D-1", payload: ["seed": 42])
+        let first = try ledger.append(event)
+        try ledger.append(LedgerFixtures.events(2))
+        let again = try ledger.append(event)
+        #expect(again.isDuplicate && again.seq == first.seq && again.hash == first.hash)
+        #expect(try ledger.size() == 3)
+        event.payload = ["seed": 43]
+        #expect {
+            try ledger.append(event)
+        } throws: { error in
+            (error as? LedgerError)?.code == .conflict && (error as? LedgerError)?.seq == first.seq
+        }
+        #expect(try ledger.size() == 3)
+    }
+
+    @Test("an expected stream version that does not hold is a conflict, and the batch writes nothing")
+    func optimisticConcurrency() throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        try ledger.append(ProposedEvent(type: "deliverable.opened", stream: "deliverable/D-9", payload: [:], expectedVersion: 0))
+        let batch = [
+            ProposedEvent(type: "seed.locked", stream: "deliverable/D-9", payload: ["seed": 1], expectedVersion: 1),
+            ProposedEvent(type: "seed.locked", stream: "deliverable/D-9", payload: ["seed": 2], expectedVersion: 1),
+        ]
+        #expect {
+            try ledger.append(batch)
+        } throws: { error in
+            let error = error as? LedgerError
+            return error?.code == .conflict && error?.index == 1 && error?.field == "expected_version"
+        }
+        #expect(try ledger.size() == 1)
+        #expect(try ledger.verify().isValid)
+        // The ledger goes on appending correctly after a rolled-back batch.
+        try ledger.append(ProposedEvent(type: "seed.locked", stream: "deliverable/D-9", payload: ["seed": 1], expectedVersion: 1))
+        #expect(try ledger.verify().isValid)
+    }
+
+    @Test("a batch with one bad event writes nothing and names the event and field")
+    func atomicBatch() throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        var batch = LedgerFixtures.events(4)
+        batch[2].payload = .array([1])
+        #expect {
+            try ledger.append(batch)
+        } throws: { error in
+            let error = error as? LedgerError
+            return error?.code == .badInput && error?.index == 2 && error?.field == "payload"
+        }
+        batch[2].payload = ["blob": .string(String(repeating: "x", count: EnvelopeEncoding.maxPayloadBytes))]
+        #expect(throws: LedgerError.self) { try ledger.append(batch) }
+        batch[2].payload = [:]
+        batch[2].type = ""
+        #expect(throws: LedgerError.self) { try ledger.append(batch) }
+        #expect(try ledger.size() == 0)
+    }
+
+    @Test("two ledgers on one file interleave appends without forking the chain")
+    func twoConnections() throws {
+        let directory = TemporaryDirectory()
+        let (first, _) = try LedgerFixtures.make(in: directory)
+        let second = try Ledger(opening: first.path)
+        for round in 0..<10 {
+            try (round % 2 == 0 ? first : second).append(LedgerFixtures.events(3 + round % 4))
+        }
+        #expect(try first.verify().isValid)
+        #expect(try second.rootHash() == first.rootHash())
+    }
+
+    @Test("refuses a missing file, a non-ledger, a damaged file and a newer schema, each with its own code")
+    func openingErrors() throws {
+        let directory = TemporaryDirectory()
+        #expect(throws: LedgerError.self) { _ = try Ledger(opening: directory.path("absent.db")) }
+
+        let text = directory.path("notes.txt")
+        try "hello, not a database at all; hello, not a database at all; padding padding padding".write(
+            toFile: text, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try Ledger(opening: text)
+        } throws: { ($0 as? LedgerError)?.code == .notALedger }
+
+        let (ledger, _) = try LedgerFixtures.make(in: directory, name: "newer.db")
+        try ledger.append(LedgerFixtures.events(2))
+        let path = ledger.path
+        try Attacker(path: path).execute("PRAGMA user_version=99")
+        #expect {
+            _ = try Ledger(opening: path)
+        } throws: { error in
+            (error as? LedgerError)?.code == .schemaTooNew && "\(error)".contains("99")
+        }
+
+        let (damagedLedger, _) = try LedgerFixtures.make(in: directory, name: "damaged.db")
+        try damagedLedger.append(LedgerFixtures.events(300))
+        let damagedPath = damagedLedger.path
+        try Attacker(path: damagedPath).execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: damagedPath))
+        for offset in stride(from: 4096, to: bytes.count, by: 4096) { bytes[offset] = 0xFF; bytes[offset + 1] = 0x7F }
+        try bytes.write(to: URL(fileURLWithPath: damagedPath))
+        #expect {
+            let reopened = try Ledger(opening: damagedPath)
+            _ = try reopened.verify()
+        } throws: { error in
+            [.damaged, .notALedger].contains((error as? LedgerError)?.code)
+        }
+    }
+
+    @Test("refuses to create over an existing file")
+    func noOverwrite() throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        #expect {
+            _ = try Ledger.create(at: ledger.path, origin: "x.example/log")
+        } throws: { ($0 as? LedgerError)?.code == .alreadyExists }
+    }
+
+    @Test("durability is FULL by default, relaxed only when asked, and reported by verify")
+    func durability() throws {
+        let directory = TemporaryDirectory()
+        let (strict, _) = try LedgerFixtures.make(in: directory)
+        #expect(strict.durability == .full)
+        #expect(try strict.verify().warnings.isEmpty)
+        let relaxed = try Ledger.create(at: directory.path("relaxed.db"), origin: "relaxed.example/log", durability: .normal)
+        let report = try relaxed.verify()
+        #expect(report.durability == .normal)
+        #expect(report.warnings.contains { $0.contains("synchronous=NORMAL") })
+    }
+
+    @Test("the log tables refuse UPDATE and DELETE inside the database")
+    func appendOnlyTriggers() throws {
+        let directory = TemporaryDirectory()
+        let (ledger, signer) = try LedgerFixtures.make(in: directory)
+        try ledger.append(LedgerFixtures.events(2))
+        try ledger.issueCheckpoint(signers: [signer])
+        let path = ledger.path
+        // A plain connection, triggers intact, as any SQL client would open it.
+        let client = try SQLClient(path: path)
+        for sql in [
+            "UPDATE events SET actor = 'mallory' WHERE seq = 1", "DELETE FROM events WHERE seq = 2",
+            "DELETE FROM merkle_nodes", "UPDATE checkpoints SET note = ''", "DELETE FROM verifier_keys",
+            "UPDATE ledger_meta SET value = 'other' WHERE key = 'origin'",
+        ] {
+            #expect(throws: (any Error).self, "\(sql)") { try client.execute(sql) }
+        }
+        #expect(try ledger.verify().isValid)
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import LedgerLog
+import LedgerTestSupport
+import Testing
+
+/// A ledger file changed through libsqlite3 directly, bypassing the triggers as an attacker with
+/// write access to the file would. Each change must be found, at the right seq, as the right kind.
+@Suite("Tamper matrix")
+struct TamperTests {
+    struct Scenario {
+        let directory = TemporaryDirectory("genledger-tamper")
+        let ledger: Ledger
+        let signer: NoteSignerKey
+        let kept: SignedCheckpoint
+        let path: String
+
+        init(events: Int = 20) throws {
+            (ledger, signer) = try LedgerFixtures.make(in: directory)
+            try ledger.append(LedgerFixtures.events(events))
+            let stored = try ledger.issueCheckpoint(signers: [signer])
+            kept = try SignedCheckpoint(parsing: stored.note)
+            path = ledger.path
+            #expect(try ledger.verify().isValid)
+        }
+
+        func attack(_ sql: String...) throws {
+            let attacker = try Attacker(path: path)
+            for statement in sql { try attacker.execute(statement) }
+        }
+
+        /// Verifies through a fresh connection, as `genledger verify` would.
+        func verify(supplied: [SignedCheckpoint] = []) throws -> VerificationReport {
+            try Ledger(opening: path).verify(supplied: supplied, suppliedKeys: supplied.isEmpty ? [] : [signer.verifierKey])
+        }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    static func expectFirst(_ report: VerificationReport, _ kind: VerificationProblem.Kind, seq: UInt64?, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!report.isValid, sourceLocation: sourceLocation)
+        #expect(report.firstProblem?.kind == kind, "\(report.problems)", sourceLocation: sourceLocation)
+        #expect(report.firstProblem?.seq == seq, "\(report.problems)", sourceLocation: sourceLocation)
+    }
+
+    @Test("an edited payload is found at its seq")
+    func editedPayload() throws {
+        let s = try Scenario()
+        try s.attack("UPDATE events SET payload = CAST('{\"attempt\":99}' AS BLOB) WHERE seq = 7")
+        Self.expectFirst(try s.verify(), .edited, seq: 7)
+    }
+
+    @Test("an edited envelope field is found at its seq")
+    func editedEnvelope() throws {
+        let s = try Scenario()
+        try s.attack("UPDATE events SET actor = 'mallory' WHERE seq = 11")
+        Self.expectFirst(try s.verify(), .edited, seq: 11)
+    }
+
+    @Test("a deleted row is found at its seq")
+    func deletedRow() throws {
+        let s = try Scenario()
+        try s.attack("DELETE FROM events WHERE seq = 7")
+        Self.expectFirst(try s.verify(), .deleted, seq: 7)
+    }
+
+    @Test("an inserted row, with later rows renumbered and its own hash and link made valid, is found at its seq")
+    func insertedRow() throws {
+        let s = try Scenario()
+        let before = try #require(try s.ledger.event(seq: 6))
+        var forged = before
+        forged.seq = 7
+        forged.id = UUID().uuidString.lowercased()
+        forged.stream = "deliverable/forged"
+        forged.streamVersion = 1
+        forged.payloadBytes = Array(#"{"approved":true}"#.utf8)
+        forged.payloadDigest = SHA256.hash(forged.payloadBytes)
+        forged.previousHash = before.hash
+        forged.hash = SHA256.hash(EnvelopeEncoding.hashedBytes(of: forged))
+        try s.attack(
+            "UPDATE events SET seq = seq + 1000000 WHERE seq >= 7",
+            "UPDATE events SET seq = seq - 999999 WHERE seq >= 1000000",
+            """
+            INSERT INTO events VALUES (7, '\(forged.id)', '\(forged.type)', '\(forged.stream)', 1, '\(forged.occurredAt)',
+              '\(forged.recordedAt)', '\(forged.actor)', X'\(Self.hex(forged.payloadBytes))', X'\(forged.payloadDigest.hex)',
+              X'\(forged.previousHash.hex)', X'\(forged.hash.hex)')
+            """)
+        Self.expectFirst(try s.verify(), .inserted, seq: 7)
+    }
+
+    @Test("two swapped rows are found as reordered at the first of them")
+    func swappedRows() throws {
+        let s = try Scenario()
+        try s.attack(
+            "UPDATE events SET seq = 1000 WHERE seq = 9",
+            "UPDATE events SET seq = 9 WHERE seq = 10",
+            "UPDATE events SET seq = 10 WHERE seq = 1000")
+        Self.expectFirst(try s.verify(), .reordered, seq: 9)
+    }
+
+    @Test("a dropped tail is found from the stored tree and checkpoint")
+    func droppedTail() throws {
+        let s = try Scenario()
+        try s.attack("DELETE FROM events WHERE seq > 15")
+        Self.expectFirst(try s.verify(), .tailRemoved, seq: 16)
+    }
+
+    @Test("a dropped tail whose tree and checkpoints were also removed is found against a checkpoint kept elsewhere")
+    func droppedTailEverywhere() throws {
+        let s = try Scenario()
+        try s.attack(
+            "DELETE FROM events WHERE seq > 15", "DELETE FROM checkpoints",
+            "DELETE FROM merkle_nodes WHERE (id >> 6) >= 15")
+        #expect(try s.verify().isValid, "without outside evidence the shortened log is self-consistent")
+        Self.expectFirst(try s.verify(supplied: [s.kept]), .tailRemoved, seq: 16)
+    }
+
+    @Test("a replaced checkpoint signature is found")
+    func replacedSignature() throws {
+        let s = try Scenario()
+        let stored = try #require(try s.ledger.latestCheckpoint())
+        var note = try SignedNote(parsing: stored.note)
+        note.signatures[0].signature[5] ^= 0x40
+        try s.attack("UPDATE checkpoints SET note = '\(note.serialized)' WHERE id = \(stored.number)")
+        Self.expectFirst(try s.verify(), .badSignature, seq: nil)
+    }
+
+    @Test("a checkpoint re-signed by a key the ledger does not know is found")
+    func foreignSignature() throws {
+        let s = try Scenario()
+        let stored = try #require(try s.ledger.latestCheckpoint())
+        let mallory = try NoteSignerKey.generate(name: s.ledger.origin)
+        let forged = try SignedCheckpoint.sign(try SignedCheckpoint(parsing: stored.note).checkpoint, with: [mallory])
+        try s.attack("UPDATE checkpoints SET note = '\(forged.note.serialized)' WHERE id = \(stored.number)")
+        Self.expectFirst(try s.verify(), .badSignature, seq: nil)
+    }
+
+    @Test("an edit with the whole chain recomputed is found by the stored Merkle tree")
+    func rewrittenChain() throws {
+        let s = try Scenario()
+        var events = try s.ledger.events()
+        var statements: [String] = []
+        let sha = SHA256()
+        for index in 6..<events.count {
+            if index == 6 {
+                events[index].payloadBytes = Array(#"{"attempt":1}"#.utf8)
+                events[index].payloadDigest = sha.hash(events[index].payloadBytes)
+            }
+            events[index].previousHash = events[index - 1].hash
+            events[index].hash = sha.hash(EnvelopeEncoding.hashedBytes(of: events[index]))
+            statements.append(
+                "UPDATE events SET payload = X'\(Self.hex(events[index].payloadBytes))', payload_digest = X'\(events[index].payloadDigest.hex)', prev_hash = X'\(events[index].previousHash.hex)', hash = X'\(events[index].hash.hex)' WHERE seq = \(events[index].seq)"
+            )
+        }
+        let attacker = try Attacker(path: s.path)
+        for statement in statements { try attacker.execute(statement) }
+        Self.expectFirst(try s.verify(), .merkleMismatch, seq: 7)
+    }
+
+    @Test("the untouched ledger verifies, with every checkpoint and signature counted")
+    func untouched() throws {
+        let s = try Scenario()
+        try s.ledger.append(LedgerFixtures.events(5, streamPrefix: "campaign/C-"))
+        try s.ledger.issueCheckpoint(signers: [s.signer])
+        let report = try s.verify(supplied: [s.kept])
+        #expect(report.isValid, "\(report.problems)")
+        #expect(report.eventCount == 25)
+        #expect(report.checkpointsChecked == 3)
+        #expect(report.signaturesVerified == 3)
+    }
+}
