@@ -24,7 +24,8 @@ struct CLITests {
         let attributes = try FileManager.default.attributesOfItem(atPath: directory.path("genledger.db.key"))
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
 
-        let input = (1...7).map { Self.line("cost.recorded", "campaign/C-1", #"{"amount":\#($0).5,"currency":"EUR"}"#) }.joined(separator: "\n")
+        let input = (1...7).map { Self.line("cost.recorded", "campaign/C-1", #"{"amount":\#($0).5,"currency":"EUR"}"#) }.joined(
+            separator: "\n")
         let appended = try GenLedgerProcess.run(["append", "--json"], stdin: input, in: directory)
         #expect(appended.status == 0, "\(appended.stderr)")
         let acknowledgements = try appended.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
@@ -49,8 +50,10 @@ struct CLITests {
         let proof = try GenLedgerProcess.run(["prove", "inclusion", "5"], in: directory)
         try proof.stdout.write(toFile: directory.path("proof.json"), atomically: true, encoding: .utf8)
         let checked = try GenLedgerProcess.run(
-            ["verify-proof", "proof.json", "--checkpoint", "kept.checkpoint", "--key", verifierKey,
-             "--event-hash", acknowledgements[4]["hash"]!.stringValue!], in: directory)
+            [
+                "verify-proof", "proof.json", "--checkpoint", "kept.checkpoint", "--key", verifierKey,
+                "--event-hash", acknowledgements[4]["hash"]!.stringValue!,
+            ], in: directory)
         #expect(checked.status == 0, "\(checked.stderr)")
         let wrongEvent = try GenLedgerProcess.run(
             ["verify-proof", "proof.json", "--event-hash", acknowledgements[3]["hash"]!.stringValue!], in: directory)
@@ -61,14 +64,18 @@ struct CLITests {
         #expect(try GenLedgerProcess.run(["verify-proof", "consistency.json"], in: directory).status == 0)
         var tampered = try JSONParser.parse(consistency.stdout.trimmingCharacters(in: .whitespacesAndNewlines)).objectValue!
         tampered["size1"] = 4
-        try CanonicalJSON.string(of: .object(tampered)).write(toFile: directory.path("bad.json"), atomically: true, encoding: .utf8)
+        try CanonicalJSON.string(of: .object(tampered)).write(
+            toFile: directory.path("bad.json"), atomically: true, encoding: .utf8)
         #expect(try GenLedgerProcess.run(["verify-proof", "bad.json"], in: directory).status == 2)
 
-        #expect(try GenLedgerProcess.run(["append"], stdin: Self.line("cost.recorded", "campaign/C-1", "{}"), in: directory).status == 0)
+        #expect(
+            try GenLedgerProcess.run(["append"], stdin: Self.line("cost.recorded", "campaign/C-1", "{}"), in: directory).status
+                == 0)
         let export = try GenLedgerProcess.run(["export", "--out", "export.jsonl"], in: directory)
         #expect(export.status == 0, "\(export.stderr)")
         let offline = try GenLedgerProcess.run(
-            ["verify", "--export", "export.jsonl", "--checkpoint", "export.jsonl.checkpoint", "--key", verifierKey], in: directory)
+            ["verify", "--export", "export.jsonl", "--checkpoint", "export.jsonl.checkpoint", "--key", verifierKey], in: directory
+        )
         #expect(offline.status == 0, "\(offline.stdout)\(offline.stderr)")
         #expect(offline.stdout.hasPrefix("OK: 8 events"))
         let againstOld = try GenLedgerProcess.run(
@@ -91,15 +98,27 @@ struct CLITests {
     @Test(
         "bad input: a clear error naming the line and field, its exit code, and nothing written",
         arguments: [
-            ("{\"type\":\"a\",\"stream\":\"s\",\"payload\":{}}\n{\"type\":\"a\",\"stream\":\"s\",\"payload\":{}", 65, "line 2", "malformed JSON"),
+            (
+                "{\"type\":\"a\",\"stream\":\"s\",\"payload\":{}}\n{\"type\":\"a\",\"stream\":\"s\",\"payload\":{}", 65, "line 2",
+                "malformed JSON"
+            ),
             ("{\"type\":\"a\",\"stream\":\"s\"}", 65, "field 'payload'", "required"),
             ("{\"type\":\"a\",\"stream\":\"s\",\"payload\":[1]}", 65, "field 'payload'", "object"),
             ("{\"type\":7,\"stream\":\"s\",\"payload\":{}}", 65, "field 'type'", "string"),
             ("{\"type\":\"a\",\"stream\":\"s\",\"payload\":{},\"colour\":1}", 65, "field 'colour'", "unknown"),
             ("{\"type\":\"a\",\"stream\":\"s\",\"payload\":{},\"id\":\"nope\"}", 65, "field 'id'", "UUID"),
-            ("{\"type\":\"a\",\"stream\":\"s\",\"payload\":{},\"occurred_at\":\"2026-02-30T00:00:00Z\"}", 65, "field 'occurred_at'", "day 30"),
-            ("{\"type\":\"a\",\"stream\":\"s\",\"payload\":{},\"expected_version\":-1}", 65, "field 'expected_version'", "non-negative"),
-            ("{\"type\":\"a\",\"stream\":\"s\",\"payload\":{}}\n{\"type\":\"a\",\"stream\":\"s\",\"payload\":{},\"expected_version\":0}", 3, "line 2", "expected 0"),
+            (
+                "{\"type\":\"a\",\"stream\":\"s\",\"payload\":{},\"occurred_at\":\"2026-02-30T00:00:00Z\"}", 65,
+                "field 'occurred_at'", "day 30"
+            ),
+            (
+                "{\"type\":\"a\",\"stream\":\"s\",\"payload\":{},\"expected_version\":-1}", 65, "field 'expected_version'",
+                "non-negative"
+            ),
+            (
+                "{\"type\":\"a\",\"stream\":\"s\",\"payload\":{}}\n{\"type\":\"a\",\"stream\":\"s\",\"payload\":{},\"expected_version\":0}",
+                3, "line 2", "expected 0"
+            ),
         ])
     func badInput(input: String, status: Int32, location: String, reason: String) throws {
         let (directory, _) = try Self.initialized()

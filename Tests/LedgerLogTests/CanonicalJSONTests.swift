@@ -82,8 +82,10 @@ struct TimestampTests {
 
     @Test(
         "refuses what does not parse",
-        arguments: ["2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-09-01 12:00:00Z", "2026-09-01T12:00:00", "2026-09-01T25:00:00Z",
-            "2026-09-01T12:00:00.1234567Z", "yesterday"])
+        arguments: [
+            "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-09-01 12:00:00Z", "2026-09-01T12:00:00", "2026-09-01T25:00:00Z",
+            "2026-09-01T12:00:00.1234567Z", "yesterday",
+        ])
     func refuses(text: String) {
         #expect(throws: LedgerError.self) { _ = try Timestamp(rfc3339: text) }
     }

@@ -55,10 +55,13 @@ struct CheckpointExportTests {
         var dropped = lines
         dropped.remove(at: 5)
         #expect(try verify(dropped).firstProblem.map { "\($0.kind)@\($0.seq ?? 0)" } == "\(VerificationProblem.Kind.deleted)@6")
-        #expect(try verify(Array(lines.prefix(8))).firstProblem.map { "\($0.kind)@\($0.seq ?? 0)" } == "\(VerificationProblem.Kind.tailRemoved)@9")
+        #expect(
+            try verify(Array(lines.prefix(8))).firstProblem.map { "\($0.kind)@\($0.seq ?? 0)" }
+                == "\(VerificationProblem.Kind.tailRemoved)@9")
         var reformatted = lines
         reformatted[2] = reformatted[2].replacingOccurrences(of: "{\"actor\":", with: "{ \"actor\":")
-        #expect(try verify(reformatted).firstProblem.map { "\($0.kind)@\($0.seq ?? 0)" } == "\(VerificationProblem.Kind.malformed)@3")
+        #expect(
+            try verify(reformatted).firstProblem.map { "\($0.kind)@\($0.seq ?? 0)" } == "\(VerificationProblem.Kind.malformed)@3")
         let stranger = try NoteSignerKey.generate(name: ledger.origin)
         #expect(try verify(lines, keys: [stranger.verifierKey]).firstProblem?.kind == .badSignature)
     }

@@ -36,7 +36,10 @@ struct TamperTests {
 
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
-    static func expectFirst(_ report: VerificationReport, _ kind: VerificationProblem.Kind, seq: UInt64?, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectFirst(
+        _ report: VerificationReport, _ kind: VerificationProblem.Kind, seq: UInt64?,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(!report.isValid, sourceLocation: sourceLocation)
         #expect(report.firstProblem?.kind == kind, "\(report.problems)", sourceLocation: sourceLocation)
         #expect(report.firstProblem?.seq == seq, "\(report.problems)", sourceLocation: sourceLocation)

@@ -10,10 +10,13 @@ public enum GenLedgerProcess {
 
     /// The binary sits beside the test bundle in the build products folder.
     public static var executable: URL {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("genledger")
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "genledger")
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
         var root = URL(fileURLWithPath: #filePath)
-        while root.pathComponents.count > 1 && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+        while root.pathComponents.count > 1
+            && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path)
+        {
             root.deleteLastPathComponent()
         }
         return root.appendingPathComponent(".build/debug/genledger")

@@ -19,7 +19,9 @@ public enum LedgerFixtures {
             ProposedEvent(
                 type: i % 3 == 0 ? "generation.requested" : "cost.recorded",
                 stream: "\(streamPrefix)\(i % 5)",
-                payload: ["attempt": .number(Double(i)), "note": .string("event \(i) ✓"), "cost": ["amount": 1.25, "currency": "EUR"]],
+                payload: [
+                    "attempt": .number(Double(i)), "note": .string("event \(i) ✓"), "cost": ["amount": 1.25, "currency": "EUR"],
+                ],
                 occurredAt: Timestamp(microsecondsSinceEpoch: 1_780_000_000_000_000 + Int64(i) * 1_000_000),
                 actor: "pipeline:test")
         }

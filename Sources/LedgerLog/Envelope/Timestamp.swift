@@ -96,7 +96,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
         let s = Int(secondOfDay)
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2)).\(pad(Int(micros), 6))Z"
+        return
+            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2)).\(pad(Int(micros), 6))Z"
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

@@ -79,7 +79,8 @@ public enum ExportVerifier {
             let event: RecordedEvent
             do { event = try EnvelopeEncoding.parseLine(line) } catch let error as LedgerError {
                 checker.record(
-                    VerificationProblem(kind: .malformed, seq: checker.count + 1, message: "line \(reader.lineNumber): \(error.message)"))
+                    VerificationProblem(
+                        kind: .malformed, seq: checker.count + 1, message: "line \(reader.lineNumber): \(error.message)"))
                 break
             }
             guard checker.check(event) else { break }
@@ -91,7 +92,9 @@ public enum ExportVerifier {
         if checker.firstProblem == nil, let problem = schedule.finish(at: checker) { checker.record(problem) }
         if let problem = checker.firstProblem { report.problems.insert(problem, at: 0) }
         if extra > 0 {
-            report.warnings.append("\(extra) event(s) after the checkpoint's size \(checkpoint.checkpoint.size) are not covered by it and were not checked")
+            report.warnings.append(
+                "\(extra) event(s) after the checkpoint's size \(checkpoint.checkpoint.size) are not covered by it and were not checked"
+            )
         }
         report.eventCount = checker.count
         report.root = checker.root

@@ -8,7 +8,8 @@ func validateKeyName(_ name: String) throws {
     guard !name.isEmpty else { throw LedgerError(.keyUnavailable, "a key name cannot be empty") }
     for scalar in name.unicodeScalars
     where scalar == "+" || scalar.properties.isWhitespace || scalar.value < 0x20 || scalar.value == 0x7f {
-        throw LedgerError(.keyUnavailable, "key name '\(name)' contains '\(scalar.escaped(asASCII: true))', which a signed note forbids")
+        throw LedgerError(
+            .keyUnavailable, "key name '\(name)' contains '\(scalar.escaped(asASCII: true))', which a signed note forbids")
     }
 }
 
@@ -43,11 +44,13 @@ public struct NoteVerifierKey: Hashable, Sendable, CustomStringConvertible {
         guard parts.count == 3, let id = UInt32(parts[1], radix: 16), parts[1].count == 8,
             let raw = Data(base64Encoded: String(parts[2])), raw.count == 33, raw.first == ed25519AlgorithmByte
         else {
-            throw LedgerError(.keyUnavailable, "'\(trimmed)' is not a verifier key of the form name+keyid+base64(0x01‖Ed25519 key)")
+            throw LedgerError(
+                .keyUnavailable, "'\(trimmed)' is not a verifier key of the form name+keyid+base64(0x01‖Ed25519 key)")
         }
         try self.init(name: String(parts[0]), publicKey: try Ed25519PublicKey(bytes: Array(raw.dropFirst())))
         guard keyID == id else {
-            throw LedgerError(.keyUnavailable, "verifier key '\(trimmed)': key ID \(parts[1]) does not match its name and key (\(hex8(keyID)))")
+            throw LedgerError(
+                .keyUnavailable, "verifier key '\(trimmed)': key ID \(parts[1]) does not match its name and key (\(hex8(keyID)))")
         }
     }
 

@@ -89,7 +89,8 @@ public struct SignedNote: Sendable, Equatable {
             if !verified.contains(key) { verified.append(key) }
         }
         guard !verified.isEmpty else {
-            throw LedgerError(.verificationFailed, "no signature by a known key (\(signatures.count) signature(s) by unknown keys)")
+            throw LedgerError(
+                .verificationFailed, "no signature by a known key (\(signatures.count) signature(s) by unknown keys)")
         }
         return Verification(verifiedBy: verified, unknownSignatures: unknown)
     }

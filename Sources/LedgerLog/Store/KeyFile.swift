@@ -10,7 +10,9 @@ public enum KeyFile {
     public static func create(_ key: NoteSignerKey, at path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
-            if errno == EEXIST { throw LedgerError(.alreadyExists, "key file '\(path)' already exists; refusing to overwrite it") }
+            if errno == EEXIST {
+                throw LedgerError(.alreadyExists, "key file '\(path)' already exists; refusing to overwrite it")
+            }
             throw LedgerError(.keyUnavailable, "cannot create key file '\(path)': \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }

@@ -50,9 +50,14 @@ extension Ledger {
             if event.idWasGiven {
                 if let earlier = idsInBatch[event.id] {
                     guard events[earlier].sameContent(as: event) else {
-                        throw LedgerError(.conflict, "event id \(event.id) appears twice in the batch with different content", index: index, field: "id")
+                        throw LedgerError(
+                            .conflict, "event id \(event.id) appears twice in the batch with different content", index: index,
+                            field: "id")
                     }
-                    results.append(AppendedEvent(seq: results[earlier].seq, id: event.id, streamVersion: results[earlier].streamVersion, hash: results[earlier].hash, isDuplicate: true))
+                    results.append(
+                        AppendedEvent(
+                            seq: results[earlier].seq, id: event.id, streamVersion: results[earlier].streamVersion,
+                            hash: results[earlier].hash, isDuplicate: true))
                     continue
                 }
                 if let original = try storedEvent(id: event.id) {
@@ -61,7 +66,10 @@ extension Ledger {
                             .conflict, "event id \(event.id) is already seq \(original.seq) with different content",
                             index: index, field: "id", seq: original.seq)
                     }
-                    results.append(AppendedEvent(seq: original.seq, id: event.id, streamVersion: original.streamVersion, hash: original.hash, isDuplicate: true))
+                    results.append(
+                        AppendedEvent(
+                            seq: original.seq, id: event.id, streamVersion: original.streamVersion, hash: original.hash,
+                            isDuplicate: true))
                     continue
                 }
                 idsInBatch[event.id] = index
@@ -92,7 +100,8 @@ extension Ledger {
                 .bind(9, event.payloadBytes).bind(10, event.payloadDigest).bind(11, previousHash).bind(12, hash)
                 .run()
             try range.append(leafHash: hashing.leafHash(of: hash), hashing: hashing) { node in
-                try insertNode.reset().bind(1, Schema.merkleNodeKey(level: node.level, index: node.index)).bind(2, node.hash).run()
+                try insertNode.reset().bind(1, Schema.merkleNodeKey(level: node.level, index: node.index)).bind(2, node.hash)
+                    .run()
             }
             results.append(AppendedEvent(seq: seq, id: event.id, streamVersion: streamVersion, hash: hash, isDuplicate: false))
             size = seq

@@ -14,7 +14,8 @@ extension Ledger {
     /// Registers a verifier key: checkpoints signed by it are then checked by `verify`.
     public func addVerifierKey(_ key: NoteVerifierKey) throws {
         try writeTransaction {
-            let exists = try statement("SELECT 1 FROM verifier_keys WHERE key = ?").bind(1, key.description).firstRow { _ in true }
+            let exists = try statement("SELECT 1 FROM verifier_keys WHERE key = ?").bind(1, key.description).firstRow { _ in true
+            }
             guard exists == nil else { return }
             try statement("INSERT INTO verifier_keys(key, added_at) VALUES (?, ?)")
                 .bind(1, key.description).bind(2, clock().description).run()

@@ -9,8 +9,10 @@ extension Ledger {
             }
             return hashing.leafHash(of: hash)
         }
-        let row = try statement("SELECT hash FROM merkle_nodes WHERE id = ?").bind(1, Schema.merkleNodeKey(level: level, index: index))
-            .firstRow { $0.digest(0) }
+        let row = try statement("SELECT hash FROM merkle_nodes WHERE id = ?").bind(
+            1, Schema.merkleNodeKey(level: level, index: index)
+        )
+        .firstRow { $0.digest(0) }
         guard let row, let hash = row else {
             let first = (index << UInt64(level)) + 1
             throw LedgerError(.damaged, "Merkle node at level \(level), index \(index) is missing or malformed", seq: first)

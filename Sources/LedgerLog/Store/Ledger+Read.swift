@@ -48,7 +48,8 @@ extension Ledger {
         }
     }
 
-    public func events(after: UInt64 = 0, limit: Int? = nil, stream: String? = nil, type: String? = nil) throws -> [RecordedEvent] {
+    public func events(after: UInt64 = 0, limit: Int? = nil, stream: String? = nil, type: String? = nil) throws -> [RecordedEvent]
+    {
         var out: [RecordedEvent] = []
         try forEachEvent(after: after, stream: stream, type: type, limit: limit) {
             out.append($0)

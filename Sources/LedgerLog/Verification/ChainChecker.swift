@@ -58,7 +58,9 @@ struct ChainChecker {
             if event.seq > 1, hashOf(event, asSeq: event.seq - 1) == event.hash {
                 return VerificationProblem(
                     kind: .inserted, seq: event.seq - 1,
-                    message: "an event that was never recorded stands at seq \(event.seq - 1); seq \(event.seq) holds the event recorded as seq \(event.seq - 1)")
+                    message:
+                        "an event that was never recorded stands at seq \(event.seq - 1); seq \(event.seq) holds the event recorded as seq \(event.seq - 1)"
+                )
             }
             if hashOf(event, asSeq: event.seq + 1) == event.hash {
                 return VerificationProblem(
@@ -109,7 +111,9 @@ struct CheckpointSchedule {
             if next.checkpoint.root != checker.root {
                 return VerificationProblem(
                     kind: .checkpointMismatch, seq: nil,
-                    message: "the log's root at size \(next.checkpoint.size) differs from \(next.label): events at or before seq \(next.checkpoint.size) changed after it was signed")
+                    message:
+                        "the log's root at size \(next.checkpoint.size) differs from \(next.label): events at or before seq \(next.checkpoint.size) changed after it was signed"
+                )
             }
         }
         return nil
@@ -121,6 +125,8 @@ struct CheckpointSchedule {
         guard let largest = pending.first else { return nil }
         return VerificationProblem(
             kind: .tailRemoved, seq: checker.count + 1,
-            message: "\(largest.label) covers \(largest.checkpoint.size) events but the log ends at seq \(checker.count): events \(checker.count + 1)…\(largest.checkpoint.size) were removed")
+            message:
+                "\(largest.label) covers \(largest.checkpoint.size) events but the log ends at seq \(checker.count): events \(checker.count + 1)…\(largest.checkpoint.size) were removed"
+        )
     }
 }

@@ -21,7 +21,8 @@ extension Ledger {
                 let label = "checkpoint #\(stored.number)"
                 let signed: SignedCheckpoint
                 do { signed = try SignedCheckpoint(parsing: stored.note) } catch {
-                    report.problems.append(VerificationProblem(kind: .malformed, seq: nil, message: "\(label) cannot be read: \(error)"))
+                    report.problems.append(
+                        VerificationProblem(kind: .malformed, seq: nil, message: "\(label) cannot be read: \(error)"))
                     continue
                 }
                 guard signed.checkpoint.size == stored.treeSize, signed.checkpoint.root == stored.root,
@@ -50,7 +51,8 @@ extension Ledger {
                     continue
                 }
                 do {
-                    report.signaturesVerified += try signed.verify(with: suppliedKeys.isEmpty ? storedKeys : suppliedKeys).verifiedBy.count
+                    report.signaturesVerified += try signed.verify(with: suppliedKeys.isEmpty ? storedKeys : suppliedKeys)
+                        .verifiedBy.count
                 } catch {
                     report.problems.append(VerificationProblem(kind: .badSignature, seq: nil, message: "\(label): \(error)"))
                 }
@@ -79,7 +81,9 @@ extension Ledger {
                 checker.record(
                     VerificationProblem(
                         kind: .tailRemoved, seq: checker.count + 1,
-                        message: "the stored Merkle tree covers \(covered) events but the log ends at seq \(checker.count): events after it were removed"))
+                        message:
+                            "the stored Merkle tree covers \(covered) events but the log ends at seq \(checker.count): events after it were removed"
+                    ))
             }
             if checker.firstProblem == nil, let problem = checkpointsToCheck.finish(at: checker) {
                 checker.record(problem)
@@ -92,7 +96,9 @@ extension Ledger {
         }
     }
 
-    private static func compare(_ node: CompactRange.CompletedNode, withNextStoredNodeIn nodes: SQLiteStatement) -> VerificationProblem? {
+    private static func compare(_ node: CompactRange.CompletedNode, withNextStoredNodeIn nodes: SQLiteStatement)
+        -> VerificationProblem?
+    {
         let first = (node.index << UInt64(node.level)) + 1
         let last = (node.index + 1) << UInt64(node.level)
         let expectedKey = Schema.merkleNodeKey(level: node.level, index: node.index)
@@ -104,7 +110,9 @@ extension Ledger {
         guard nodes.int(0) == expectedKey, nodes.digest(1) == node.hash else {
             return VerificationProblem(
                 kind: .merkleMismatch, seq: first,
-                message: "the stored Merkle node over seqs \(first)…\(last) does not match the events: proofs over them would be wrong")
+                message:
+                    "the stored Merkle node over seqs \(first)…\(last) does not match the events: proofs over them would be wrong"
+            )
         }
         return nil
     }

@@ -30,7 +30,8 @@ struct Append: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let defaultActor = actor ?? ProcessInfo.processInfo.environment["GENLEDGER_ACTOR"]
+            let defaultActor =
+                actor ?? ProcessInfo.processInfo.environment["GENLEDGER_ACTOR"]
                 ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
             let reader = try file.map { try JSONLinesReader(path: $0) } ?? JSONLinesReader(standardInputWithMaxLineBytes: 2 << 20)
             var events: [ProposedEvent] = []
@@ -65,15 +66,15 @@ struct Append: ParsableCommand {
     }
 
     private func print(_ result: AppendedEvent, to out: inout Output) {
-                if json {
-                    let object: JSONValue = [
-                        "seq": .number(Double(result.seq)), "id": .string(result.id), "hash": .string(result.hash.hex),
-                        "stream_version": .number(Double(result.streamVersion)), "duplicate": .bool(result.isDuplicate),
-                    ]
-                    out.line(object.canonical)
-                } else {
-                    out.line("seq \(result.seq) hash \(result.hash.hex)\(result.isDuplicate ? " (already recorded)" : "")")
-                }
+        if json {
+            let object: JSONValue = [
+                "seq": .number(Double(result.seq)), "id": .string(result.id), "hash": .string(result.hash.hex),
+                "stream_version": .number(Double(result.streamVersion)), "duplicate": .bool(result.isDuplicate),
+            ]
+            out.line(object.canonical)
+        } else {
+            out.line("seq \(result.seq) hash \(result.hash.hex)\(result.isDuplicate ? " (already recorded)" : "")")
+        }
     }
 
     private func readLine(_ reader: JSONLinesReader) throws -> [UInt8]? {

@@ -31,7 +31,9 @@ struct Export: ParsableCommand {
                 if keyPaths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
                     checkpoint = try ledger.issueCheckpoint(signers: try signing.signers(for: self.ledger))
                 } else if checkpoint == nil {
-                    throw LedgerError(.keyUnavailable, "no checkpoint to export against and no signing key at \(keyPaths.joined(separator: ", "))")
+                    throw LedgerError(
+                        .keyUnavailable,
+                        "no checkpoint to export against and no signing key at \(keyPaths.joined(separator: ", "))")
                 } else {
                     printError("no signing key; exporting up to the latest checkpoint (size \(checkpoint!.treeSize) of \(size))")
                 }

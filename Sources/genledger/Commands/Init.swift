@@ -14,7 +14,8 @@ struct Init: ParsableCommand {
     @Option(name: .customLong("key-file"), help: "Where to write the signing key (default: LEDGER.key). Never overwritten.")
     var keyFile: String?
 
-    @Option(help: "full (default: every commit survives power loss) or normal (faster; recent commits may be lost on power loss).")
+    @Option(
+        help: "full (default: every commit survives power loss) or normal (faster; recent commits may be lost on power loss).")
     var durability: String = "full"
 
     func validate() throws {
@@ -34,7 +35,8 @@ struct Init: ParsableCommand {
             let signer = try NoteSignerKey.generate(name: origin)
             try KeyFile.create(signer, at: keyPath)
             do {
-                let created = try Ledger.create(at: path, origin: origin, durability: Durability(rawValue: durability.uppercased())!)
+                let created = try Ledger.create(
+                    at: path, origin: origin, durability: Durability(rawValue: durability.uppercased())!)
                 try created.addVerifierKey(signer.verifierKey)
             } catch {
                 try? FileManager.default.removeItem(atPath: keyPath)

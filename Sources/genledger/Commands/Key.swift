@@ -9,7 +9,8 @@ struct Key: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a new signing key, register its verifier key in the ledger, print it.",
-            discussion: "Sign with old and new keys together during a rotation: genledger checkpoint --key-file OLD --key-file NEW")
+            discussion:
+                "Sign with old and new keys together during a rotation: genledger checkpoint --key-file OLD --key-file NEW")
 
         @OptionGroup var ledger: LedgerOptions
 

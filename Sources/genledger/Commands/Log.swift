@@ -34,7 +34,9 @@ struct Log: ParsableCommand {
                     out.line(bytes: event.canonicalLine)
                 } else {
                     let payload = String(decoding: event.payloadBytes, as: UTF8.self)
-                    out.line("\(event.seq)\t\(event.recordedAt)\t\(event.type)\t\(event.stream)@\(event.streamVersion)\t\(event.actor)\t\(payload)")
+                    out.line(
+                        "\(event.seq)\t\(event.recordedAt)\t\(event.type)\t\(event.stream)@\(event.streamVersion)\t\(event.actor)\t\(payload)"
+                    )
                 }
                 return true
             }

@@ -28,7 +28,8 @@ struct Prove: ParsableCommand {
     }
 
     struct Consistency: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Prove the tree of OLD events is a prefix of the tree of NEW events.")
+        static let configuration = CommandConfiguration(
+            abstract: "Prove the tree of OLD events is a prefix of the tree of NEW events.")
 
         @OptionGroup var ledger: LedgerOptions
 
@@ -41,7 +42,9 @@ struct Prove: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let ledger = try ledger.open()
-                print(ProofJSON.consistency(try ledger.consistencyProof(oldSize: old, newSize: new), origin: ledger.origin).canonical)
+                print(
+                    ProofJSON.consistency(try ledger.consistencyProof(oldSize: old, newSize: new), origin: ledger.origin)
+                        .canonical)
             }
         }
     }

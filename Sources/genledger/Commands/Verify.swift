@@ -72,7 +72,9 @@ struct Verify: ParsableCommand {
             "warnings": .array(report.warnings.map(JSONValue.string)),
             "problems": .array(
                 report.problems.map { problem in
-                    var entry: [String: JSONValue] = ["kind": .string(problem.kind.rawValue), "message": .string(problem.message)]
+                    var entry: [String: JSONValue] = [
+                        "kind": .string(problem.kind.rawValue), "message": .string(problem.message),
+                    ]
                     if let seq = problem.seq { entry["seq"] = .number(Double(seq)) }
                     return .object(entry)
                 }),

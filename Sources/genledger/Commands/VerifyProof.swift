@@ -31,7 +31,8 @@ struct VerifyProof: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let document: JSONValue
-            do { document = try JSONParser.parse(try readTextFile(file, what: "proof")) } catch let failure as JSONParser.Failure {
+            do { document = try JSONParser.parse(try readTextFile(file, what: "proof")) } catch let failure as JSONParser.Failure
+            {
                 throw LedgerError(.badInput, "proof is not JSON: \(failure)")
             }
             let anchor = try checkpoint.map { path -> Checkpoint in
@@ -76,7 +77,9 @@ struct VerifyProof: ParsableCommand {
     private static func check(_ anchor: Checkpoint?, size: UInt64, root: [UInt8]) throws {
         guard let anchor else { return }
         guard anchor.size == size, anchor.root.bytes == root else {
-            throw LedgerError(.verificationFailed, "the proof is for tree size \(size), not the checkpoint's tree (size \(anchor.size), its root)")
+            throw LedgerError(
+                .verificationFailed,
+                "the proof is for tree size \(size), not the checkpoint's tree (size \(anchor.size), its root)")
         }
     }
 

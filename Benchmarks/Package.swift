@@ -1,0 +1,16 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Benchmarks live apart from the tests and build in release: `make bench`.
+let package = Package(
+    name: "GenLedgerBenchmarks",
+    dependencies: [.package(name: "GenLedger", path: "..")],
+    targets: [
+        // The raw-insert baseline talks to libsqlite3 directly, with no ledger in between.
+        .systemLibrary(name: "BenchSQLite", path: "Sources/BenchSQLite"),
+        .executableTarget(
+            name: "ledger-bench",
+            dependencies: ["BenchSQLite", .product(name: "LedgerLog", package: "GenLedger")]
+        ),
+    ]
+)
