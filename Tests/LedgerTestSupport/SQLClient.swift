@@ -12,6 +12,20 @@ public final class SQLClient {
 
     deinit { sqlite3_close_v2(db) }
 
+    /// What an attacker does first: SQLite's defensive mode would refuse some direct edits.
+    func disableDefensiveMode() { _ = genledger_sqlite3_disable_defensive(db) }
+
+    public func strings(_ sql: String) throws -> [String] {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else {
+            throw Attacker.AttackerError(message: "cannot prepare \(sql)")
+        }
+        defer { sqlite3_finalize(statement) }
+        var out: [String] = []
+        while sqlite3_step(statement) == SQLITE_ROW { out.append(String(cString: sqlite3_column_text(statement, 0))) }
+        return out
+    }
+
     public func execute(_ sql: String) throws {
         var message: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(db, sql, nil, nil, &message)

@@ -78,27 +78,10 @@ public enum EnvelopeEncoding {
         into out: inout [UInt8]
     ) {
         out.removeAll(keepingCapacity: true)
-        out.append(contentsOf: #"{"actor":"#.utf8)
-        CanonicalJSON.appendString(actor, to: &out)
-        out.append(contentsOf: #","id":"#.utf8)
-        CanonicalJSON.appendString(id, to: &out)
-        out.append(contentsOf: #","occurred_at":"#.utf8)
-        CanonicalJSON.appendString(occurredAt, to: &out)
-        out.append(contentsOf: #","payload_digest":""#.utf8)
-        HexCoding.appendHex(of: payloadDigest, to: &out)
-        out.append(contentsOf: #"","prev_hash":""#.utf8)
-        HexCoding.appendHex(of: previousHash, to: &out)
-        out.append(contentsOf: #"","recorded_at":"#.utf8)
-        CanonicalJSON.appendString(recordedAt, to: &out)
-        out.append(contentsOf: #","seq":"#.utf8)
-        out.append(contentsOf: String(seq).utf8)
-        out.append(contentsOf: #","stream":"#.utf8)
-        CanonicalJSON.appendString(stream, to: &out)
-        out.append(contentsOf: #","stream_version":"#.utf8)
-        out.append(contentsOf: String(streamVersion).utf8)
-        out.append(contentsOf: #","type":"#.utf8)
-        CanonicalJSON.appendString(type, to: &out)
-        out.append(UInt8(ascii: "}"))
+        appendEnvelope(
+            seq: seq, id: id, type: type, stream: stream, streamVersion: streamVersion, occurredAt: occurredAt,
+            recordedAt: recordedAt, actor: actor, payloadDigest: payloadDigest, previousHash: previousHash,
+            hash: nil, payload: nil, into: &out)
     }
 
     public static func hashedBytes(of event: RecordedEvent) -> [UInt8] {
@@ -114,32 +97,52 @@ public enum EnvelopeEncoding {
     public static func line(of event: RecordedEvent) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(event.payloadBytes.count + 400)
-        out.append(contentsOf: #"{"actor":"#.utf8)
-        CanonicalJSON.appendString(event.actor, to: &out)
-        out.append(contentsOf: #","hash":""#.utf8)
-        HexCoding.appendHex(of: event.hash, to: &out)
-        out.append(contentsOf: #"","id":"#.utf8)
-        CanonicalJSON.appendString(event.id, to: &out)
-        out.append(contentsOf: #","occurred_at":"#.utf8)
-        CanonicalJSON.appendString(event.occurredAt, to: &out)
-        out.append(contentsOf: #","payload":"#.utf8)
-        out.append(contentsOf: event.payloadBytes)
-        out.append(contentsOf: #","payload_digest":""#.utf8)
-        HexCoding.appendHex(of: event.payloadDigest, to: &out)
-        out.append(contentsOf: #"","prev_hash":""#.utf8)
-        HexCoding.appendHex(of: event.previousHash, to: &out)
-        out.append(contentsOf: #"","recorded_at":"#.utf8)
-        CanonicalJSON.appendString(event.recordedAt, to: &out)
-        out.append(contentsOf: #","seq":"#.utf8)
-        out.append(contentsOf: String(event.seq).utf8)
-        out.append(contentsOf: #","stream":"#.utf8)
-        CanonicalJSON.appendString(event.stream, to: &out)
-        out.append(contentsOf: #","stream_version":"#.utf8)
-        out.append(contentsOf: String(event.streamVersion).utf8)
-        out.append(contentsOf: #","type":"#.utf8)
-        CanonicalJSON.appendString(event.type, to: &out)
-        out.append(UInt8(ascii: "}"))
+        appendEnvelope(
+            seq: event.seq, id: event.id, type: event.type, stream: event.stream, streamVersion: event.streamVersion,
+            occurredAt: event.occurredAt, recordedAt: event.recordedAt, actor: event.actor,
+            payloadDigest: event.payloadDigest, previousHash: event.previousHash,
+            hash: event.hash, payload: event.payloadBytes, into: &out)
         return out
+    }
+
+    /// Members in RFC 8785 order; `hash` and `payload` only in the line form.
+    private static func appendEnvelope(
+        seq: UInt64, id: String, type: String, stream: String, streamVersion: UInt64,
+        occurredAt: String, recordedAt: String, actor: String,
+        payloadDigest: SHA256Digest, previousHash: SHA256Digest,
+        hash: SHA256Digest?, payload: [UInt8]?,
+        into out: inout [UInt8]
+    ) {
+        out.append(contentsOf: #"{"actor":"#.utf8)
+        CanonicalJSON.appendString(actor, to: &out)
+        if let hash {
+            out.append(contentsOf: #","hash":""#.utf8)
+            HexCoding.appendHex(of: hash, to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(contentsOf: #","id":"#.utf8)
+        CanonicalJSON.appendString(id, to: &out)
+        out.append(contentsOf: #","occurred_at":"#.utf8)
+        CanonicalJSON.appendString(occurredAt, to: &out)
+        if let payload {
+            out.append(contentsOf: #","payload":"#.utf8)
+            out.append(contentsOf: payload)
+        }
+        out.append(contentsOf: #","payload_digest":""#.utf8)
+        HexCoding.appendHex(of: payloadDigest, to: &out)
+        out.append(contentsOf: #"","prev_hash":""#.utf8)
+        HexCoding.appendHex(of: previousHash, to: &out)
+        out.append(contentsOf: #"","recorded_at":"#.utf8)
+        CanonicalJSON.appendString(recordedAt, to: &out)
+        out.append(contentsOf: #","seq":"#.utf8)
+        out.append(contentsOf: String(seq).utf8)
+        out.append(contentsOf: #","stream":"#.utf8)
+        CanonicalJSON.appendString(stream, to: &out)
+        out.append(contentsOf: #","stream_version":"#.utf8)
+        out.append(contentsOf: String(streamVersion).utf8)
+        out.append(contentsOf: #","type":"#.utf8)
+        CanonicalJSON.appendString(type, to: &out)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Reads one export line back into an event, checking that it is exactly the canonical form.
