@@ -181,4 +181,23 @@ struct CLITests {
         #expect(failed.status == 2 && failed.stdout.contains("first bad seq 1: edited"), "\(failed.stdout)")
         #expect(try GenLedgerProcess.run(["log", "--limit", "0"], in: initialized).status == 64)
     }
+
+    @Test("verify-proof reads the transparency-dev vector format as it is")
+    func readsVectorFormat() throws {
+        let directory = TemporaryDirectory("genledger-cli")
+        // rfc9162/inclusion/1/happy-path.json of the shared vectors (transparency-dev/merkle).
+        let happy = """
+            {"leafIdx":0,"treeSize":8,"root":"XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=",
+             "leafHash":"bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=",
+             "proof":["lqKW0iTyhcZ77pPDD4owkVfw2qNdxbh+QQt4YwoJz8c=","Xwg/ChozygdqlSeYMlgNs+DvRYS9/x9UyKNg9Q3jAx4=",
+                      "a0eq8p7jwq+a+Im8H7klTavTEXfxYjLdaqsDXKOb9uQ="],"desc":"happy path","wantErr":false}
+            """
+        try happy.write(toFile: directory.path("happy.json"), atomically: true, encoding: .utf8)
+        let accepted = try GenLedgerProcess.run(["verify-proof", "happy.json"], in: directory)
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        try happy.replacingOccurrences(of: "\"leafIdx\":0", with: "\"leafIdx\":1")
+            .write(toFile: directory.path("moved.json"), atomically: true, encoding: .utf8)
+        let refused = try GenLedgerProcess.run(["verify-proof", "moved.json"], in: directory)
+        #expect(refused.status == 2 && refused.stderr.contains("does not verify"), "\(refused.stderr)")
+    }
 }
