@@ -151,12 +151,7 @@ public enum MerkleProofVerifier {
             guard sn != 0 else { throw Failure(reason: "proof has more hashes than the tree has levels") }
             if fn & 1 == 1 || fn == sn {
                 r = hashing.nodeHash(p, r)
-                if fn & 1 == 0 {
-                    while fn & 1 == 0 && fn != 0 {
-                        fn >>= 1
-                        sn >>= 1
-                    }
-                }
+                climbRightEdge(&fn, &sn)
             } else {
                 r = hashing.nodeHash(r, p)
             }
@@ -199,12 +194,7 @@ public enum MerkleProofVerifier {
             if fn & 1 == 1 || fn == sn {
                 fr = hashing.nodeHash(c, fr)
                 sr = hashing.nodeHash(c, sr)
-                if fn & 1 == 0 {
-                    while fn & 1 == 0 && fn != 0 {
-                        fn >>= 1
-                        sn >>= 1
-                    }
-                }
+                climbRightEdge(&fn, &sn)
             } else {
                 sr = hashing.nodeHash(sr, c)
             }
@@ -214,6 +204,15 @@ public enum MerkleProofVerifier {
         guard sn == 0 else { throw Failure(reason: "proof has fewer hashes than needed") }
         guard fr == root1 else { throw Failure(reason: "proof does not lead to root1") }
         guard sr == root2 else { throw Failure(reason: "proof does not lead to root2") }
+    }
+
+    /// RFC 9162's "until LSB(fn) is set or fn is 0": climb while the node is a left child on
+    /// the right edge, where the path has no sibling to hash.
+    private static func climbRightEdge(_ fn: inout UInt64, _ sn: inout UInt64) {
+        while fn & 1 == 0 && fn != 0 {
+            fn >>= 1
+            sn >>= 1
+        }
     }
 
     private static func checkLengths(_ proof: [[UInt8]]) throws(Failure) {

@@ -50,9 +50,7 @@ extension Ledger {
         }
         return try writeTransaction {
             let size = try self.size()
-            let root = try MerkleProofBuilder { [unowned self] level, index in
-                try perfectSubtreeHash(level: level, index: index)
-            }.root(size: size)
+            let root = try proofBuilder.root(size: size)
             let signed = try SignedCheckpoint.sign(Checkpoint(origin: origin, size: size, root: root), with: signers)
             let issuedAt = clock().description
             try statement("INSERT INTO checkpoints(tree_size, root, note, issued_at) VALUES (?, ?, ?, ?)")

@@ -20,7 +20,7 @@ extension Ledger {
         return hash
     }
 
-    private var proofBuilder: MerkleProofBuilder {
+    var proofBuilder: MerkleProofBuilder {
         MerkleProofBuilder { [unowned self] level, index in try perfectSubtreeHash(level: level, index: index) }
     }
 
