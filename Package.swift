@@ -12,10 +12,12 @@ let package = Package(
     name: "GenLedger",
     products: [
         .library(name: "LedgerLog", targets: ["LedgerLog"]),
+        .library(name: "Governance", targets: ["Governance"]),
         .executable(name: "genledger", targets: ["genledger"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries, reached through thin shims; no C type appears in a public API.
@@ -34,11 +36,16 @@ let package = Package(
         // checkpoints, proofs, keys. Knows nothing about AI pipelines.
         .target(name: "LedgerLog", dependencies: ["CSQLite", "COpenSSL"]),
 
+        // Governance layer: the event vocabulary, policies/, the append-time gate, the routing
+        // engine and the simulator. Knows no SQL, HTTP or terminal.
+        .target(name: "Governance", dependencies: ["LedgerLog", .product(name: "Yams", package: "Yams")]),
+
         // Interfaces layer: the command line.
         .executableTarget(
             name: "genledger",
             dependencies: [
                 "LedgerLog",
+                "Governance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -9,6 +9,14 @@ public struct AppendedEvent: Sendable, Equatable {
     /// True when the event id was already in the ledger with the same content: nothing was
     /// written and the original is returned.
     public var isDuplicate: Bool
+
+    public init(seq: UInt64, id: String, streamVersion: UInt64, hash: SHA256Digest, isDuplicate: Bool) {
+        self.seq = seq
+        self.id = id
+        self.streamVersion = streamVersion
+        self.hash = hash
+        self.isDuplicate = isDuplicate
+    }
 }
 
 extension Ledger {
@@ -16,10 +24,14 @@ extension Ledger {
     /// idempotent; expected versions make concurrent writers to one stream safe.
     @discardableResult
     public func append(_ events: [ProposedEvent]) throws -> [AppendedEvent] {
-        let prepared = try events.enumerated().map { index, event in
+        let prepared = try prepare(events)
+        return try writeTransaction { try appendInTransaction(prepared) }
+    }
+
+    func prepare(_ events: [ProposedEvent]) throws -> [PreparedEvent] {
+        try events.enumerated().map { index, event in
             do { return try PreparedEvent(event, sha: sha) } catch let error as LedgerError { throw error.at(index: index) }
         }
-        return try writeTransaction { try appendInTransaction(prepared) }
     }
 
     @discardableResult
@@ -27,7 +39,7 @@ extension Ledger {
         try append([event])[0]
     }
 
-    private func appendInTransaction(_ events: [PreparedEvent]) throws -> [AppendedEvent] {
+    func appendInTransaction(_ events: [PreparedEvent]) throws -> [AppendedEvent] {
         var (size, previousHash) = try tip()
         var range = try frontier(at: size)
         let recordedAt = clock().description

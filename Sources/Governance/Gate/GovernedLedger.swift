@@ -1,0 +1,221 @@
+public import Foundation
+public import LedgerLog
+
+/// What a governed append did with one proposed event.
+public struct GovernedAppend: Sendable {
+    public var appended: AppendedEvent
+    /// The gate's judgement, for gated event types (nil for duplicates and ungated types).
+    public var judgement: GateJudgement?
+}
+
+/// The ledger as GenLedger's pipelines write to it: every event validated against the
+/// vocabulary and what is already recorded, gated events judged against the policy in force,
+/// all inside the append transaction, so two writers can never both pass one cap.
+public final class GovernedLedger {
+    public let ledger: Ledger
+    /// Folded from the log up to `state.position`; refreshed inside every transaction.
+    public private(set) var state = GovernanceState()
+    /// Set when the state may hold events that were rolled back: the next use refolds.
+    private var stateIsSuspect = false
+
+    public init(_ ledger: Ledger) {
+        self.ledger = ledger
+    }
+
+    /// Appends a batch: whole, or not at all. A denial appends only a `policy.denied` event
+    /// recording the judged input, then throws `GovernanceError.denied` naming the rule.
+    @discardableResult
+    public func append(_ events: [ProposedEvent]) throws -> [GovernedAppend] {
+        let decoded = try Self.decode(events)
+        let result = try session { session in try appendInSession(session, events, decoded) }
+        switch result {
+        case .appended(let results): return results
+        case .denied(let error): throw error
+        }
+    }
+
+    @discardableResult
+    public func append(_ event: ProposedEvent) throws -> GovernedAppend {
+        try append([event])[0]
+    }
+
+    /// Judges an event as if it were appended now, without appending anything.
+    public func judge(_ event: ProposedEvent) throws -> GateJudgement? {
+        let decoded = try Self.decode([event])[0]
+        try refresh { after, body in try ledger.forEachEvent(after: after, body) }
+        do { try state.checkReferences(decoded) } catch let error as GovernanceError { throw error.at(index: 0, type: event.type) }
+        return Gate.judge(decoded, in: state, on: date(of: event))
+    }
+
+    /// Brings the state up to the end of the log (outside any transaction).
+    public func refresh() throws {
+        try refresh { after, body in try ledger.forEachEvent(after: after, body) }
+    }
+
+    // MARK: Internals
+
+    enum SessionResult {
+        case appended([GovernedAppend])
+        case denied(GovernanceError)
+    }
+
+    static func decode(_ events: [ProposedEvent]) throws -> [DomainEvent] {
+        try events.enumerated().map { index, event in
+            do {
+                return try DomainEvent.decode(type: event.type, stream: event.stream, payload: event.payload)
+            } catch let error as GovernanceError {
+                throw error.at(index: index, type: event.type)
+            }
+        }
+    }
+
+    /// Runs `body` in an append session with the state caught up to the log's end.
+    func session<T>(_ body: (AppendSession) throws -> T) throws -> T {
+        do {
+            return try ledger.withAppendSession { session in
+                try refresh { after, each in try session.forEachEvent(after: after, each) }
+                return try body(session)
+            }
+        } catch {
+            stateIsSuspect = true
+            throw error
+        }
+    }
+
+    private func refresh(_ reading: (UInt64, (RecordedEvent) throws -> Bool) throws -> Void) throws {
+        if stateIsSuspect {
+            state = GovernanceState()
+            stateIsSuspect = false
+        }
+        do {
+            try state.catchUp(reading: reading)
+        } catch {
+            stateIsSuspect = true
+            throw error
+        }
+    }
+
+    func date(of event: ProposedEvent) -> CalendarDate {
+        CalendarDate(event.occurredAt ?? ledger.clock())
+    }
+
+    func appendInSession(_ session: AppendSession, _ events: [ProposedEvent], _ decoded: [DomainEvent]) throws
+        -> SessionResult
+    {
+        var toAppend: [ProposedEvent] = []
+        var judgements: [GateJudgement?] = []
+        var slots: [Int?] = []  // index into toAppend, or nil for a duplicate
+        var duplicates: [Int: AppendedEvent] = [:]
+        var applied = false
+        var idsInBatch: [UUID: Int] = [:]
+
+        for (index, (event, domain)) in zip(events, decoded).enumerated() {
+            if let id = event.id, let earlier = idsInBatch[id] {
+                guard events[earlier] == event else {
+                    throw LedgerError(.conflict, "event id \(id.uuidString.lowercased()) appears twice in the batch with different content", index: index, field: "id")
+                }
+                if slots[earlier] == nil { duplicates[index] = duplicates[earlier] }
+                slots.append(slots[earlier])
+                judgements.append(nil)
+                continue
+            }
+            if let id = event.id { idsInBatch[id] = index }
+            if let id = event.id, let original = try session.event(id: id.uuidString.lowercased()) {
+                guard Self.sameInput(event, original) else {
+                    throw LedgerError(
+                        .conflict, "event id \(id.uuidString.lowercased()) is already seq \(original.seq) with different content",
+                        index: index, field: "id", seq: original.seq)
+                }
+                duplicates[index] = AppendedEvent(
+                    seq: original.seq, id: original.id, streamVersion: original.streamVersion, hash: original.hash, isDuplicate: true)
+                slots.append(nil)
+                judgements.append(nil)
+                continue
+            }
+            do { try state.checkReferences(domain) } catch let error as GovernanceError {
+                if applied { stateIsSuspect = true }
+                throw error.at(index: index, type: event.type)
+            }
+            var recorded = event
+            let judgement = Gate.judge(domain, in: state, on: date(of: event))
+            if let judgement {
+                if judgement.denial != nil {
+                    if applied {
+                        // Events before this one were folded but will not be written: refold.
+                        state = GovernanceState()
+                        try state.catchUp { after, each in try session.forEachEvent(after: after, each) }
+                    }
+                    return .denied(try recordDenial(session, event, judgement, index: index))
+                }
+                guard case .object(var payload) = event.payload else { preconditionFailure("decoded payloads are objects") }
+                payload[DomainEvent.gateKey] = judgement.record
+                recorded.payload = .object(payload)
+            }
+            state.apply(domain, seq: state.position + 1)
+            applied = true
+            slots.append(toAppend.count)
+            judgements.append(judgement)
+            toAppend.append(recorded)
+        }
+
+        let appended = try session.append(toAppend)
+        if let last = appended.last, last.seq != state.position {
+            stateIsSuspect = true
+        }
+        let results = slots.enumerated().map { index, slot in
+            GovernedAppend(appended: slot.map { appended[$0] } ?? duplicates[index]!, judgement: judgements[index])
+        }
+        return .appended(results)
+    }
+
+    private func recordDenial(_ session: AppendSession, _ event: ProposedEvent, _ judgement: GateJudgement, index: Int) throws
+        -> GovernanceError
+    {
+        let finding = judgement.denial!
+        var judged: [String: JSONValue] = ["type": .string(event.type), "stream": .string(event.stream), "payload": event.payload]
+        if let id = event.id { judged["id"] = .string(id.uuidString.lowercased()) }
+        if let actor = event.actor { judged["actor"] = .string(actor) }
+        if let occurredAt = event.occurredAt { judged["occurred_at"] = .string(occurredAt.description) }
+        var payload: [String: JSONValue] = [
+            "policy": .string(judgement.policy ?? "built-in"), "version": .number(Double(judgement.version)),
+            "rule": .string(finding.rule), "action": .string(finding.action.rawValue), "reason": .string(finding.reason),
+            "judged": .object(judged), "rules_checked": .array(judgement.rulesChecked.map(JSONValue.string)),
+        ]
+        let deliverable = event.payload["deliverable"]?.stringValue
+        if let deliverable { payload["deliverable"] = .string(deliverable) }
+        if let policySeq = judgement.policySeq { payload["policy_seq"] = .number(Double(policySeq)) }
+        // A retried denial of the same input at the same point is the same record.
+        let id = event.id.map { Self.derivedID("\($0.uuidString.lowercased()) denied at \(state.position)") }
+        let denial = ProposedEvent(
+            id: id, type: EventType.policyDenied.rawValue,
+            stream: deliverable.map { "deliverable/\($0)" } ?? "policy/\(judgement.policy ?? "built-in")",
+            payload: .object(payload), occurredAt: event.occurredAt, actor: "gate")
+        let domain = try DomainEvent.decode(type: denial.type, stream: denial.stream, payload: denial.payload)
+        let written = try session.append([denial])[0]
+        if !written.isDuplicate { state.apply(domain, seq: written.seq) }
+        var error = GovernanceError(.denied, "denied: \(finding.reason)", rule: judgement.rule)
+        error = error.at(index: index, type: event.type)
+        error.deniedSeq = written.seq
+        return error
+    }
+
+    /// The same input as a recorded event, ignoring the gate's own record in the payload.
+    static func sameInput(_ event: ProposedEvent, _ recorded: RecordedEvent) -> Bool {
+        guard event.type == recorded.type, event.stream == recorded.stream,
+            case .object(var stored) = (try? JSONParser.parse(recorded.payloadBytes)) ?? .null
+        else { return false }
+        stored[DomainEvent.gateKey] = nil
+        return CanonicalJSON.bytes(of: .object(stored)) == CanonicalJSON.bytes(of: event.payload)
+            && (event.actor == nil || event.actor == recorded.actor)
+            && (event.occurredAt == nil || event.occurredAt?.description == recorded.occurredAt)
+    }
+
+    /// A name-based UUID (version 8 layout over SHA-256), so derived events are deterministic.
+    public static func derivedID(_ name: String) -> UUID {
+        var bytes = SHA256.hash(Array(name.utf8)).withUnsafeBytes { Array($0.prefix(16)) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x80
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+}

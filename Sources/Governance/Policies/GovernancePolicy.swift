@@ -1,0 +1,136 @@
+public import LedgerLog
+
+/// What the gate does when a rule's limit is passed.
+public enum CapAction: String, CaseIterable, Sendable {
+    /// Refused; overrides are not accepted for this rule.
+    case deny
+    /// Refused unless an approver has granted an override for the deliverable.
+    case requireApproval = "require-approval"
+    /// Allowed, with the warning recorded on the event.
+    case warn
+}
+
+/// `policies/governance.yaml`: regeneration caps, locked seeds, refinement before delivery,
+/// tiers per stage, budgets and approvers.
+public struct GovernancePolicy: Sendable {
+    public var name: String
+    public var version: Int64
+    public var currency: Currency
+    public var approvers: [String]
+    public var regenerationCaps: [RegenerationCap]
+    public var lockedSeedStages: [Stage]
+    public var refinementBeforeDelivery: [RefinementStep]
+    public var refinementStages: [Stage]
+    public var acceptedReviewBeforeDelivery: Bool
+    public var tiersByStage: [Stage: [Tier]]
+    public var deliverableBudgets: [DeliverableBudget]
+    public var campaignBudget: CampaignBudget?
+
+    public init(_ f: Fields) throws {
+        try f.rejectUnknown([
+            "policy", "version", "author", "rationale", "currency", "approvers", "regeneration_caps", "locked_seeds",
+            "refinement", "review", "tiers_by_stage", "budgets",
+        ])
+        name = try f.string("policy")
+        try Identifier.check(name, f, "policy")
+        version = try f.int("version", min: 1)
+        _ = try f.string("author")
+        let currency: Currency = try f.choice("currency")
+        self.currency = currency
+        approvers = try f.strings("approvers", nonEmpty: true)
+        regenerationCaps = try f.objects("regeneration_caps", nonEmpty: true).map(RegenerationCap.init)
+        let seeds = try f.object("locked_seeds")
+        try seeds.rejectUnknown(["stages"])
+        lockedSeedStages = try seeds.choices("stages")
+        let refinement = try f.object("refinement")
+        try refinement.rejectUnknown(["before_delivery", "stages"])
+        refinementBeforeDelivery = try refinement.choices("before_delivery")
+        refinementStages = try refinement.choices("stages")
+        let review = try f.optionalObject("review")
+        try review?.rejectUnknown(["accepted_before_delivery"])
+        acceptedReviewBeforeDelivery = try review?.optionalBool("accepted_before_delivery") ?? false
+        let tiers = try f.object("tiers_by_stage")
+        try tiers.rejectUnknown(Set(Stage.allCases.map(\.rawValue)))
+        var tiersByStage: [Stage: [Tier]] = [:]
+        for stage in Stage.allCases { tiersByStage[stage] = try tiers.choices(stage.rawValue, nonEmpty: true) }
+        self.tiersByStage = tiersByStage
+        let budgets = try f.optionalObject("budgets")
+        try budgets?.rejectUnknown(["per_deliverable", "per_campaign"])
+        deliverableBudgets = try budgets?.optionalObjects("per_deliverable").map { try DeliverableBudget($0, currency: currency) } ?? []
+        campaignBudget = try budgets?.optionalObject("per_campaign").map { try CampaignBudget($0, currency: currency) }
+    }
+
+    /// The cap for a category and stage: an exact category beats `*`, a named stage beats none.
+    public func regenerationCap(category: String, stage: Stage) -> RegenerationCap? {
+        regenerationCaps.filter { $0.applies(category: category, stage: stage) }.max { $0.specificity < $1.specificity }
+    }
+
+    public func deliverableBudget(category: String, stage: Stage) -> DeliverableBudget? {
+        deliverableBudgets.filter { $0.scope.applies(category: category, stage: stage) }.max {
+            $0.scope.specificity < $1.scope.specificity
+        }
+    }
+}
+
+/// Which deliverables a cap or budget line covers.
+public struct CategoryScope: Sendable {
+    /// nil for `*`.
+    public var category: String?
+    public var stage: Stage?
+
+    init(_ f: Fields) throws {
+        let category = try f.string("category")
+        self.category = category == "*" ? nil : category
+        stage = try f.optionalChoice("stage")
+    }
+
+    func applies(category: String, stage: Stage) -> Bool {
+        (self.category == nil || self.category == category) && (self.stage == nil || self.stage == stage)
+    }
+
+    var specificity: Int { (category == nil ? 0 : 2) + (stage == nil ? 0 : 1) }
+
+    public var label: String { "\(category ?? "*")/\(stage?.rawValue ?? "*")" }
+}
+
+public struct RegenerationCap: Sendable {
+    public var scope: CategoryScope
+    /// Generation attempts allowed per deliverable, the first included.
+    public var maxAttempts: Int64
+    public var action: CapAction
+
+    init(_ f: Fields) throws {
+        try f.rejectUnknown(["category", "stage", "max_attempts", "action"])
+        scope = try CategoryScope(f)
+        maxAttempts = try f.int("max_attempts", min: 1)
+        action = try f.choice("action")
+    }
+
+    func applies(category: String, stage: Stage) -> Bool { scope.applies(category: category, stage: stage) }
+    var specificity: Int { scope.specificity }
+}
+
+public struct DeliverableBudget: Sendable {
+    public var scope: CategoryScope
+    public var limit: Money
+    public var action: CapAction
+
+    init(_ f: Fields, currency: Currency) throws {
+        try f.rejectUnknown(["category", "stage", "amount", "action"])
+        scope = try CategoryScope(f)
+        limit = Money(try f.number("amount", min: 0), currency)
+        action = try f.choice("action")
+    }
+}
+
+public struct CampaignBudget: Sendable {
+    /// For campaigns opened without a budget of their own.
+    public var defaultLimit: Money
+    public var action: CapAction
+
+    init(_ f: Fields, currency: Currency) throws {
+        try f.rejectUnknown(["default_amount", "action"])
+        defaultLimit = Money(try f.number("default_amount", min: 0), currency)
+        action = try f.choice("action")
+    }
+}

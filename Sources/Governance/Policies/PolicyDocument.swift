@@ -1,0 +1,145 @@
+public import LedgerLog
+internal import Yams
+
+/// A policy document read from YAML: its value as JSON (what the ledger records) and the line of
+/// every field, so an error found while reading the value names the line in the file.
+public struct PolicyDocument: Sendable {
+    public let file: String
+    public let value: JSONValue
+    let lines: [String: Int]
+
+    /// Parses YAML. Plain scalars resolve as in YAML 1.2's core schema (`true`/`false`, `null`/`~`,
+    /// integers, decimals; everything else is a string, so `16:9` stays text); quoted scalars are
+    /// strings. Anchors, aliases, tags and duplicate keys are refused.
+    public init(yaml text: String, file: String) throws {
+        self.file = file
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            var failure = GovernanceError(.invalidPolicy, "not valid YAML: \(Self.problem(error))")
+            failure.file = file
+            failure.line = Self.line(error)
+            throw failure
+        }
+        guard let root else {
+            var failure = GovernanceError(.invalidPolicy, "the document is empty")
+            failure.file = file
+            throw failure
+        }
+        var lines: [String: Int] = [:]
+        var converter = Converter(file: file)
+        value = try converter.convert(root, path: "", lines: &lines)
+        self.lines = lines
+    }
+
+    /// The same error, placed at the file and the line of its field (or its nearest parent's).
+    public func locate(_ error: GovernanceError) -> GovernanceError {
+        var located = error
+        located.file = file
+        var path = error.field ?? ""
+        while located.line == nil {
+            if let line = lines[path] { located.line = line; break }
+            guard !path.isEmpty else { break }
+            if path.hasSuffix("]"), let open = path.lastIndex(of: "[") {
+                path = String(path[..<open])
+            } else if let dot = path.lastIndex(of: ".") {
+                path = String(path[..<dot])
+            } else {
+                path = ""
+            }
+        }
+        return located
+    }
+
+    /// Reads the document with `body`, placing any error at its line.
+    public func read<T>(_ body: (Fields) throws -> T) throws -> T {
+        do {
+            return try body(try Fields(value, path: "", code: .invalidPolicy))
+        } catch let error as GovernanceError {
+            throw locate(error)
+        }
+    }
+
+    private static func line(_ error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
+        default: nil
+        }
+    }
+
+    private static func problem(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
+            .composer(let context, let problem, _, _):
+            [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+        default: "\(error)"
+        }
+    }
+
+    private struct Converter {
+        let file: String
+
+        func fail(_ message: String, _ node: Node, path: String) -> GovernanceError {
+            var error = GovernanceError(.invalidPolicy, message, field: path.isEmpty ? nil : path)
+            error.file = file
+            error.line = node.mark?.line
+            return error
+        }
+
+        mutating func convert(_ node: Node, path: String, lines: inout [String: Int]) throws -> JSONValue {
+            if let line = node.mark?.line { lines[path] = line }
+            switch node {
+            case .scalar(let scalar):
+                return try resolve(scalar, node: node, path: path)
+            case .sequence(let sequence):
+                return .array(
+                    try sequence.enumerated().map { i, item in try convert(item, path: "\(path)[\(i)]", lines: &lines) })
+            case .mapping(let mapping):
+                var members: [String: JSONValue] = [:]
+                for (keyNode, valueNode) in mapping {
+                    guard case .scalar(let key) = keyNode else { throw fail("keys must be plain text", keyNode, path: path) }
+                    let childPath = path.isEmpty ? key.string : "\(path).\(key.string)"
+                    guard members[key.string] == nil else { throw fail("duplicate key '\(key.string)'", keyNode, path: childPath) }
+                    if let line = keyNode.mark?.line { lines[childPath] = line }
+                    members[key.string] = try convert(valueNode, path: childPath, lines: &lines)
+                    if let line = keyNode.mark?.line { lines[childPath] = line }
+                }
+                return .object(members)
+            case .alias:
+                throw fail("anchors and aliases are not supported; write the value out", node, path: path)
+            }
+        }
+
+        func resolve(_ scalar: Node.Scalar, node: Node, path: String) throws -> JSONValue {
+            let text = scalar.string
+            guard scalar.style == .plain else { return .string(text) }
+            switch text {
+            case "", "~", "null", "Null", "NULL": return .null
+            case "true", "True", "TRUE": return .bool(true)
+            case "false", "False", "FALSE": return .bool(false)
+            default: break
+            }
+            let bytes = Array(text.utf8)
+            let digits = bytes.drop { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }
+            if let first = digits.first, (48...57).contains(first) || first == UInt8(ascii: ".") {
+                if let number = Double(text), number.isFinite,
+                    bytes.allSatisfy({ (48...57).contains($0) || "+-.eE".utf8.contains($0) })
+                {
+                    if !text.contains(where: { ".eE".contains($0) }) && abs(number) > JSONValue.maxExactInteger {
+                        throw fail("integer \(text) is too large (limit 2^53 - 1)", node, path: path)
+                    }
+                    return .number(number)
+                }
+            }
+            return .string(text)
+        }
+    }
+}
+
+/// The digest a ledger records for a policy document: SHA-256 of its RFC 8785 bytes, in hex.
+public enum PolicyDigest {
+    public static func of(_ document: JSONValue) -> String {
+        SHA256.hash(CanonicalJSON.bytes(of: document)).description
+    }
+}

@@ -1,0 +1,34 @@
+/// Every event type of the vocabulary (docs/EVENTS.md). An event of any other type is refused.
+public enum EventType: String, CaseIterable, Sendable {
+    case modelRegistered = "model.registered"
+    case modelPricingChanged = "model.pricing_changed"
+    case modelVersionChanged = "model.version_changed"
+    case modelStatusChanged = "model.status_changed"
+    case routingTablePublished = "routing.table_published"
+    case policyPublished = "policy.published"
+    case templateVersioned = "template.versioned"
+    case campaignOpened = "campaign.opened"
+    case deliverableOpened = "deliverable.opened"
+    case seedLocked = "seed.locked"
+    case routingDecided = "routing.decided"
+    case generationRequested = "generation.requested"
+    case generationCompleted = "generation.completed"
+    case generationFailed = "generation.failed"
+    case fallbackTriggered = "fallback.triggered"
+    case regenerationRequested = "regeneration.requested"
+    case policyDenied = "policy.denied"
+    case policyOverrideGranted = "policy.override_granted"
+    case refinementApplied = "refinement.applied"
+    case assetReviewed = "asset.reviewed"
+    case deliverableDelivered = "deliverable.delivered"
+    case costRecorded = "cost.recorded"
+    case modelReviewCompleted = "model.review_completed"
+
+    /// Types the gate judges against the policy in force; the others are validated only.
+    public var isGated: Bool {
+        switch self {
+        case .generationRequested, .regenerationRequested, .deliverableDelivered, .policyOverrideGranted: true
+        default: false
+        }
+    }
+}

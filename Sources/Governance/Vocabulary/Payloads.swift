@@ -1,0 +1,451 @@
+public import LedgerLog
+
+// The typed payload of every event type. Each reads its fields through `Fields`, so a missing or
+// mistyped field is named by its path; fields not listed here are kept in the ledger untouched.
+
+/// A price from a catalog entry or a price change, effective from a date.
+public struct Price: Sendable, Hashable {
+    public var unit: PriceUnit
+    public var amount: Money
+    /// Credits charged per unit, for credit-priced providers.
+    public var credits: Double?
+    public var effective: CalendarDate
+
+    init(_ f: Fields, effective: CalendarDate) throws {
+        unit = try f.choice("unit")
+        amount = try Money.read(f)
+        credits = try f.optionalNumber("credits", min: 0)
+        self.effective = effective
+    }
+
+    var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "unit": .string(unit.rawValue), "amount": .number(amount.amount), "currency": .string(amount.currency.rawValue),
+        ]
+        if let credits { object["credits"] = .number(credits) }
+        return .object(object)
+    }
+}
+
+extension Money {
+    /// `amount` (not negative) and `currency` (ISO 4217) of an object.
+    static func read(_ f: Fields, amountKey: String = "amount") throws -> Money {
+        let amount = try f.number(amountKey, min: 0)
+        let currency: Currency = try f.choice("currency")
+        return Money(amount, currency)
+    }
+
+    static func readObject(_ f: Fields, _ key: String) throws -> Money? {
+        guard let object = try f.optionalObject(key) else { return nil }
+        return try read(object)
+    }
+
+    var json: JSONValue { ["amount": .number(amount), "currency": .string(currency.rawValue)] }
+}
+
+public struct ModelRegistered: Sendable {
+    public var model, provider, version: String
+    public var tier: Tier
+    public var modalities: [Modality]
+    public var price: Price
+    public var status: ModelStatus
+    init(_ f: Fields) throws {
+        model = try f.string("model")
+        provider = try f.string("provider")
+        version = try f.string("version")
+        tier = try f.choice("tier")
+        modalities = try f.choices("modalities", nonEmpty: true)
+        price = try Price(try f.object("pricing"), effective: try f.date("effective"))
+        status = try f.optionalChoice("status") ?? .active
+    }
+}
+
+public struct ModelPricingChanged: Sendable {
+    public var model: String
+    public var price: Price
+    public var reason: String?
+    init(_ f: Fields) throws {
+        model = try f.string("model")
+        price = try Price(try f.object("pricing"), effective: try f.date("effective"))
+        reason = try f.optionalString("reason")
+    }
+}
+
+public struct ModelVersionChanged: Sendable {
+    public var model, version: String
+    public var effective: CalendarDate
+    public var reason: String?
+    init(_ f: Fields) throws {
+        model = try f.string("model")
+        version = try f.string("version")
+        effective = try f.date("effective")
+        reason = try f.optionalString("reason")
+    }
+}
+
+public struct ModelStatusChanged: Sendable {
+    public var model: String
+    public var status: ModelStatus
+    public var effective: CalendarDate
+    public var reason: String
+    public var failureMode: FailureMode?
+    init(_ f: Fields) throws {
+        model = try f.string("model")
+        status = try f.choice("status")
+        effective = try f.date("effective")
+        reason = try f.string("reason")
+        failureMode = try f.optionalChoice("failure_mode")
+        if status == .degraded && failureMode == nil {
+            throw f.error("failure_mode", "required when status is degraded: it picks the routing fallback")
+        }
+    }
+}
+
+public struct RoutingTablePublished: Sendable {
+    public var table: RoutingTable
+    public var digest: String
+    public var author: String
+    public var rationale: String
+    init(_ f: Fields) throws {
+        let document = try f.object("document")
+        table = try RoutingTable(document)
+        digest = try f.digest("digest")
+        author = try f.string("author")
+        rationale = try f.string("rationale")
+        guard try f.string("table") == table.name else { throw f.error("table", "differs from document.table") }
+        guard try f.int("version") == table.version else { throw f.error("version", "differs from document.version") }
+        guard digest == PolicyDigest.of(.object(document.members)) else {
+            throw f.error("digest", "is not the SHA-256 of the document's RFC 8785 bytes")
+        }
+    }
+}
+
+public struct PolicyPublished: Sendable {
+    public var policy: GovernancePolicy
+    public var digest: String
+    public var author: String
+    init(_ f: Fields) throws {
+        let document = try f.object("document")
+        policy = try GovernancePolicy(document)
+        digest = try f.digest("digest")
+        author = try f.string("author")
+        guard try f.string("policy") == policy.name else { throw f.error("policy", "differs from document.policy") }
+        guard try f.int("version") == policy.version else { throw f.error("version", "differs from document.version") }
+        guard digest == PolicyDigest.of(.object(document.members)) else {
+            throw f.error("digest", "is not the SHA-256 of the document's RFC 8785 bytes")
+        }
+    }
+}
+
+public struct TemplateVersioned: Sendable {
+    public var template: String
+    public var version: Int64
+    public var bodyDigest: String
+    public var variables: [String]
+    init(_ f: Fields) throws {
+        template = try f.string("template")
+        version = try f.int("version", min: 1)
+        bodyDigest = try f.digest("body_digest")
+        variables = try f.optionalStrings("variables")
+    }
+}
+
+public struct CampaignOpened: Sendable {
+    public var campaign, name: String
+    public var budget: Money?
+    init(_ f: Fields) throws {
+        campaign = try f.string("campaign")
+        name = try f.string("name")
+        budget = try Money.readObject(f, "budget")
+    }
+}
+
+public struct Platform: Sendable, Hashable {
+    public var platform, aspectRatio: String
+}
+
+public struct DeliverableOpened: Sendable {
+    public var deliverable: String
+    public var campaign: String?
+    public var category: String
+    public var stage: Stage
+    public var modality: Modality
+    public var durationSeconds: Double?
+    public var characters: Int64?
+    public var platforms: [Platform]
+    public var budget: Money?
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        campaign = try f.optionalString("campaign")
+        category = try f.string("category")
+        stage = try f.choice("stage")
+        modality = try f.choice("modality")
+        durationSeconds = try f.optionalNumber("duration_seconds", min: 0)
+        characters = try f.optionalInt("characters", min: 0)
+        platforms = try f.objects("platforms", nonEmpty: true).map {
+            Platform(platform: try $0.string("platform"), aspectRatio: try AspectRatio.read($0, "aspect_ratio"))
+        }
+        budget = try Money.readObject(f, "budget")
+    }
+}
+
+enum AspectRatio {
+    /// `W:H` with positive whole numbers.
+    static func read(_ f: Fields, _ key: String) throws -> String {
+        let text = try f.string(key)
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else {
+            throw f.error(key, "'\(text)' is not an aspect ratio like 16:9")
+        }
+        return text
+    }
+}
+
+public struct SeedLocked: Sendable {
+    public var scope: SeedScope
+    public var subject: String
+    public var seed: Int64
+    init(_ f: Fields) throws {
+        scope = try f.choice("scope")
+        subject = try f.string(scope.rawValue)
+        seed = try f.int("seed", min: 0)
+    }
+}
+
+public struct RoutingDecided: Sendable {
+    public var decision: String
+    public var request: RouteRequest
+    public var table: String
+    public var tableVersion: Int64
+    public var rule: String
+    public var tier: Tier
+    public var model: String
+    init(_ f: Fields) throws {
+        decision = try f.string("decision")
+        request = try RouteRequest(try f.object("request"))
+        table = try f.string("table")
+        tableVersion = try f.int("table_version", min: 1)
+        rule = try f.string("rule")
+        tier = try f.choice("tier")
+        model = try f.string("model")
+        for candidate in try f.objects("candidates", nonEmpty: true) {
+            _ = try candidate.string("model")
+            _ = try candidate.bool("eligible")
+            _ = try candidate.string("reason")
+        }
+    }
+}
+
+public struct Reference: Sendable, Hashable {
+    public var asset: String
+    public var role: ReferenceRole
+}
+
+public struct GenerationParameters: Sendable {
+    public var aspectRatio: String
+    public var cfgScale: Double?
+    public var motion: Double?
+    public var steps: Int64?
+    public var durationSeconds: Double?
+    public var megapixels: Double?
+    public var credits: Double?
+    init(_ f: Fields) throws {
+        aspectRatio = try AspectRatio.read(f, "aspect_ratio")
+        cfgScale = try f.optionalNumber("cfg_scale", min: 0)
+        motion = try f.optionalNumber("motion", min: 0)
+        steps = try f.optionalInt("steps", min: 1)
+        durationSeconds = try f.optionalNumber("duration_seconds", min: 0)
+        megapixels = try f.optionalNumber("megapixels", min: 0)
+        credits = try f.optionalNumber("credits", min: 0)
+    }
+}
+
+public struct GenerationRequested: Sendable {
+    public var deliverable, generation: String
+    public var attempt: Int64
+    public var model, modelVersion, template: String
+    public var templateVersion: Int64
+    public var seed: Int64
+    public var parameters: GenerationParameters
+    public var references: [Reference]
+    public var routingDecision: String
+    /// The failed generation this one replaces, when it is a fallback.
+    public var fallbackFrom: String?
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        generation = try f.string("generation")
+        attempt = try f.int("attempt", min: 1)
+        model = try f.string("model")
+        modelVersion = try f.string("model_version")
+        template = try f.string("template")
+        templateVersion = try f.int("template_version", min: 1)
+        seed = try f.int("seed", min: 0)
+        parameters = try GenerationParameters(try f.object("parameters"))
+        references = try f.optionalObjects("references").map { Reference(asset: try $0.string("asset"), role: try $0.choice("role")) }
+        routingDecision = try f.string("routing_decision")
+        fallbackFrom = try f.optionalObject("fallback_from").map { try $0.string("generation") }
+    }
+}
+
+public struct GenerationCompleted: Sendable {
+    public var deliverable, generation, asset, assetSHA256: String
+    public var latencyMilliseconds: Int64
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        generation = try f.string("generation")
+        asset = try f.string("asset")
+        assetSHA256 = try f.digest("asset_sha256")
+        latencyMilliseconds = try f.int("latency_ms", min: 0)
+    }
+}
+
+public struct GenerationFailed: Sendable {
+    public var deliverable, generation: String
+    public var failureMode: FailureMode
+    public var latencyMilliseconds: Int64?
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        generation = try f.string("generation")
+        failureMode = try f.choice("failure_mode")
+        latencyMilliseconds = try f.optionalInt("latency_ms", min: 0)
+    }
+}
+
+public struct FallbackTriggered: Sendable {
+    public var deliverable, generation, fromModel, toModel: String
+    public var failureMode: FailureMode
+    public var table, rule: String
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        generation = try f.string("generation")
+        fromModel = try f.string("from_model")
+        toModel = try f.string("to_model")
+        failureMode = try f.choice("failure_mode")
+        table = try f.string("table")
+        rule = try f.string("rule")
+    }
+}
+
+public struct RegenerationRequested: Sendable {
+    public var deliverable, priorAsset: String
+    public var attempt: Int64
+    public var reason: String
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        priorAsset = try f.string("prior_asset")
+        attempt = try f.int("attempt", min: 2)
+        reason = try f.string("reason")
+    }
+}
+
+public struct PolicyDenied: Sendable {
+    public var policy: String
+    public var version: Int64
+    public var rule, reason: String
+    public var deliverable: String?
+    init(_ f: Fields) throws {
+        policy = try f.string("policy")
+        version = try f.int("version", min: 0)
+        rule = try f.string("rule")
+        reason = try f.string("reason")
+        deliverable = try f.optionalString("deliverable")
+        let judged = try f.object("judged")
+        _ = try judged.string("type")
+        _ = try judged.string("stream")
+        _ = try judged.object("payload")
+    }
+}
+
+public struct PolicyOverrideGranted: Sendable {
+    public var deliverable, policy, rule, approver, reason: String
+    public var extraAttempts: Int64?
+    public var extraBudget: Money?
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        policy = try f.string("policy")
+        rule = try f.string("rule")
+        approver = try f.string("approver")
+        reason = try f.string("reason")
+        extraAttempts = try f.optionalInt("extra_attempts", min: 1, max: 100)
+        extraBudget = try Money.readObject(f, "extra_budget")
+        if extraAttempts == nil && extraBudget == nil {
+            throw f.error("extra_attempts", "required: an override grants extra_attempts, extra_budget or both")
+        }
+    }
+}
+
+public struct RefinementApplied: Sendable {
+    public var deliverable, inputAsset, outputAsset, outputSHA256: String
+    public var step: RefinementStep
+    public var model: String
+    public var factor: Double?
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        inputAsset = try f.string("input_asset")
+        outputAsset = try f.string("output_asset")
+        outputSHA256 = try f.digest("output_sha256")
+        step = try f.choice("step")
+        model = try f.string("model")
+        factor = try f.optionalNumber("factor", min: 0)
+    }
+}
+
+public struct AssetReviewed: Sendable {
+    public var deliverable, asset: String
+    public var verdict: Verdict
+    public var reviewer: String
+    public var reasons: [String]
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        asset = try f.string("asset")
+        verdict = try f.choice("verdict")
+        reviewer = try f.string("reviewer")
+        reasons = try f.optionalStrings("reasons")
+        if verdict == .rejected && reasons.isEmpty { throw f.error("reasons", "required when the verdict is rejected") }
+    }
+}
+
+public struct DeliverableDelivered: Sendable {
+    public var deliverable, asset: String
+    public var platforms: [String]
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        asset = try f.string("asset")
+        platforms = try f.strings("platforms", nonEmpty: true)
+    }
+}
+
+public struct CostRecorded: Sendable {
+    public var deliverable: String
+    public var kind: CostKind
+    public var amount: Money
+    public var credits: Double?
+    public var generation, asset: String?
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        kind = try f.choice("kind")
+        amount = try Money.read(f)
+        credits = try f.optionalNumber("credits", min: 0)
+        generation = try f.optionalString("generation")
+        asset = try f.optionalString("asset")
+        if kind == .generation && generation == nil { throw f.error("generation", "required for a generation cost") }
+        if kind == .refinement && asset == nil { throw f.error("asset", "required for a refinement cost (the refined output)") }
+    }
+}
+
+public struct ModelReviewCompleted: Sendable {
+    public var model, quarter: String
+    public var decision: ReviewDecision
+    public var reviewer, reviewDigest: String
+    init(_ f: Fields) throws {
+        model = try f.string("model")
+        quarter = try f.string("quarter")
+        let parts = quarter.split(separator: "-")
+        guard parts.count == 2, parts[0].count == 4, Int(parts[0]) != nil, ["Q1", "Q2", "Q3", "Q4"].contains(parts[1]) else {
+            throw f.error("quarter", "'\(quarter)' is not a quarter like 2026-Q3")
+        }
+        decision = try f.choice("decision")
+        reviewer = try f.string("reviewer")
+        reviewDigest = try f.digest("review_digest")
+    }
+}
