@@ -47,7 +47,11 @@ public struct GovernanceError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var location: [String] = []
-        if let file { location.append(line.map { "\(file):\($0)" } ?? file) }
+        if let file {
+            location.append(line.map { "\(file):\($0)" } ?? file)
+        } else if let line {
+            location.append("line \(line)")
+        }
         if let index { location.append("event \(index)") }
         if let eventType { location.append(eventType) }
         if let field { location.append("field '\(field)'") }
@@ -62,6 +66,16 @@ public struct GovernanceError: Error, Sendable, CustomStringConvertible {
         var copy = self
         copy.index = index
         copy.eventType = type
+        return copy
+    }
+}
+
+extension GovernanceError {
+    /// The same error, placed at a line of line-oriented input (instead of a batch index).
+    public func atLine(_ line: Int) -> GovernanceError {
+        var copy = self
+        copy.line = line
+        copy.index = nil
         return copy
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Governance
 import LedgerLog
 
 /// The documented exit codes (README.md, docs/CLI.md). Scripts depend on them: never renumber.
@@ -22,6 +23,14 @@ enum Exit {
         default: failure
         }
     }
+
+    static func code(for error: GovernanceError) -> Int32 {
+        switch error.code {
+        case .invalidEvent, .invalidPolicy: badInput
+        case .denied: policyDenied
+        default: failure
+        }
+    }
 }
 
 /// Runs a command body, turning ledger errors into a message on standard error and the
@@ -32,6 +41,15 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as LedgerError {
         printError(error.description)
         throw ExitCode(Exit.code(for: error))
+    } catch let error as GovernanceError {
+        printError(error.description)
+        throw ExitCode(Exit.code(for: error))
+    } catch let error as PolicyFolderError {
+        for failure in error.errors { printError(failure.description) }
+        throw ExitCode(Exit.badInput)
+    } catch let failure as JSONParser.Failure {
+        printError("a recorded payload is not valid JSON: \(failure)")
+        throw ExitCode(Exit.verificationFailed)
     }
 }
 

@@ -195,3 +195,15 @@ public enum Gate {
         return Money(micros: Int64((Double(price.amount.micros) * quantity).rounded()), currency: price.amount.currency)
     }
 }
+
+extension GateJudgement {
+    /// One line for people: outcome, policy version and any warnings.
+    public var summary: String {
+        let by = policy.map { "policy '\($0)' v\(version)" } ?? "built-in rules (no policy published)"
+        switch outcome {
+        case .allowed: return "allowed by \(by)"
+        case .warned: return "allowed with warnings by \(by): " + warnings.map { "\($0.rule): \($0.reason)" }.joined(separator: "; ")
+        case .denied: return "denied by \(by), rule '\(denial!.rule)': \(denial!.reason)"
+        }
+    }
+}

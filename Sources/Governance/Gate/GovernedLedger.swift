@@ -219,3 +219,22 @@ public final class GovernedLedger {
             bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
     }
 }
+
+extension GovernedLedger {
+    /// Publishes what changed in a policy folder, in one atomic batch. Returns the events appended
+    /// (empty when the ledger already records every document).
+    @discardableResult
+    public func publish(_ folder: PolicyFolder, actor: String? = nil, occurredAt: Timestamp? = nil) throws -> [GovernedAppend] {
+        let result: SessionResult = try session { session in
+            let date = CalendarDate(occurredAt ?? ledger.clock())
+            var events = try folder.publication(against: state, actor: actor, on: date)
+            guard !events.isEmpty else { return .appended([]) }
+            for i in events.indices { events[i].occurredAt = occurredAt }
+            return try appendInSession(session, events, try Self.decode(events))
+        }
+        switch result {
+        case .appended(let appended): return appended
+        case .denied(let error): throw error
+        }
+    }
+}

@@ -1,12 +1,16 @@
 import ArgumentParser
 import Foundation
+import Governance
 import LedgerLog
 
 struct Append: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Append events from JSON Lines, all or none.",
+        abstract: "Append events from JSON Lines, all or none, through validation and the policy gate.",
         discussion: """
             Each line: {"type", "stream", "payload", "id"?, "occurred_at"?, "actor"?, "expected_version"?}.
+            Every event must fit the vocabulary (docs/EVENTS.md); generation and regeneration
+            requests, deliveries and overrides are judged by the governance policy in force. A
+            denial appends only a policy.denied record and exits 4.
             The whole input is one atomic batch. A repeated "id" with the same content returns the
             original seq; with other content it is a conflict (exit 3).
             With --each, every line is its own transaction, acknowledged (printed) as soon as it is
@@ -37,7 +41,7 @@ struct Append: ParsableCommand {
             var events: [ProposedEvent] = []
             var lines: [Int] = []
             var out = Output()
-            let ledger = try ledger.open()
+            let ledger = GovernedLedger(try ledger.open())
             while let line = try readLine(reader) {
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                 do {
@@ -52,28 +56,36 @@ struct Append: ParsableCommand {
                     }
                 } catch let error as LedgerError {
                     throw error.at(line: reader.lineNumber)
+                } catch let error as GovernanceError {
+                    throw error.atLine(reader.lineNumber)
                 }
             }
             if each { return }
             guard !events.isEmpty else { throw LedgerError(.badInput, "no events in the input") }
-            let results: [AppendedEvent]
+            let results: [GovernedAppend]
             do { results = try ledger.append(events) } catch let error as LedgerError {
                 throw error.index.map { error.at(line: lines[$0]) } ?? error
+            } catch let error as GovernanceError {
+                throw error.index.map { error.atLine(lines[$0]) } ?? error
             }
             for result in results { print(result, to: &out) }
             out.flush()
         }
     }
 
-    private func print(_ result: AppendedEvent, to out: inout Output) {
+    private func print(_ governed: GovernedAppend, to out: inout Output) {
+        let result = governed.appended
         if json {
-            let object: JSONValue = [
+            var object: [String: JSONValue] = [
                 "seq": .number(Double(result.seq)), "id": .string(result.id), "hash": .string(result.hash.hex),
                 "stream_version": .number(Double(result.streamVersion)), "duplicate": .bool(result.isDuplicate),
             ]
-            out.line(object.canonical)
+            if let judgement = governed.judgement { object["gate"] = judgement.record }
+            out.line(JSONValue.object(object).canonical)
         } else {
-            out.line("seq \(result.seq) hash \(result.hash.hex)\(result.isDuplicate ? " (already recorded)" : "")")
+            var line = "seq \(result.seq) hash \(result.hash.hex)\(result.isDuplicate ? " (already recorded)" : "")"
+            if let judgement = governed.judgement { line += " — \(judgement.summary)" }
+            out.line(line)
         }
     }
 
