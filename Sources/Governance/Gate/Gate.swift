@@ -67,7 +67,8 @@ public enum Gate {
     /// nil for event types the gate does not judge.
     public static func judge(_ event: DomainEvent, in state: GovernanceState, on date: CalendarDate) -> GateJudgement? {
         let published = state.policyInForce
-        var judgement = GateJudgement(policy: published?.document.name, version: published?.version ?? 0, policySeq: published?.seq)
+        var judgement = GateJudgement(
+            policy: published?.document.name, version: published?.version ?? 0, policySeq: published?.seq)
         let policy = published?.document
 
         func check(_ rule: String, _ failing: () -> (CapAction, String)?) {
@@ -92,53 +93,70 @@ public enum Gate {
             check(RuleName.attemptGranted) {
                 e.attempt <= deliverable.attemptsGranted
                     ? nil
-                    : (.deny, "attempt \(e.attempt) was not granted; the deliverable may run attempt \(deliverable.attemptsGranted) — ask with regeneration.requested first")
+                    : (
+                        .deny,
+                        "attempt \(e.attempt) was not granted; the deliverable may run attempt \(deliverable.attemptsGranted) — ask with regeneration.requested first"
+                    )
             }
             guard let policy else { return judgement }
             check(RuleName.tierByStage) {
                 let allowed = policy.tiersByStage[stage] ?? []
                 return allowed.contains(model.tier)
                     ? nil
-                    : (.deny, "\(model.tier.rawValue)-tier model '\(model.id)' is not allowed for \(stage.rawValue) work (allowed: \(allowed.map(\.rawValue).joined(separator: ", ")))")
+                    : (
+                        .deny,
+                        "\(model.tier.rawValue)-tier model '\(model.id)' is not allowed for \(stage.rawValue) work (allowed: \(allowed.map(\.rawValue).joined(separator: ", ")))"
+                    )
             }
             check(RuleName.lockedSeed) {
                 guard policy.lockedSeedStages.contains(stage), let campaign = deliverable.opened.campaign else { return nil }
                 guard let locked = deliverable.lockedSeed ?? state.campaigns[campaign]?.lockedSeed else {
-                    return (.deny, "campaign \(stage.rawValue) work needs a locked seed; none is locked for '\(e.deliverable)' or campaign '\(campaign)'")
+                    return (
+                        .deny,
+                        "campaign \(stage.rawValue) work needs a locked seed; none is locked for '\(e.deliverable)' or campaign '\(campaign)'"
+                    )
                 }
                 return locked == e.seed ? nil : (.deny, "seed \(e.seed) differs from the locked seed \(locked)")
             }
-            let estimate = estimatedCost(of: e, model: model, deliverable: deliverable, on: date)
+            let estimate = estimatedCost(parameters: e.parameters, model: model, deliverable: deliverable, on: date)
             check(RuleName.deliverableBudget) {
                 let line = policy.deliverableBudget(category: deliverable.opened.category, stage: stage)
                 guard let limit = deliverable.opened.budget ?? line?.limit else { return nil }
                 let allowed = limit.micros + deliverable.extraBudgetMicros
                 let after = deliverable.spendMicros + estimate.micros
                 guard after > allowed else { return nil }
-                return (line?.action ?? .requireApproval,
-                    "spend would reach \(Money(micros: after, currency: limit.currency)) (estimate \(estimate)) against a budget of \(Money(micros: allowed, currency: limit.currency))")
+                return (
+                    line?.action ?? .requireApproval,
+                    "spend would reach \(Money(micros: after, currency: limit.currency)) (estimate \(estimate)) against a budget of \(Money(micros: allowed, currency: limit.currency))"
+                )
             }
             check(RuleName.campaignBudget) {
                 guard let id = deliverable.opened.campaign, let campaign = state.campaigns[id],
                     let limit = campaign.budget ?? policy.campaignBudget?.defaultLimit
                 else { return nil }
                 let after = campaign.spendMicros + estimate.micros
-                guard after > limit.micros else { return nil }
-                return (policy.campaignBudget?.action ?? .requireApproval,
-                    "campaign '\(id)' spend would reach \(Money(micros: after, currency: limit.currency)) against its budget of \(limit)")
+                guard after > limit.micros + deliverable.extraBudgetMicros else { return nil }
+                return (
+                    policy.campaignBudget?.action ?? .requireApproval,
+                    "campaign '\(id)' spend would reach \(Money(micros: after, currency: limit.currency)) against its budget of \(limit)"
+                )
             }
 
         case .regenerationRequested(let e):
             guard let deliverable = state.deliverables[e.deliverable], let policy else { return judgement }
             check(RuleName.regenerationCap) {
-                guard let cap = policy.regenerationCap(category: deliverable.opened.category, stage: deliverable.opened.stage) else {
+                guard let cap = policy.regenerationCap(category: deliverable.opened.category, stage: deliverable.opened.stage)
+                else {
                     return nil
                 }
                 let allowed = cap.maxAttempts + (cap.action == .deny ? 0 : deliverable.extraAttempts)
                 guard e.attempt > allowed else { return nil }
                 let overrides = deliverable.extraAttempts > 0 ? " including \(deliverable.extraAttempts) granted by override" : ""
                 let how = cap.action == .requireApproval ? "; an approver may grant policy.override_granted" : ""
-                return (cap.action, "attempt \(e.attempt) passes the cap of \(allowed) attempts for \(cap.scope.label)\(overrides)\(how)")
+                return (
+                    cap.action,
+                    "attempt \(e.attempt) passes the cap of \(allowed) attempts for \(cap.scope.label)\(overrides)\(how)"
+                )
             }
 
         case .deliverableDelivered(let e):
@@ -148,7 +166,8 @@ public enum Gate {
                 let done = state.refinementSteps(of: e.asset)
                 let missing = policy.refinementBeforeDelivery.filter { !done.contains($0) }
                 return missing.isEmpty
-                    ? nil : (.deny, "asset '\(e.asset)' lacks required refinement: \(missing.map(\.rawValue).joined(separator: ", "))")
+                    ? nil
+                    : (.deny, "asset '\(e.asset)' lacks required refinement: \(missing.map(\.rawValue).joined(separator: ", "))")
             }
             check(RuleName.reviewBeforeDelivery) {
                 guard policy.acceptedReviewBeforeDelivery else { return nil }
@@ -182,15 +201,15 @@ public enum Gate {
     /// The catalog price in effect on the day, times the request's quantity (seconds, megapixels
     /// or credits; one for per-generation prices).
     public static func estimatedCost(
-        of request: GenerationRequested, model: ModelState, deliverable: DeliverableState, on date: CalendarDate
+        parameters: GenerationParameters, model: ModelState, deliverable: DeliverableState, on date: CalendarDate
     ) -> Money {
         let price = model.price(on: date)
         let quantity: Double =
             switch price.unit {
             case .perGeneration: 1
-            case .perSecond: request.parameters.durationSeconds ?? deliverable.opened.durationSeconds ?? 1
-            case .perMegapixel: request.parameters.megapixels ?? 1
-            case .perCredit: request.parameters.credits ?? price.credits ?? 1
+            case .perSecond: parameters.durationSeconds ?? deliverable.opened.durationSeconds ?? 1
+            case .perMegapixel: parameters.megapixels ?? 1
+            case .perCredit: parameters.credits ?? price.credits ?? 1
             }
         return Money(micros: Int64((Double(price.amount.micros) * quantity).rounded()), currency: price.amount.currency)
     }
@@ -202,7 +221,8 @@ extension GateJudgement {
         let by = policy.map { "policy '\($0)' v\(version)" } ?? "built-in rules (no policy published)"
         switch outcome {
         case .allowed: return "allowed by \(by)"
-        case .warned: return "allowed with warnings by \(by): " + warnings.map { "\($0.rule): \($0.reason)" }.joined(separator: "; ")
+        case .warned:
+            return "allowed with warnings by \(by): " + warnings.map { "\($0.rule): \($0.reason)" }.joined(separator: "; ")
         case .denied: return "denied by \(by), rule '\(denial!.rule)': \(denial!.reason)"
         }
     }

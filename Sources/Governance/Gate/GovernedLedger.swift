@@ -43,7 +43,9 @@ public final class GovernedLedger {
     public func judge(_ event: ProposedEvent) throws -> GateJudgement? {
         let decoded = try Self.decode([event])[0]
         try refresh { after, body in try ledger.forEachEvent(after: after, body) }
-        do { try state.checkReferences(decoded) } catch let error as GovernanceError { throw error.at(index: 0, type: event.type) }
+        do { try state.checkReferences(decoded) } catch let error as GovernanceError {
+            throw error.at(index: 0, type: event.type)
+        }
         return Gate.judge(decoded, in: state, on: date(of: event))
     }
 
@@ -112,7 +114,9 @@ public final class GovernedLedger {
         for (index, (event, domain)) in zip(events, decoded).enumerated() {
             if let id = event.id, let earlier = idsInBatch[id] {
                 guard events[earlier] == event else {
-                    throw LedgerError(.conflict, "event id \(id.uuidString.lowercased()) appears twice in the batch with different content", index: index, field: "id")
+                    throw LedgerError(
+                        .conflict, "event id \(id.uuidString.lowercased()) appears twice in the batch with different content",
+                        index: index, field: "id")
                 }
                 if slots[earlier] == nil { duplicates[index] = duplicates[earlier] }
                 slots.append(slots[earlier])
@@ -127,7 +131,8 @@ public final class GovernedLedger {
                         index: index, field: "id", seq: original.seq)
                 }
                 duplicates[index] = AppendedEvent(
-                    seq: original.seq, id: original.id, streamVersion: original.streamVersion, hash: original.hash, isDuplicate: true)
+                    seq: original.seq, id: original.id, streamVersion: original.streamVersion, hash: original.hash,
+                    isDuplicate: true)
                 slots.append(nil)
                 judgements.append(nil)
                 continue
@@ -172,7 +177,9 @@ public final class GovernedLedger {
         -> GovernanceError
     {
         let finding = judgement.denial!
-        var judged: [String: JSONValue] = ["type": .string(event.type), "stream": .string(event.stream), "payload": event.payload]
+        var judged: [String: JSONValue] = [
+            "type": .string(event.type), "stream": .string(event.stream), "payload": event.payload,
+        ]
         if let id = event.id { judged["id"] = .string(id.uuidString.lowercased()) }
         if let actor = event.actor { judged["actor"] = .string(actor) }
         if let occurredAt = event.occurredAt { judged["occurred_at"] = .string(occurredAt.description) }
@@ -215,8 +222,11 @@ public final class GovernedLedger {
         var bytes = SHA256.hash(Array(name.utf8)).withUnsafeBytes { Array($0.prefix(16)) }
         bytes[6] = (bytes[6] & 0x0F) | 0x80
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
     }
 }
 

@@ -56,7 +56,8 @@ public struct GovernancePolicy: Sendable {
         self.tiersByStage = tiersByStage
         let budgets = try f.optionalObject("budgets")
         try budgets?.rejectUnknown(["per_deliverable", "per_campaign"])
-        deliverableBudgets = try budgets?.optionalObjects("per_deliverable").map { try DeliverableBudget($0, currency: currency) } ?? []
+        deliverableBudgets =
+            try budgets?.optionalObjects("per_deliverable").map { try DeliverableBudget($0, currency: currency) } ?? []
         campaignBudget = try budgets?.optionalObject("per_campaign").map { try CampaignBudget($0, currency: currency) }
     }
 

@@ -29,7 +29,9 @@ public struct ModelSpec: Sendable {
     public var statusReason: String?
 
     init(_ f: Fields) throws {
-        try f.rejectUnknown(["id", "provider", "version", "tier", "modalities", "prices", "status", "failure_mode", "status_reason", "notes"])
+        try f.rejectUnknown([
+            "id", "provider", "version", "tier", "modalities", "prices", "status", "failure_mode", "status_reason", "notes",
+        ])
         id = try f.string("id")
         try Identifier.check(id, f, "id")
         provider = try f.string("provider")
@@ -41,7 +43,8 @@ public struct ModelSpec: Sendable {
             return try Price(p, effective: try p.date("effective"))
         }
         for i in prices.indices.dropFirst() where !(prices[i - 1].effective < prices[i].effective) {
-            throw GovernanceError(.invalidPolicy, "prices must be in increasing effective-date order", field: "\(f.path("prices"))[\(i)].effective")
+            throw GovernanceError(
+                .invalidPolicy, "prices must be in increasing effective-date order", field: "\(f.path("prices"))[\(i)].effective")
         }
         status = try f.optionalChoice("status") ?? .active
         failureMode = try f.optionalChoice("failure_mode")
@@ -59,7 +62,8 @@ public struct ModelSpec: Sendable {
 enum Identifier {
     static func check(_ text: String, _ f: Fields, _ key: String) throws {
         let allowed = text.utf8.allSatisfy { b in
-            (48...57).contains(b) || (97...122).contains(b) || (65...90).contains(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
+            (48...57).contains(b) || (97...122).contains(b) || (65...90).contains(b) || b == UInt8(ascii: "-")
+                || b == UInt8(ascii: ".")
                 || b == UInt8(ascii: "_")
         }
         guard allowed, text.utf8.count <= 64 else {

@@ -100,7 +100,9 @@ public struct PolicyDocument: Sendable {
                 for (keyNode, valueNode) in mapping {
                     guard case .scalar(let key) = keyNode else { throw fail("keys must be plain text", keyNode, path: path) }
                     let childPath = path.isEmpty ? key.string : "\(path).\(key.string)"
-                    guard members[key.string] == nil else { throw fail("duplicate key '\(key.string)'", keyNode, path: childPath) }
+                    guard members[key.string] == nil else {
+                        throw fail("duplicate key '\(key.string)'", keyNode, path: childPath)
+                    }
                     if let line = keyNode.mark?.line { lines[childPath] = line }
                     members[key.string] = try convert(valueNode, path: childPath, lines: &lines)
                     if let line = keyNode.mark?.line { lines[childPath] = line }

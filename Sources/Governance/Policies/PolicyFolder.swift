@@ -71,16 +71,23 @@ public struct PolicyFolder: Sendable {
             for (i, rule) in table.rules.enumerated() {
                 guard let primary = models[rule.primary] else { continue }
                 if primary.tier != rule.tier {
-                    fail("rules[\(i)].primary", "'\(primary.id)' is \(primary.tier.rawValue) tier; the rule routes to \(rule.tier.rawValue)")
+                    fail(
+                        "rules[\(i)].primary",
+                        "'\(primary.id)' is \(primary.tier.rawValue) tier; the rule routes to \(rule.tier.rawValue)")
                 }
                 let modalities = rule.match.modalities ?? table.modalities
                 if !modalities.contains(where: primary.modalities.contains) {
-                    fail("rules[\(i)].primary", "'\(primary.id)' offers none of \(modalities.map(\.rawValue).joined(separator: ", "))")
+                    fail(
+                        "rules[\(i)].primary",
+                        "'\(primary.id)' offers none of \(modalities.map(\.rawValue).joined(separator: ", "))")
                 }
                 for stage in rule.match.stages ?? Stage.allCases {
                     let allowed = governance.tiersByStage[stage] ?? []
                     if !allowed.contains(rule.tier) {
-                        fail("rules[\(i)].tier", "\(rule.tier.rawValue) tier is not allowed for \(stage.rawValue) work by governance.yaml; narrow match.stage or change the tier")
+                        fail(
+                            "rules[\(i)].tier",
+                            "\(rule.tier.rawValue) tier is not allowed for \(stage.rawValue) work by governance.yaml; narrow match.stage or change the tier"
+                        )
                     }
                 }
             }
@@ -94,7 +101,13 @@ public struct PolicyFolder: Sendable {
     public func publication(against state: GovernanceState, actor: String?, on date: CalendarDate) throws -> [ProposedEvent] {
         var events: [ProposedEvent] = []
         func event(_ type: EventType, _ stream: String, _ payload: JSONValue, author: String) {
-            events.append(ProposedEvent(type: type.rawValue, stream: stream, payload: payload, actor: actor ?? author))
+            // Named by content and log position: republishing the same folder at the same point
+            // is idempotent, and a simulation's history is reproducible.
+            let name = "\(state.position)|\(events.count)|\(type.rawValue)|\(stream)|\(PolicyDigest.of(payload))"
+            events.append(
+                ProposedEvent(
+                    id: GovernedLedger.derivedID(name), type: type.rawValue, stream: stream, payload: payload,
+                    actor: actor ?? author))
         }
         let catalogAuthor = "catalog:\(catalog.name)"
         for model in catalog.models {
@@ -110,7 +123,9 @@ public struct PolicyFolder: Sendable {
                 for price in model.prices.dropFirst() {
                     event(.modelPricingChanged, stream, Self.pricePayload(model.id, price), author: catalogAuthor)
                 }
-                if model.status != .active { event(.modelStatusChanged, stream, Self.statusPayload(model, date), author: catalogAuthor) }
+                if model.status != .active {
+                    event(.modelStatusChanged, stream, Self.statusPayload(model, date), author: catalogAuthor)
+                }
                 continue
             }
             for price in model.prices where !recorded.prices.contains(price) {
@@ -131,7 +146,9 @@ public struct PolicyFolder: Sendable {
 
         let governanceDigest = PolicyDigest.of(governanceDocument.value)
         if state.policies[governance.name]?.digest != governanceDigest {
-            try requireNewVersion(governance.version, over: state.policies[governance.name]?.version, governanceDocument, "policy '\(governance.name)'")
+            try requireNewVersion(
+                governance.version, over: state.policies[governance.name]?.version, governanceDocument,
+                "policy '\(governance.name)'")
             let author = governanceDocument.value["author"]?.stringValue ?? "unknown"
             event(
                 .policyPublished, "policy/\(governance.name)",
@@ -143,7 +160,8 @@ public struct PolicyFolder: Sendable {
         for (table, document) in tables {
             let digest = PolicyDigest.of(document.value)
             guard state.tables[table.name]?.digest != digest else { continue }
-            try requireNewVersion(table.version, over: state.tables[table.name]?.version, document, "routing table '\(table.name)'")
+            try requireNewVersion(
+                table.version, over: state.tables[table.name]?.version, document, "routing table '\(table.name)'")
             let author = document.value["author"]?.stringValue ?? "unknown"
             event(
                 .routingTablePublished, "routing/\(table.name)",
@@ -167,7 +185,10 @@ public struct PolicyFolder: Sendable {
     }
 
     static func pricePayload(_ model: String, _ price: Price) -> JSONValue {
-        ["model": .string(model), "pricing": price.json, "effective": .string(price.effective.description), "reason": "catalog price update"]
+        [
+            "model": .string(model), "pricing": price.json, "effective": .string(price.effective.description),
+            "reason": "catalog price update",
+        ]
     }
 
     static func statusPayload(_ model: ModelSpec, _ date: CalendarDate) -> JSONValue {

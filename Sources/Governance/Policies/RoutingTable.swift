@@ -56,7 +56,9 @@ public struct RoutingRule: Sendable {
         if let object = try f.optionalObject("fallbacks") {
             for key in object.members.keys.sorted() {
                 guard key == "default" || FailureMode(rawValue: key) != nil else {
-                    throw object.error(key, "is not a failure mode (\(FailureMode.allCases.map(\.rawValue).joined(separator: ", "))) or 'default'")
+                    throw object.error(
+                        key,
+                        "is not a failure mode (\(FailureMode.allCases.map(\.rawValue).joined(separator: ", "))) or 'default'")
                 }
                 fallbacks[key] = try object.strings(key, nonEmpty: true)
             }
@@ -86,14 +88,20 @@ public struct RuleMatch: Sendable {
         try f.rejectUnknown(["category", "stage", "modality", "duration_seconds", "characters"])
         let categories = try Self.list(f, "category")
         self.categories = categories == ["*"] ? nil : categories
-        stages = try Self.list(f, "stage").map { try $0.map { text in
-            guard let stage = Stage(rawValue: text) else { throw f.error("stage", Fields.notOneOf(text, Stage.self)) }
-            return stage
-        } }
-        modalities = try Self.list(f, "modality").map { try $0.map { text in
-            guard let modality = Modality(rawValue: text) else { throw f.error("modality", Fields.notOneOf(text, Modality.self)) }
-            return modality
-        } }
+        stages = try Self.list(f, "stage").map {
+            try $0.map { text in
+                guard let stage = Stage(rawValue: text) else { throw f.error("stage", Fields.notOneOf(text, Stage.self)) }
+                return stage
+            }
+        }
+        modalities = try Self.list(f, "modality").map {
+            try $0.map { text in
+                guard let modality = Modality(rawValue: text) else {
+                    throw f.error("modality", Fields.notOneOf(text, Modality.self))
+                }
+                return modality
+            }
+        }
         durationSeconds = try Self.range(f, "duration_seconds")
         characters = try Self.range(f, "characters")
     }
@@ -115,9 +123,13 @@ public struct RuleMatch: Sendable {
     }
 
     public func matches(_ request: RouteRequest) -> (Bool, String) {
-        if let categories, !categories.contains(request.category) { return (false, "category \(request.category) not in \(categories)") }
+        if let categories, !categories.contains(request.category) {
+            return (false, "category \(request.category) not in \(categories)")
+        }
         if let stages, !stages.contains(request.stage) { return (false, "stage \(request.stage.rawValue) not matched") }
-        if let modalities, !modalities.contains(request.modality) { return (false, "modality \(request.modality.rawValue) not matched") }
+        if let modalities, !modalities.contains(request.modality) {
+            return (false, "modality \(request.modality.rawValue) not matched")
+        }
         if let durationSeconds {
             guard let duration = request.durationSeconds, durationSeconds.contains(duration) else {
                 return (false, "duration outside \(durationSeconds.lowerBound)...\(durationSeconds.upperBound) s")
@@ -142,7 +154,9 @@ public struct SwitchingCriteria: Sendable {
         try f.rejectUnknown(["criteria", "thresholds"])
         criteria = try f.string("criteria")
         let t = try f.object("thresholds")
-        try t.rejectUnknown(["regeneration_multiplier_above", "acceptance_rate_below", "failure_rate_above", "p95_latency_seconds_above"])
+        try t.rejectUnknown([
+            "regeneration_multiplier_above", "acceptance_rate_below", "failure_rate_above", "p95_latency_seconds_above",
+        ])
         regenerationMultiplierAbove = try t.optionalNumber("regeneration_multiplier_above", min: 1)
         acceptanceRateBelow = try t.optionalNumber("acceptance_rate_below", min: 0)
         failureRateAbove = try t.optionalNumber("failure_rate_above", min: 0)

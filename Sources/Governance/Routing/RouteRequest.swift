@@ -48,8 +48,33 @@ public struct RouteRequest: Sendable {
         if let durationSeconds { object["duration_seconds"] = .number(durationSeconds) }
         if let characters { object["characters"] = .number(Double(characters)) }
         if let afterFailure {
-            object["after_failure"] = ["model": .string(afterFailure.model), "failure_mode": .string(afterFailure.failureMode.rawValue)]
+            object["after_failure"] = [
+                "model": .string(afterFailure.model), "failure_mode": .string(afterFailure.failureMode.rawValue),
+            ]
         }
         return .object(object)
+    }
+}
+
+extension RouteRequest {
+    /// A request read from JSON, with fields it omits taken from the deliverable it names.
+    public init(completing value: JSONValue, from state: GovernanceState) throws {
+        guard case .object(var members) = value else {
+            throw GovernanceError(.invalidEvent, "the request must be a JSON object, not \(value.kindName)")
+        }
+        if let id = members["deliverable"]?.stringValue {
+            guard let opened = state.deliverables[id]?.opened else {
+                throw GovernanceError(.invalidEvent, "deliverable '\(id)' was never opened", field: "deliverable")
+            }
+            members["category"] = members["category"] ?? .string(opened.category)
+            members["stage"] = members["stage"] ?? .string(opened.stage.rawValue)
+            members["modality"] = members["modality"] ?? .string(opened.modality.rawValue)
+            if let campaign = opened.campaign { members["campaign"] = members["campaign"] ?? .string(campaign) }
+            if let duration = opened.durationSeconds {
+                members["duration_seconds"] = members["duration_seconds"] ?? .number(duration)
+            }
+            members["characters"] = members["characters"] ?? opened.characters.map { .number(Double($0)) }
+        }
+        try self.init(Fields(.object(members), path: ""))
     }
 }

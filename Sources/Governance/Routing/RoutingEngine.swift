@@ -39,7 +39,9 @@ public struct RoutingDecision: Sendable {
                 }),
         ]
         if let fallbackFrom {
-            object["fallback_from"] = ["model": .string(fallbackFrom.model), "failure_mode": .string(fallbackFrom.failureMode.rawValue)]
+            object["fallback_from"] = [
+                "model": .string(fallbackFrom.model), "failure_mode": .string(fallbackFrom.failureMode.rawValue),
+            ]
         }
         return .object(object)
     }
@@ -50,7 +52,9 @@ public struct RoutingDecision: Sendable {
 /// Decides which model serves a request, from the routing tables in force and each model's
 /// status. Pure: same tables, same catalog state, same request → same decision.
 public enum RoutingEngine {
-    public static func decide(_ request: RouteRequest, in state: GovernanceState, decision: String? = nil) throws -> RoutingDecision {
+    public static func decide(_ request: RouteRequest, in state: GovernanceState, decision: String? = nil) throws
+        -> RoutingDecision
+    {
         let tables = state.tables.values.filter { $0.document.modalities.contains(request.modality) }
             .sorted { $0.document.name < $1.document.name }
         guard !tables.isEmpty else {
@@ -75,7 +79,8 @@ public enum RoutingEngine {
         _ request: RouteRequest, table: Published<RoutingTable>, rule: RoutingRule, state: GovernanceState, decision: String?
     ) throws -> RoutingDecision {
         let primary = state.models[rule.primary]
-        let mode: FailureMode? = request.afterFailure?.failureMode ?? (primary?.status == .active ? nil : primary?.failureMode ?? .retired)
+        let mode: FailureMode? =
+            request.afterFailure?.failureMode ?? (primary?.status == .active ? nil : primary?.failureMode ?? .retired)
         var order: [(model: String, role: String)] = [(rule.primary, "primary")]
         for model in rule.fallbacks(for: mode) where !order.contains(where: { $0.model == model }) {
             let listed = mode.flatMap { rule.fallbacks[$0.rawValue]?.contains(model) == true ? $0.rawValue : nil } ?? "default"
@@ -100,13 +105,18 @@ public enum RoutingEngine {
                     reason = "\(state.tier.rawValue) tier is not allowed for \(request.stage.rawValue) work"
                 } else {
                     eligible = true
-                    reason = chosen == nil ? (role == "primary" ? "chosen: primary, active" : "chosen: first eligible \(role)") : "eligible, not needed"
+                    reason =
+                        chosen == nil
+                        ? (role == "primary" ? "chosen: primary, active" : "chosen: first eligible \(role)")
+                        : "eligible, not needed"
                 }
             } else {
                 reason = "not in the catalog"
             }
             if eligible && chosen == nil { chosen = candidates.count }
-            candidates.append(.init(model: model, role: role, eligible: eligible, chosen: eligible && chosen == candidates.count, reason: reason))
+            candidates.append(
+                .init(
+                    model: model, role: role, eligible: eligible, chosen: eligible && chosen == candidates.count, reason: reason))
         }
         guard let chosen, let model = state.models[candidates[chosen].model] else {
             throw GovernanceError(

@@ -17,25 +17,34 @@ extension GovernanceState {
             return state
         }
         func asset(_ id: String, _ field: String, of owner: String? = nil) throws -> AssetState {
-            guard let state = assets[id] else { throw fail(field, "asset '\(id)' is unknown: no generation or refinement produced it") }
+            guard let state = assets[id] else {
+                throw fail(field, "asset '\(id)' is unknown: no generation or refinement produced it")
+            }
             if let owner, state.deliverable != owner {
                 throw fail(field, "asset '\(id)' belongs to deliverable '\(state.deliverable)', not '\(owner)'")
             }
             return state
         }
         func newAsset(_ id: String, _ field: String) throws {
-            if let existing = assets[id] { throw fail(field, "asset '\(id)' already exists (deliverable '\(existing.deliverable)')") }
+            if let existing = assets[id] {
+                throw fail(field, "asset '\(id)' already exists (deliverable '\(existing.deliverable)')")
+            }
         }
         func currency(_ money: Money, _ field: String) throws {
             if let policy = policyInForce?.document, money.currency != policy.currency {
-                throw fail(field, "is \(money.currency.rawValue), but policy '\(policy.name)' keeps accounts in \(policy.currency.rawValue)")
+                throw fail(
+                    field,
+                    "is \(money.currency.rawValue), but policy '\(policy.name)' keeps accounts in \(policy.currency.rawValue)")
             }
         }
 
         switch event {
         case .modelRegistered(let e):
             if models[e.model] != nil {
-                throw fail("model", "model '\(e.model)' is already registered; record changes with model.pricing_changed, model.version_changed or model.status_changed")
+                throw fail(
+                    "model",
+                    "model '\(e.model)' is already registered; record changes with model.pricing_changed, model.version_changed or model.status_changed"
+                )
             }
         case .modelPricingChanged(let e):
             _ = try model(e.model, "model")
@@ -47,12 +56,14 @@ extension GovernanceState {
             _ = try model(e.model, "model")
         case .routingTablePublished(let e):
             if let current = tables[e.table.name], current.version >= e.table.version {
-                throw fail("version", "table '\(e.table.name)' is already at version \(current.version); publish a higher version")
+                throw fail(
+                    "version", "table '\(e.table.name)' is already at version \(current.version); publish a higher version")
             }
             for (name, field) in e.table.modelReferences { _ = try model(name, "document.\(field)") }
         case .policyPublished(let e):
             if let current = policies[e.policy.name], current.version >= e.policy.version {
-                throw fail("version", "policy '\(e.policy.name)' is already at version \(current.version); publish a higher version")
+                throw fail(
+                    "version", "policy '\(e.policy.name)' is already at version \(current.version); publish a higher version")
             }
         case .templateVersioned(let e):
             if let latest = templates[e.template]?.max(), latest >= e.version {

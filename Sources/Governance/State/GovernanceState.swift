@@ -97,7 +97,8 @@ public struct GovernanceState: Sendable {
     public mutating func catchUp(reading: (UInt64, (RecordedEvent) throws -> Bool) throws -> Void) throws {
         try reading(position) { recorded in
             let payload = try JSONParser.parse(recorded.payloadBytes)
-            let event = try DomainEvent.decode(type: recorded.type, stream: recorded.stream, payload: payload, allowGateRecord: true)
+            let event = try DomainEvent.decode(
+                type: recorded.type, stream: recorded.stream, payload: payload, allowGateRecord: true)
             apply(event, seq: recorded.seq)
             return true
         }

@@ -35,7 +35,8 @@ public enum DomainEvent: Sendable {
         -> DomainEvent
     {
         guard let eventType = EventType(rawValue: type) else {
-            throw GovernanceError(.invalidEvent, "unknown event type '\(type)'; docs/EVENTS.md lists the vocabulary", field: "type")
+            throw GovernanceError(
+                .invalidEvent, "unknown event type '\(type)'; docs/EVENTS.md lists the vocabulary", field: "type")
         }
         let f = try Fields(payload, path: "payload")
         if !allowGateRecord && f.members[gateKey] != nil {
@@ -69,7 +70,8 @@ public enum DomainEvent: Sendable {
         }
         let expected = event.stream
         guard stream == expected else {
-            throw GovernanceError(.invalidEvent, "must be '\(expected)' for this \(type) event (docs/EVENTS.md, Streams)", field: "stream")
+            throw GovernanceError(
+                .invalidEvent, "must be '\(expected)' for this \(type) event (docs/EVENTS.md, Streams)", field: "stream")
         }
         return event
     }

@@ -281,7 +281,9 @@ public struct GenerationRequested: Sendable {
         templateVersion = try f.int("template_version", min: 1)
         seed = try f.int("seed", min: 0)
         parameters = try GenerationParameters(try f.object("parameters"))
-        references = try f.optionalObjects("references").map { Reference(asset: try $0.string("asset"), role: try $0.choice("role")) }
+        references = try f.optionalObjects("references").map {
+            Reference(asset: try $0.string("asset"), role: try $0.choice("role"))
+        }
         routingDecision = try f.string("routing_decision")
         fallbackFrom = try f.optionalObject("fallback_from").map { try $0.string("generation") }
     }

@@ -22,9 +22,13 @@ struct Policy: ParsableCommand {
                 var out = Output()
                 out.line("\(directory): ok")
                 out.line("  models.yaml      catalog '\(folder.catalog.name)', \(folder.catalog.models.count) models")
-                out.line("  governance.yaml  policy '\(folder.governance.name)' v\(folder.governance.version), \(folder.governance.regenerationCaps.count) regeneration caps")
+                out.line(
+                    "  governance.yaml  policy '\(folder.governance.name)' v\(folder.governance.version), \(folder.governance.regenerationCaps.count) regeneration caps"
+                )
                 for (table, document) in folder.tables {
-                    out.line("  \((document.file as NSString).lastPathComponent.padding(toLength: 16, withPad: " ", startingAt: 0)) routing table '\(table.name)' v\(table.version), \(table.rules.count) rules")
+                    out.line(
+                        "  \((document.file as NSString).lastPathComponent.padding(toLength: 16, withPad: " ", startingAt: 0)) routing table '\(table.name)' v\(table.version), \(table.rules.count) rules"
+                    )
                 }
                 out.flush()
             }
