@@ -24,8 +24,8 @@ struct CLITests {
         let attributes = try FileManager.default.attributesOfItem(atPath: directory.path("genledger.db.key"))
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
 
-        let input = (1...7).map { Self.line("cost.recorded", "campaign/C-1", #"{"amount":\#($0).5,"currency":"EUR"}"#) }.joined(
-            separator: "\n")
+        let input = ([EventLines.openDeliverable("D-1")] + (2...7).map { EventLines.cost("D-1", amount: Double($0) + 0.5) })
+            .joined(separator: "\n")
         let appended = try GenLedgerProcess.run(["append", "--json"], stdin: input, in: directory)
         #expect(appended.status == 0, "\(appended.stderr)")
         let acknowledgements = try appended.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
@@ -69,8 +69,7 @@ struct CLITests {
         #expect(try GenLedgerProcess.run(["verify-proof", "bad.json"], in: directory).status == 2)
 
         #expect(
-            try GenLedgerProcess.run(["append"], stdin: Self.line("cost.recorded", "campaign/C-1", "{}"), in: directory).status
-                == 0)
+            try GenLedgerProcess.run(["append"], stdin: EventLines.cost("D-1", amount: 1), in: directory).status == 0)
         let export = try GenLedgerProcess.run(["export", "--out", "export.jsonl"], in: directory)
         #expect(export.status == 0, "\(export.stderr)")
         let offline = try GenLedgerProcess.run(
@@ -116,7 +115,7 @@ struct CLITests {
                 "non-negative"
             ),
             (
-                "{\"type\":\"a\",\"stream\":\"s\",\"payload\":{}}\n{\"type\":\"a\",\"stream\":\"s\",\"payload\":{},\"expected_version\":0}",
+                EventLines.openDeliverable("D-1") + "\n" + EventLines.cost("D-1", amount: 1).dropLast() + #","expected_version":0}"#,
                 3, "line 2", "expected 0"
             ),
         ])
@@ -138,22 +137,25 @@ struct CLITests {
         let result = try GenLedgerProcess.run(["append", "--file", "bad.jsonl"], in: directory)
         #expect(result.status == 65 && result.stderr.contains("line 1") && result.stderr.contains("UTF-8"), "\(result.stderr)")
 
-        let huge = Self.line("a", "s", "{\"k\":\"\(String(repeating: "x", count: EnvelopeEncoding.maxPayloadBytes))\"}")
+        let huge =
+            EventLines.openDeliverable("D-1") + "\n"
+            + EventLines.cost("D-1", amount: 1, extra: ",\"note\":\"\(String(repeating: "x", count: EnvelopeEncoding.maxPayloadBytes))\"")
         try huge.write(toFile: directory.path("huge.jsonl"), atomically: true, encoding: .utf8)
         let big = try GenLedgerProcess.run(["append", "--file", "huge.jsonl"], in: directory)
-        #expect(big.status == 65 && big.stderr.contains("line 1") && big.stderr.contains("limit"), "\(big.stderr)")
+        #expect(big.status == 65 && big.stderr.contains("line 2") && big.stderr.contains("limit"), "\(big.stderr)")
+        #expect(try GenLedgerProcess.run(["log"], in: directory).stdout.isEmpty)
     }
 
     @Test("a duplicate id returns the original; the same id with other content is a conflict (exit 3)")
     func duplicateIDs() throws {
         let (directory, _) = try Self.initialized()
         let id = UUID().uuidString
-        let event = Self.line("seed.locked", "deliverable/D-1", #"{"seed":42}"#, extra: #","id":"\#(id)""#)
+        let event = EventLines.openCampaign("C-1", extra: #","id":"\#(id)""#)
         let first = try GenLedgerProcess.run(["append"], stdin: event, in: directory)
         let again = try GenLedgerProcess.run(["append"], stdin: event, in: directory)
         #expect(again.status == 0 && again.stdout.contains("already recorded"))
         #expect(first.stdout.split(separator: " ")[1] == again.stdout.split(separator: " ")[1])
-        let other = Self.line("seed.locked", "deliverable/D-1", #"{"seed":43}"#, extra: #","id":"\#(id)""#)
+        let other = EventLines.openCampaign("C-2", extra: #","id":"\#(id)""#)
         let conflict = try GenLedgerProcess.run(["append"], stdin: other, in: directory)
         #expect(conflict.status == 3 && conflict.stderr.contains("different content"), "\(conflict.stderr)")
     }
@@ -175,7 +177,7 @@ struct CLITests {
         let badKey = try GenLedgerProcess.run(["checkpoint"], in: initialized)
         #expect(badKey.status == 66, "\(badKey.stderr)")
 
-        #expect(try GenLedgerProcess.run(["append"], stdin: Self.line("a", "s", "{}"), in: initialized).status == 0)
+        #expect(try GenLedgerProcess.run(["append"], stdin: EventLines.openCampaign("C-1"), in: initialized).status == 0)
         try Attacker(path: initialized.path("genledger.db")).execute("UPDATE events SET type = 'b' WHERE seq = 1")
         let failed = try GenLedgerProcess.run(["verify"], in: initialized)
         #expect(failed.status == 2 && failed.stdout.contains("first bad seq 1: edited"), "\(failed.stdout)")
