@@ -57,6 +57,10 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "GovernanceTests",
+            dependencies: ["Governance", "LedgerLog", "LedgerTestSupport"]
+        ),
+        .testTarget(
             name: "GenLedgerCLITests",
             dependencies: ["LedgerLog", "LedgerTestSupport", "genledger"]
         ),

@@ -115,7 +115,8 @@ struct CLITests {
                 "non-negative"
             ),
             (
-                EventLines.openDeliverable("D-1") + "\n" + EventLines.cost("D-1", amount: 1).dropLast() + #","expected_version":0}"#,
+                EventLines.openDeliverable("D-1") + "\n" + EventLines.cost("D-1", amount: 1).dropLast()
+                    + #","expected_version":0}"#,
                 3, "line 2", "expected 0"
             ),
         ])
@@ -139,7 +140,8 @@ struct CLITests {
 
         let huge =
             EventLines.openDeliverable("D-1") + "\n"
-            + EventLines.cost("D-1", amount: 1, extra: ",\"note\":\"\(String(repeating: "x", count: EnvelopeEncoding.maxPayloadBytes))\"")
+            + EventLines.cost(
+                "D-1", amount: 1, extra: ",\"note\":\"\(String(repeating: "x", count: EnvelopeEncoding.maxPayloadBytes))\"")
         try huge.write(toFile: directory.path("huge.jsonl"), atomically: true, encoding: .utf8)
         let big = try GenLedgerProcess.run(["append", "--file", "huge.jsonl"], in: directory)
         #expect(big.status == 65 && big.stderr.contains("line 2") && big.stderr.contains("limit"), "\(big.stderr)")

@@ -14,6 +14,7 @@ public enum EventLines {
     /// A review-time cost for an opened deliverable.
     public static func cost(_ deliverable: String, amount: Double, id: UUID? = nil, extra: String = "") -> String {
         let idField = id.map { #","id":"\#($0.uuidString)""# } ?? ""
-        return #"{"type":"cost.recorded","stream":"deliverable/\#(deliverable)","payload":{"deliverable":"\#(deliverable)","kind":"review-time","amount":\#(amount),"currency":"EUR"\#(extra)}\#(idField)}"#
+        return
+            #"{"type":"cost.recorded","stream":"deliverable/\#(deliverable)","payload":{"deliverable":"\#(deliverable)","kind":"review-time","amount":\#(amount),"currency":"EUR"\#(extra)}\#(idField)}"#
     }
 }

@@ -150,12 +150,13 @@ public enum Gate {
                     return nil
                 }
                 let allowed = cap.maxAttempts + (cap.action == .deny ? 0 : deliverable.extraAttempts)
-                guard e.attempt > allowed else { return nil }
+                let attempt = e.attempt ?? deliverable.attemptsGranted + 1
+                guard attempt > allowed else { return nil }
                 let overrides = deliverable.extraAttempts > 0 ? " including \(deliverable.extraAttempts) granted by override" : ""
                 let how = cap.action == .requireApproval ? "; an approver may grant policy.override_granted" : ""
                 return (
                     cap.action,
-                    "attempt \(e.attempt) passes the cap of \(allowed) attempts for \(cap.scope.label)\(overrides)\(how)"
+                    "attempt \(attempt) passes the cap of \(allowed) attempts for \(cap.scope.label)\(overrides)\(how)"
                 )
             }
 

@@ -137,11 +137,21 @@ public final class GovernedLedger {
                 judgements.append(nil)
                 continue
             }
+            var domain = domain
+            var recorded = event
+            if case .regenerationRequested(var request) = domain, request.attempt == nil,
+                let granted = state.deliverables[request.deliverable]?.attemptsGranted, case .object(var payload) = event.payload
+            {
+                // The gate numbers the attempt; the judged input stays as given in a denial.
+                request.attempt = granted + 1
+                domain = .regenerationRequested(request)
+                payload["attempt"] = .number(Double(granted + 1))
+                recorded.payload = .object(payload)
+            }
             do { try state.checkReferences(domain) } catch let error as GovernanceError {
                 if applied { stateIsSuspect = true }
                 throw error.at(index: index, type: event.type)
             }
-            var recorded = event
             let judgement = Gate.judge(domain, in: state, on: date(of: event))
             if let judgement {
                 if judgement.denial != nil {
@@ -152,7 +162,7 @@ public final class GovernedLedger {
                     }
                     return .denied(try recordDenial(session, event, judgement, index: index))
                 }
-                guard case .object(var payload) = event.payload else { preconditionFailure("decoded payloads are objects") }
+                guard case .object(var payload) = recorded.payload else { preconditionFailure("decoded payloads are objects") }
                 payload[DomainEvent.gateKey] = judgement.record
                 recorded.payload = .object(payload)
             }

@@ -126,8 +126,8 @@ extension GovernanceState {
         case .regenerationRequested(let e):
             let state = try deliverable(e.deliverable)
             _ = try asset(e.priorAsset, "prior_asset", of: e.deliverable)
-            guard e.attempt == state.attemptsGranted + 1 else {
-                throw fail("attempt", "the next attempt of '\(e.deliverable)' is \(state.attemptsGranted + 1), not \(e.attempt)")
+            if let attempt = e.attempt, attempt != state.attemptsGranted + 1 {
+                throw fail("attempt", "the next attempt of '\(e.deliverable)' is \(state.attemptsGranted + 1), not \(attempt)")
             }
         case .policyDenied(let e):
             if let id = e.deliverable { _ = try deliverable(id) }

@@ -72,7 +72,7 @@ public struct GovernanceState: Sendable {
             break
         case .regenerationRequested(let e):
             if let granted = deliverables[e.deliverable]?.attemptsGranted {
-                deliverables[e.deliverable]?.attemptsGranted = max(granted, e.attempt)
+                deliverables[e.deliverable]?.attemptsGranted = max(granted, e.attempt ?? granted + 1)
             }
         case .policyDenied:
             break

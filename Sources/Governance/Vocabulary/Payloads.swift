@@ -147,6 +147,8 @@ public struct TemplateVersioned: Sendable {
         version = try f.int("version", min: 1)
         bodyDigest = try f.digest("body_digest")
         variables = try f.optionalStrings("variables")
+        _ = try f.optionalString("body")
+        _ = try f.optionalString("note")
     }
 }
 
@@ -228,10 +230,16 @@ public struct RoutingDecided: Sendable {
         rule = try f.string("rule")
         tier = try f.choice("tier")
         model = try f.string("model")
+        _ = try f.optionalString("model_version")
         for candidate in try f.objects("candidates", nonEmpty: true) {
             _ = try candidate.string("model")
             _ = try candidate.bool("eligible")
+            _ = try candidate.optionalBool("chosen")
             _ = try candidate.string("reason")
+        }
+        if let from = try f.optionalObject("fallback_from") {
+            _ = try from.string("model")
+            _ = try from.choice("failure_mode", FailureMode.self)
         }
     }
 }
@@ -310,6 +318,7 @@ public struct GenerationFailed: Sendable {
         generation = try f.string("generation")
         failureMode = try f.choice("failure_mode")
         latencyMilliseconds = try f.optionalInt("latency_ms", min: 0)
+        _ = try f.optionalString("message")
     }
 }
 
@@ -330,12 +339,14 @@ public struct FallbackTriggered: Sendable {
 
 public struct RegenerationRequested: Sendable {
     public var deliverable, priorAsset: String
-    public var attempt: Int64
+    /// The attempt asked for; when the request omits it, the gate assigns the next one, so
+    /// concurrent pipelines never collide on numbers and simply meet the cap.
+    public var attempt: Int64?
     public var reason: String
     init(_ f: Fields) throws {
         deliverable = try f.string("deliverable")
         priorAsset = try f.string("prior_asset")
-        attempt = try f.int("attempt", min: 2)
+        attempt = try f.optionalInt("attempt", min: 2)
         reason = try f.string("reason")
     }
 }
@@ -351,6 +362,9 @@ public struct PolicyDenied: Sendable {
         rule = try f.string("rule")
         reason = try f.string("reason")
         deliverable = try f.optionalString("deliverable")
+        _ = try f.choice("action", CapAction.self)
+        _ = try f.optionalInt("policy_seq", min: 1)
+        _ = try f.optionalStrings("rules_checked")
         let judged = try f.object("judged")
         _ = try judged.string("type")
         _ = try judged.string("stream")
@@ -403,6 +417,7 @@ public struct AssetReviewed: Sendable {
         verdict = try f.choice("verdict")
         reviewer = try f.string("reviewer")
         reasons = try f.optionalStrings("reasons")
+        _ = try f.optionalNumber("minutes", min: 0)
         if verdict == .rejected && reasons.isEmpty { throw f.error("reasons", "required when the verdict is rejected") }
     }
 }
@@ -449,5 +464,6 @@ public struct ModelReviewCompleted: Sendable {
         decision = try f.choice("decision")
         reviewer = try f.string("reviewer")
         reviewDigest = try f.digest("review_digest")
+        _ = try f.optionalString("notes")
     }
 }
