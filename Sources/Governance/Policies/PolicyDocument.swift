@@ -16,6 +16,12 @@ public struct PolicyDocument: Sendable {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            let key = duplicates.sorted().first ?? "?"
+            var failure = GovernanceError(.invalidPolicy, "duplicate key '\(key)'", field: key)
+            failure.file = file
+            failure.line = Self.secondDefinition(of: key, in: text) ?? context.mark.line
+            throw failure
         } catch let error as YamlError {
             var failure = GovernanceError(.invalidPolicy, "not valid YAML: \(Self.problem(error))")
             failure.file = file
@@ -59,6 +65,21 @@ public struct PolicyDocument: Sendable {
         } catch let error as GovernanceError {
             throw locate(error)
         }
+    }
+
+    /// The line where `key` is defined a second time (Yams reports duplicates without a line).
+    private static func secondDefinition(of key: String, in text: String) -> Int? {
+        var seen = 0
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = line.drop { $0 == " " }
+            if rest.hasPrefix("- ") { rest = rest.dropFirst(2) }
+            guard rest.hasPrefix(key) else { continue }
+            if rest.dropFirst(key.count).drop(while: { $0 == " " }).hasPrefix(":") {
+                seen += 1
+                if seen == 2 { return number + 1 }
+            }
+        }
+        return nil
     }
 
     private static func line(_ error: YamlError) -> Int? {
