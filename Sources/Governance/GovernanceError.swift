@@ -23,6 +23,12 @@ public struct GovernanceError: Error, Sendable, CustomStringConvertible {
         public var version: Int64
         public var rule: String
         public var description: String { "policy '\(policy)' v\(version), rule '\(rule)'" }
+
+        public init(policy: String, version: Int64, rule: String) {
+            self.policy = policy
+            self.version = version
+            self.rule = rule
+        }
     }
 
     public var code: Code

@@ -1,0 +1,152 @@
+import Foundation
+import Governance
+import LedgerLog
+import LedgerTestSupport
+import Testing
+
+/// The gate against the shipped governance.yaml: social-short delivery has a hard cap of 4
+/// (deny), other delivery work 5 (require-approval), drafts 8 (warn).
+@Suite("The gate: deny, require approval, warn, override, and the record of each")
+struct GateTests {
+    /// A delivery deliverable with `attempts` attempts already granted and generated.
+    static func deliverable(_ studio: Studio, _ id: String, category: String, stage: Stage, attempts: Int64) throws -> String {
+        try studio.openDeliverable(id, category: category, stage: stage)
+        var asset = try studio.generate(id, attempt: 1)
+        if attempts > 1 {
+            for attempt in 2...attempts {
+                try studio.governed.append(studio.regeneration(id, prior: asset))
+                asset = try studio.generate(id, attempt: attempt)
+            }
+        }
+        return asset
+    }
+
+    @Test("a hard cap (deny): refused at the cap, recorded as policy.denied with the judged input, no override accepted")
+    func deny() throws {
+        let studio = try Studio()
+        let asset = try Self.deliverable(studio, "D-1", category: "social-short", stage: .delivery, attempts: 4)
+        let sizeBefore = try studio.ledger.size()
+        let request = studio.regeneration("D-1", prior: asset)
+        let error = try #require(studio.refusal([request]))
+        #expect(error.code == .denied)
+        #expect(error.rule == GovernanceError.Rule(policy: "governance", version: 1, rule: "regeneration-cap"))
+        #expect(error.description.contains("attempt 5 passes the cap of 4 attempts for social-short/delivery"), "\(error)")
+        #expect(try studio.ledger.size() == sizeBefore + 1)
+        let deniedSeq = try #require(error.deniedSeq)
+        let denial = try #require(try studio.ledger.event(seq: deniedSeq))
+        #expect(denial.type == "policy.denied" && denial.stream == "deliverable/D-1" && denial.actor == "gate")
+        #expect(denial.payload["rule"] == "regeneration-cap" && denial.payload["action"] == "deny" && denial.payload["version"] == 1)
+        #expect(denial.payload["judged"]?["payload"] == request.payload)
+        #expect(denial.payload["judged"]?["id"]?.stringValue == request.id?.uuidString.lowercased())
+        #expect(denial.payload["policy_seq"]?.integerValue == Int64(studio.governed.state.policyInForce!.seq))
+
+        let override = try #require(studio.refusal([studio.override("D-1", rule: "regeneration-cap")]))
+        #expect(override.rule?.rule == "approvers" && override.description.contains("hard cap"), "\(override)")
+        #expect(studio.refusal([studio.regeneration("D-1", prior: asset)])?.code == .denied)
+    }
+
+    @Test("require approval: refused at the cap until an approver grants extra attempts; a non-approver cannot")
+    func requireApprovalAndOverride() throws {
+        let studio = try Studio()
+        var asset = try Self.deliverable(studio, "D-2", category: "key-visual", stage: .delivery, attempts: 5)
+        let error = try #require(studio.refusal([studio.regeneration("D-2", prior: asset)]))
+        #expect(error.rule?.rule == "regeneration-cap" && error.description.contains("approver may grant"), "\(error)")
+        let stranger = try #require(studio.refusal([studio.override("D-2", rule: "regeneration-cap", approver: "intern:sam")]))
+        #expect(stranger.rule?.rule == "approvers" && stranger.description.contains("not an approver"), "\(stranger)")
+
+        let granted = try studio.governed.append(studio.override("D-2", rule: "regeneration-cap", approver: "approver:lena", extraAttempts: 2))
+        #expect(granted.judgement?.outcome == .allowed)
+        for attempt in Int64(6)...7 {
+            let allowed = try studio.governed.append(studio.regeneration("D-2", prior: asset))
+            #expect(allowed.judgement?.outcome == .allowed)
+            let recorded = try #require(try studio.ledger.event(seq: allowed.appended.seq))
+            #expect(recorded.payload["attempt"]?.integerValue == attempt, "the gate numbers the attempt")
+            asset = try studio.generate("D-2", attempt: attempt)
+        }
+        let past = try #require(studio.refusal([studio.regeneration("D-2", prior: asset)]))
+        #expect(past.description.contains("attempt 8 passes the cap of 7 attempts") && past.description.contains("2 granted by override"), "\(past)")
+    }
+
+    @Test("warn: allowed past the cap, with the warning recorded in the event's gate record")
+    func warn() throws {
+        let studio = try Studio()
+        let asset = try Self.deliverable(studio, "D-3", category: "concept-sketch", stage: .draft, attempts: 8)
+        let result = try studio.governed.append(studio.regeneration("D-3", prior: asset))
+        #expect(result.judgement?.outcome == .warned)
+        let gate = try #require(try studio.ledger.event(seq: result.appended.seq)?.payload["gate"])
+        #expect(gate["outcome"] == "warned" && gate["warnings"]?.arrayValue?.first?["rule"] == "regeneration-cap")
+    }
+
+    @Test("every event the gate allowed records the policy, version, policy seq and rules that allowed it")
+    func gateRecord() throws {
+        let studio = try Studio()
+        _ = try Self.deliverable(studio, "D-4", category: "social-short", stage: .draft, attempts: 2)
+        let policySeq = Int64(studio.governed.state.policyInForce!.seq)
+        var judged = 0
+        for event in try studio.ledger.events() where ["generation.requested", "regeneration.requested"].contains(event.type) {
+            let gate = try #require(event.payload["gate"], "seq \(event.seq) has no gate record")
+            #expect(gate["policy"] == "governance" && gate["version"] == 1 && gate["policy_seq"]?.integerValue == policySeq)
+            #expect(gate["rules"]?.arrayValue?.isEmpty == false)
+            judged += 1
+        }
+        #expect(judged == 3)
+        for event in try studio.ledger.events() where event.type == "deliverable.opened" { #expect(event.payload["gate"] == nil) }
+    }
+
+    @Test("locked seeds, tiers per stage, retired models, budgets and refinement before delivery")
+    func otherRules() throws {
+        let studio = try Studio()
+        try studio.openCampaign("C-1", seed: 4242)
+        try studio.openDeliverable("D-5", category: "hero-video", stage: .delivery, campaign: "C-1")
+        let decision = try studio.governed.route(RouteRequest(deliverable: "D-5", category: "hero-video", stage: .delivery, modality: .textToVideo)).decision.decision
+        func generation(model: String, seed: Int64) -> ProposedEvent {
+            studio.event(.generationRequested, "deliverable/D-5", studio.generationPayload("D-5", attempt: 1, model: model, seed: seed, decision: decision))
+        }
+        #expect(studio.refusal([generation(model: "veo-3.1", seed: 7)])?.rule?.rule == "locked-seed")
+        #expect(studio.refusal([generation(model: "hailuo-02", seed: 4242)])?.rule?.rule == "tier-by-stage")
+        #expect(studio.refusal([generation(model: "legacy-gen2", seed: 4242)])?.rule?.rule == "model-status")
+        #expect(try studio.governed.judge(generation(model: "veo-3.1", seed: 4242))?.outcome == .allowed)
+
+        // Budget: hero delivery allows 600 USD; veo-3.1 at 0.40 USD/s for 10 s estimates 4 USD.
+        try studio.append(.costRecorded, "deliverable/D-5", ["deliverable": "D-5", "kind": "review-time", "amount": 598, "currency": "USD"])
+        let budget = try #require(studio.refusal([generation(model: "veo-3.1", seed: 4242)]))
+        #expect(budget.rule?.rule == "deliverable-budget" && budget.description.contains("602.00 USD"), "\(budget)")
+        try studio.governed.append(studio.override("D-5", rule: "deliverable-budget", extraAttempts: nil, extraBudget: 50))
+        try studio.governed.append(generation(model: "veo-3.1", seed: 4242))
+
+        // Delivery needs an upscaled, accepted asset.
+        let asset = try studio.generate("D-5", attempt: 1, seed: 4242)
+        try studio.review("D-5", asset)
+        let deliver = { (asset: String) in
+            studio.event(.deliverableDelivered, "deliverable/D-5", ["deliverable": "D-5", "asset": .string(asset), "platforms": ["web"]])
+        }
+        #expect(studio.refusal([deliver(asset)])?.rule?.rule == "refinement-before-delivery")
+        try studio.append(
+            .refinementApplied, "deliverable/D-5",
+            [
+                "deliverable": "D-5", "input_asset": .string(asset), "output_asset": "D-5-up", "output_sha256": .string(String(repeating: "cd", count: 32)),
+                "step": "upscale", "model": "topaz-video-upscale", "factor": 2,
+            ])
+        #expect(studio.refusal([deliver("D-5-up")])?.rule?.rule == "review-before-delivery")
+        try studio.review("D-5", "D-5-up")
+        #expect(try studio.governed.append(deliver("D-5-up")).judgement?.outcome == .allowed)
+    }
+
+    @Test("gate check judges without appending, and a denial inside a batch appends only the denial")
+    func judgeAndBatches() throws {
+        let studio = try Studio()
+        let asset = try Self.deliverable(studio, "D-6", category: "social-short", stage: .delivery, attempts: 4)
+        let size = try studio.ledger.size()
+        let judgement = try #require(try studio.governed.judge(studio.regeneration("D-6", prior: asset)))
+        #expect(judgement.outcome == .denied && judgement.denial?.rule == "regeneration-cap")
+        #expect(try studio.ledger.size() == size)
+
+        let opening = studio.event(.campaignOpened, "campaign/C-9", ["campaign": "C-9", "name": "n"])
+        let error = try #require(studio.refusal([opening, studio.regeneration("D-6", prior: asset)]))
+        #expect(error.index == 1 && error.code == .denied)
+        #expect(try studio.ledger.size() == size + 1)
+        #expect(try studio.ledger.event(seq: size + 1)?.type == "policy.denied")
+        #expect(studio.governed.state.campaigns["C-9"] == nil, "the refused batch's first event is not in the gate's state")
+        try studio.governed.append(opening)
+    }
+}
