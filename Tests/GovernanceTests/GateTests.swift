@@ -35,7 +35,8 @@ struct GateTests {
         let deniedSeq = try #require(error.deniedSeq)
         let denial = try #require(try studio.ledger.event(seq: deniedSeq))
         #expect(denial.type == "policy.denied" && denial.stream == "deliverable/D-1" && denial.actor == "gate")
-        #expect(denial.payload["rule"] == "regeneration-cap" && denial.payload["action"] == "deny" && denial.payload["version"] == 1)
+        #expect(
+            denial.payload["rule"] == "regeneration-cap" && denial.payload["action"] == "deny" && denial.payload["version"] == 1)
         #expect(denial.payload["judged"]?["payload"] == request.payload)
         #expect(denial.payload["judged"]?["id"]?.stringValue == request.id?.uuidString.lowercased())
         #expect(denial.payload["policy_seq"]?.integerValue == Int64(studio.governed.state.policyInForce!.seq))
@@ -54,7 +55,8 @@ struct GateTests {
         let stranger = try #require(studio.refusal([studio.override("D-2", rule: "regeneration-cap", approver: "intern:sam")]))
         #expect(stranger.rule?.rule == "approvers" && stranger.description.contains("not an approver"), "\(stranger)")
 
-        let granted = try studio.governed.append(studio.override("D-2", rule: "regeneration-cap", approver: "approver:lena", extraAttempts: 2))
+        let granted = try studio.governed.append(
+            studio.override("D-2", rule: "regeneration-cap", approver: "approver:lena", extraAttempts: 2))
         #expect(granted.judgement?.outcome == .allowed)
         for attempt in Int64(6)...7 {
             let allowed = try studio.governed.append(studio.regeneration("D-2", prior: asset))
@@ -64,7 +66,9 @@ struct GateTests {
             asset = try studio.generate("D-2", attempt: attempt)
         }
         let past = try #require(studio.refusal([studio.regeneration("D-2", prior: asset)]))
-        #expect(past.description.contains("attempt 8 passes the cap of 7 attempts") && past.description.contains("2 granted by override"), "\(past)")
+        #expect(
+            past.description.contains("attempt 8 passes the cap of 7 attempts")
+                && past.description.contains("2 granted by override"), "\(past)")
     }
 
     @Test("warn: allowed past the cap, with the warning recorded in the event's gate record")
@@ -98,9 +102,13 @@ struct GateTests {
         let studio = try Studio()
         try studio.openCampaign("C-1", seed: 4242)
         try studio.openDeliverable("D-5", category: "hero-video", stage: .delivery, campaign: "C-1")
-        let decision = try studio.governed.route(RouteRequest(deliverable: "D-5", category: "hero-video", stage: .delivery, modality: .textToVideo)).decision.decision
+        let decision = try studio.governed.route(
+            RouteRequest(deliverable: "D-5", category: "hero-video", stage: .delivery, modality: .textToVideo)
+        ).decision.decision
         func generation(model: String, seed: Int64) -> ProposedEvent {
-            studio.event(.generationRequested, "deliverable/D-5", studio.generationPayload("D-5", attempt: 1, model: model, seed: seed, decision: decision))
+            studio.event(
+                .generationRequested, "deliverable/D-5",
+                studio.generationPayload("D-5", attempt: 1, model: model, seed: seed, decision: decision))
         }
         #expect(studio.refusal([generation(model: "veo-3.1", seed: 7)])?.rule?.rule == "locked-seed")
         #expect(studio.refusal([generation(model: "hailuo-02", seed: 4242)])?.rule?.rule == "tier-by-stage")
@@ -108,7 +116,8 @@ struct GateTests {
         #expect(try studio.governed.judge(generation(model: "veo-3.1", seed: 4242))?.outcome == .allowed)
 
         // Budget: hero delivery allows 600 USD; veo-3.1 at 0.40 USD/s for 10 s estimates 4 USD.
-        try studio.append(.costRecorded, "deliverable/D-5", ["deliverable": "D-5", "kind": "review-time", "amount": 598, "currency": "USD"])
+        try studio.append(
+            .costRecorded, "deliverable/D-5", ["deliverable": "D-5", "kind": "review-time", "amount": 598, "currency": "USD"])
         let budget = try #require(studio.refusal([generation(model: "veo-3.1", seed: 4242)]))
         #expect(budget.rule?.rule == "deliverable-budget" && budget.description.contains("602.00 USD"), "\(budget)")
         try studio.governed.append(studio.override("D-5", rule: "deliverable-budget", extraAttempts: nil, extraBudget: 50))
@@ -118,13 +127,15 @@ struct GateTests {
         let asset = try studio.generate("D-5", attempt: 1, seed: 4242)
         try studio.review("D-5", asset)
         let deliver = { (asset: String) in
-            studio.event(.deliverableDelivered, "deliverable/D-5", ["deliverable": "D-5", "asset": .string(asset), "platforms": ["web"]])
+            studio.event(
+                .deliverableDelivered, "deliverable/D-5", ["deliverable": "D-5", "asset": .string(asset), "platforms": ["web"]])
         }
         #expect(studio.refusal([deliver(asset)])?.rule?.rule == "refinement-before-delivery")
         try studio.append(
             .refinementApplied, "deliverable/D-5",
             [
-                "deliverable": "D-5", "input_asset": .string(asset), "output_asset": "D-5-up", "output_sha256": .string(String(repeating: "cd", count: 32)),
+                "deliverable": "D-5", "input_asset": .string(asset), "output_asset": "D-5-up",
+                "output_sha256": .string(String(repeating: "cd", count: 32)),
                 "step": "upscale", "model": "topaz-video-upscale", "factor": 2,
             ])
         #expect(studio.refusal([deliver("D-5-up")])?.rule?.rule == "review-before-delivery")

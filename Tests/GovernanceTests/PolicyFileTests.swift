@@ -38,20 +38,49 @@ struct PolicyFileTests {
         "each kind of error",
         arguments: [
             // (file, text to replace, replacement, field, reason, line of)
-            ("governance.yaml", "max_attempts: 8", "max_attempts: eight", "regeneration_caps[0].max_attempts", "must be an integer", "max_attempts: 8"),
-            ("governance.yaml", "action: warn}", "action: shout}", "regeneration_caps[0].action", "'shout' is not one of", "max_attempts: 8"),
+            (
+                "governance.yaml", "max_attempts: 8", "max_attempts: eight", "regeneration_caps[0].max_attempts",
+                "must be an integer", "max_attempts: 8"
+            ),
+            (
+                "governance.yaml", "action: warn}", "action: shout}", "regeneration_caps[0].action", "'shout' is not one of",
+                "max_attempts: 8"
+            ),
             ("governance.yaml", "currency: USD", "colour: blue\ncurrency: USD", "colour", "unknown field", "currency: USD"),
             ("governance.yaml", "approvers: [approver:lena, approver:marcus]", "", "approvers", "required, missing", nil),
             ("governance.yaml", "version: 1", "version: 1\nversion: 2", "version", "duplicate key", "author: governance"),
             ("governance.yaml", "regeneration_caps:", "regeneration_caps: [", "", "not valid YAML", nil),
             ("models.yaml", "tier: cinematic", "tier: hero", "models[0].tier", "'hero' is not one of", "tier: cinematic"),
-            ("models.yaml", "amount: 0.40", "amount: -0.40", "models[0].prices[0].amount", "must not be negative", "amount: 0.40"),
-            ("models.yaml", "currency: USD}", "currency: DOLLARS}", "models[0].prices[0].currency", "'DOLLARS' is not one of", "amount: 0.40"),
-            ("models.yaml", "effective: 2026-01-15", "effective: 2026-13-15", "models[0].prices[0].effective", "not a date", "amount: 0.40"),
-            ("routing/video.yaml", "primary: veo-3.1", "primary: veo-9", "rules[1].primary", "not in models.yaml", "primary: veo-3.1"),
-            ("routing/video.yaml", "primary: hailuo-02", "primary: veo-3.1", "rules[0].primary", "is cinematic tier; the rule routes to budget", "primary: hailuo-02"),
-            ("routing/video.yaml", "tier: speed\n    primary: kling-2.5-turbo\n    fallbacks:\n      default: [seedance-1-pro]", "tier: budget\n    primary: hailuo-02\n    fallbacks:\n      default: [seedance-1-pro]", "rules[5].tier", "not allowed for delivery work", nil),
-            ("routing/video.yaml", "      timeout: [sora-2-pro]", "      sunspots: [sora-2-pro]", "rules[1].fallbacks.sunspots", "not a failure mode", "timeout: [sora-2-pro]"),
+            (
+                "models.yaml", "amount: 0.40", "amount: -0.40", "models[0].prices[0].amount", "must not be negative",
+                "amount: 0.40"
+            ),
+            (
+                "models.yaml", "currency: USD}", "currency: DOLLARS}", "models[0].prices[0].currency", "'DOLLARS' is not one of",
+                "amount: 0.40"
+            ),
+            (
+                "models.yaml", "effective: 2026-01-15", "effective: 2026-13-15", "models[0].prices[0].effective", "not a date",
+                "amount: 0.40"
+            ),
+            (
+                "routing/video.yaml", "primary: veo-3.1", "primary: veo-9", "rules[1].primary", "not in models.yaml",
+                "primary: veo-3.1"
+            ),
+            (
+                "routing/video.yaml", "primary: hailuo-02", "primary: veo-3.1", "rules[0].primary",
+                "is cinematic tier; the rule routes to budget", "primary: hailuo-02"
+            ),
+            (
+                "routing/video.yaml",
+                "tier: speed\n    primary: kling-2.5-turbo\n    fallbacks:\n      default: [seedance-1-pro]",
+                "tier: budget\n    primary: hailuo-02\n    fallbacks:\n      default: [seedance-1-pro]", "rules[5].tier",
+                "not allowed for delivery work", nil
+            ),
+            (
+                "routing/video.yaml", "      timeout: [sora-2-pro]", "      sunspots: [sora-2-pro]",
+                "rules[1].fallbacks.sunspots", "not a failure mode", "timeout: [sora-2-pro]"
+            ),
         ] as [(String, String, String, String, String, String?)])
     func fileErrors(file: String, find: String, replace: String, field: String, reason: String, lineOf: String?) throws {
         let errors = try Self.errors(editing: file) { text in
@@ -92,7 +121,8 @@ struct PolicyFileTests {
 
         let governance = (root as NSString).appendingPathComponent("governance.yaml")
         let text = try String(contentsOfFile: governance, encoding: .utf8)
-        try text.replacingOccurrences(of: "max_attempts: 8", with: "max_attempts: 9").write(toFile: governance, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "max_attempts: 8", with: "max_attempts: 9").write(
+            toFile: governance, atomically: true, encoding: .utf8)
         #expect {
             try studio.governed.publish(try PolicyFolder(directory: root))
         } throws: { error in
@@ -100,12 +130,15 @@ struct PolicyFileTests {
             return error?.field == "version" && error?.line == (try? Self.lineNumber(of: "version: 1", in: "governance.yaml"))
                 && error?.description.contains("raise the version") == true
         }
-        try text.replacingOccurrences(of: "max_attempts: 8", with: "max_attempts: 9").replacingOccurrences(of: "version: 1", with: "version: 2")
-            .write(toFile: governance, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "max_attempts: 8", with: "max_attempts: 9").replacingOccurrences(
+            of: "version: 1", with: "version: 2"
+        )
+        .write(toFile: governance, atomically: true, encoding: .utf8)
         let models = (root as NSString).appendingPathComponent("models.yaml")
         try String(contentsOfFile: models, encoding: .utf8).replacingOccurrences(
             of: "      - {effective: 2026-01-15, unit: per-second, amount: 0.40, currency: USD}",
-            with: "      - {effective: 2026-01-15, unit: per-second, amount: 0.40, currency: USD}\n      - {effective: 2026-08-01, unit: per-second, amount: 0.35, currency: USD}"
+            with:
+                "      - {effective: 2026-01-15, unit: per-second, amount: 0.40, currency: USD}\n      - {effective: 2026-08-01, unit: per-second, amount: 0.35, currency: USD}"
         ).write(toFile: models, atomically: true, encoding: .utf8)
         let second = try studio.governed.publish(try PolicyFolder(directory: root))
         let types = try second.map { try studio.ledger.event(seq: $0.appended.seq)!.type }
