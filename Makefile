@@ -28,25 +28,35 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## A small ledger from the shipped sample: append, verify, checkpoint, prove, export, verify offline.
+## The main job on an embedded default: publish policies/, simulate two quarters of campaign work
+## (3000 deliverables) through the gate, checkpoint, verify, and show where to look further.
+DEMO_DELIVERABLES ?= 3000
 demo: release
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	@export GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db; \
 	set -e; \
-	echo "== genledger init"; $(GENLEDGER) init --origin demo.genledger.local/spring; \
-	echo; echo "== genledger append --file docs/examples/sample-events.jsonl"; \
-	$(GENLEDGER) append --file docs/examples/sample-events.jsonl; \
-	echo; echo "== genledger log"; $(GENLEDGER) log; \
+	echo "== genledger init"; $(GENLEDGER) init --origin demo.genledger.local/studio; \
+	echo; echo "== genledger policy check && genledger policy publish"; \
+	$(GENLEDGER) policy check; $(GENLEDGER) policy publish | tail -3; \
+	echo; echo "== genledger simulate --seed 42 --deliverables $(DEMO_DELIVERABLES) --months 6 (2026-Q2 and Q3)"; \
+	$(GENLEDGER) simulate --seed 42 --deliverables $(DEMO_DELIVERABLES) --months 6 2>/dev/null; \
 	echo; echo "== genledger checkpoint"; $(GENLEDGER) checkpoint; \
 	echo; echo "== genledger verify"; $(GENLEDGER) verify; \
-	echo; echo "== genledger prove inclusion 4 (the generation request)"; \
-	$(GENLEDGER) prove inclusion 4 | tee $(DEMO_DIR)/proof-4.json; \
-	$(GENLEDGER) checkpoint --latest > $(DEMO_DIR)/checkpoint.txt; \
-	$(GENLEDGER) verify-proof $(DEMO_DIR)/proof-4.json --checkpoint $(DEMO_DIR)/checkpoint.txt --key "$$($(GENLEDGER) key list | head -1)"; \
-	echo; echo "== genledger export, then verify the export with no database"; \
-	$(GENLEDGER) export --out $(DEMO_DIR)/export.jsonl; \
-	$(GENLEDGER) verify --export $(DEMO_DIR)/export.jsonl --checkpoint $(DEMO_DIR)/export.jsonl.checkpoint --key "$$($(GENLEDGER) key list | head -1)"; \
-	echo; echo "The demo ledger is $(DEMO_DIR)/genledger.db; try: GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db $(GENLEDGER) log --json"
+	echo; echo "== the first denial the gate recorded (genledger log --type policy.denied --limit 1)"; \
+	$(GENLEDGER) log --type policy.denied --limit 1; \
+	echo; echo "== a new delivery deliverable: where would it go? (genledger append, genledger route)"; \
+	echo '{"type":"deliverable.opened","stream":"deliverable/D-DEMO","payload":{"deliverable":"D-DEMO","category":"hero-video","stage":"delivery","modality":"text-to-video","duration_seconds":30,"platforms":[{"platform":"youtube","aspect_ratio":"16:9"}]}}' | $(GENLEDGER) append; \
+	echo '{"deliverable":"D-DEMO"}' | $(GENLEDGER) route --dry-run; \
+	echo '{"deliverable":"D-DEMO"}' | $(GENLEDGER) route --json > $(DEMO_DIR)/decision.json; \
+	DECISION=$$(sed 's/.*"decision":"\([^"]*\)".*/\1/' $(DEMO_DIR)/decision.json); \
+	echo; echo "== would a budget-tier (draft) model be allowed on it? (genledger gate check)"; \
+	echo "{\"type\":\"generation.requested\",\"stream\":\"deliverable/D-DEMO\",\"payload\":{\"deliverable\":\"D-DEMO\",\"generation\":\"G-DEMO\",\"attempt\":1,\"model\":\"hailuo-02\",\"model_version\":\"02-768p\",\"template\":\"tpl-hero-video\",\"template_version\":2,\"seed\":1,\"parameters\":{\"aspect_ratio\":\"16:9\",\"duration_seconds\":30},\"routing_decision\":\"$$DECISION\"}}" \
+	  | $(GENLEDGER) gate check || echo "(exit $$?: would be denied; nothing was appended)"; \
+	echo; echo "Look further (GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db):"; \
+	echo "  $(GENLEDGER) log --stream deliverable/D-000001      one deliverable's whole story"; \
+	echo "  $(GENLEDGER) log --type routing.table_published     routing versions in force"; \
+	echo "  $(GENLEDGER) prove inclusion SEQ                     prove any event against a checkpoint"; \
+	echo "  $(GENLEDGER) export --out $(DEMO_DIR)/export.jsonl  an export anyone can verify (docs/FORMAT.md)"
 
 ## Speed and memory against same-run baselines (see docs/BENCHMARKS.md).
 bench: deps
