@@ -537,8 +537,9 @@ public final class Simulator {
                     seedRetried = true
                     work.generationCount -= 1
                     continue
-                case Gate.RuleName.deliverableBudget,
-                    Gate.RuleName.campaignBudget where !budgetRetried && denied.action == .requireApproval && random.chance(0.6):
+                case Gate.RuleName.deliverableBudget, Gate.RuleName.campaignBudget:
+                    // Not a `where` clause: it would guard only the last pattern.
+                    guard !budgetRetried, denied.action == .requireApproval, random.chance(0.6) else { return nil }
                     try grantOverride(work, rule: denied.rule, payload: ["extra_budget": ["amount": 200, "currency": "USD"]])
                     budgetRetried = true
                     work.generationCount -= 1
