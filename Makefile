@@ -61,6 +61,7 @@ demo: release
 ## Speed and memory against same-run baselines (see docs/BENCHMARKS.md).
 bench: deps
 	cd Benchmarks && $(SWIFT) run -c release ledger-bench $(BENCH_ARGS)
+	cd Benchmarks && $(SWIFT) run -c release gate-bench $(GATE_BENCH_ARGS)
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks/Sources

@@ -12,5 +12,12 @@ let package = Package(
             name: "ledger-bench",
             dependencies: ["BenchSQLite", .product(name: "LedgerLog", package: "GenLedger")]
         ),
+        // Validation and the gate against the bare log append, on a simulated history.
+        .executableTarget(
+            name: "gate-bench",
+            dependencies: [
+                .product(name: "LedgerLog", package: "GenLedger"), .product(name: "Governance", package: "GenLedger"),
+            ]
+        ),
     ]
 )
