@@ -96,9 +96,15 @@ public struct GovernanceState: Sendable {
     /// Catches up with events recorded after `position` (by this or any other writer).
     public mutating func catchUp(reading: (UInt64, (RecordedEvent) throws -> Bool) throws -> Void) throws {
         try reading(position) { recorded in
-            let payload = try JSONParser.parse(recorded.payloadBytes)
-            let event = try DomainEvent.decode(
-                type: recorded.type, stream: recorded.stream, payload: payload, allowGateRecord: true)
+            let event: DomainEvent
+            do {
+                let payload = try JSONParser.parse(recorded.payloadBytes)
+                event = try DomainEvent.decode(type: recorded.type, stream: recorded.stream, payload: payload, allowGateRecord: true)
+            } catch {
+                // Only a ledger written around the vocabulary (by the bare Log API, or edited) gets here.
+                throw GovernanceError(
+                    .invalidEvent, "recorded event seq \(recorded.seq) (\(recorded.type)) does not fit the vocabulary: \(error)")
+            }
             apply(event, seq: recorded.seq)
             return true
         }
