@@ -58,13 +58,17 @@ struct GateTests {
         let granted = try studio.governed.append(
             studio.override("D-2", rule: "regeneration-cap", approver: "approver:lena", extraAttempts: 2))
         #expect(granted.judgement?.outcome == .allowed)
-        for attempt in Int64(6)...7 {
-            let allowed = try studio.governed.append(studio.regeneration("D-2", prior: asset))
-            #expect(allowed.judgement?.outcome == .allowed)
-            let recorded = try #require(try studio.ledger.event(seq: allowed.appended.seq))
-            #expect(recorded.payload["attempt"]?.integerValue == attempt, "the gate numbers the attempt")
-            asset = try studio.generate("D-2", attempt: attempt)
-        }
+        // A retry of a request the gate numbered is the same event, not a second attempt.
+        let retried = studio.regeneration("D-2", prior: asset)
+        let first = try studio.governed.append(retried)
+        let again = try studio.governed.append(retried)
+        #expect(again.appended.isDuplicate && again.appended.seq == first.appended.seq)
+        asset = try studio.generate("D-2", attempt: 6)
+        let seventh = try studio.governed.append(studio.regeneration("D-2", prior: asset))
+        #expect(seventh.judgement?.outcome == .allowed)
+        let recorded = try #require(try studio.ledger.event(seq: seventh.appended.seq))
+        #expect(recorded.payload["attempt"]?.integerValue == 7, "the gate numbers the attempt")
+        asset = try studio.generate("D-2", attempt: 7)
         let past = try #require(studio.refusal([studio.regeneration("D-2", prior: asset)]))
         #expect(
             past.description.contains("attempt 8 passes the cap of 7 attempts")

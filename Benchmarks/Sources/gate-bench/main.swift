@@ -36,7 +36,9 @@ func median(_ values: [Double]) -> Double {
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
-func removeLedger(_ path: String) { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+func removeLedger(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
 
 let options = Options()
 try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
@@ -57,13 +59,17 @@ if !FileManager.default.fileExists(atPath: sourcePath) {
     let summary = try simulator.run { done in
         if done % 10_000 == 0 { print("  simulated \(done) deliverables", terminator: "\r") }
     }
-    print("history: \(summary.lastSeq) events for \(options.deliverables) deliverables, simulated in \(String(format: "%.0f", now() - started)) s")
+    print(
+        "history: \(summary.lastSeq) events for \(options.deliverables) deliverables, simulated in \(String(format: "%.0f", now() - started)) s"
+    )
     try FileManager.default.moveItem(atPath: partial, toPath: sourcePath)
     for suffix in ["-wal", "-shm"] { try? FileManager.default.moveItem(atPath: partial + suffix, toPath: sourcePath + suffix) }
 }
 let source = try Ledger(opening: sourcePath)
 let total = try source.size()
-print("GenLedger gate benchmark: \(total) events (\(options.deliverables) simulated deliverables), batches of \(options.batch), median of \(options.runs) runs")
+print(
+    "GenLedger gate benchmark: \(total) events (\(options.deliverables) simulated deliverables), batches of \(options.batch), median of \(options.runs) runs"
+)
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
 
 /// One chunk of the history: as recorded (for the raw log) and as a pipeline would submit it

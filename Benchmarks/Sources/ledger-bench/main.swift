@@ -69,7 +69,8 @@ final class RawSQLite {
         exec("PRAGMA journal_mode=WAL")
         exec("PRAGMA synchronous=FULL")
         // The same table and indexes as the ledger's events table, no triggers, no hashing.
-        exec("""
+        exec(
+            """
             CREATE TABLE events(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, stream TEXT NOT NULL,
               stream_version INTEGER NOT NULL, occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, actor TEXT NOT NULL,
               payload BLOB, payload_digest BLOB NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL,
@@ -83,14 +84,18 @@ final class RawSQLite {
         sqlite3_close(db)
     }
 
-    func exec(_ sql: String) { precondition(sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK, String(cString: sqlite3_errmsg(db))) }
+    func exec(_ sql: String) {
+        precondition(sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK, String(cString: sqlite3_errmsg(db)))
+    }
 
     func insert(_ e: RecordedEvent) {
         sqlite3_reset(insert)
         sqlite3_bind_int64(insert, 1, Int64(e.seq))
         for (index, text) in [(2, e.id), (3, e.type), (4, e.stream), (6, e.occurredAt), (7, e.recordedAt), (8, e.actor)] {
             var copy = text
-            copy.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { _ = bench_bind_text(insert, Int32(index), $0.baseAddress, Int32($0.count)) } }
+            copy.withUTF8 { b in
+                b.withMemoryRebound(to: CChar.self) { _ = bench_bind_text(insert, Int32(index), $0.baseAddress, Int32($0.count)) }
+            }
         }
         sqlite3_bind_int64(insert, 5, Int64(e.streamVersion))
         e.payloadBytes.withUnsafeBytes { _ = bench_bind_blob(insert, 9, $0.baseAddress, Int32($0.count)) }
@@ -116,7 +121,9 @@ if CommandLine.arguments.contains("--verify-only") {
 try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
 let ledgerPath = options.directory + "/bench.db"
 let rawPath = options.directory + "/raw.db"
-func removeLedger(_ path: String) { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+func removeLedger(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
 
 print("GenLedger benchmarks: \(options.events) events, batches of \(options.batch), median of \(options.runs) runs")
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
@@ -142,7 +149,9 @@ for run in 1...options.runs {
     var rows: [RecordedEvent] = []
     rows.reserveCapacity(options.events)
     var hashedBytes = 0
-    try ledger.forEachEvent { rows.append($0); return true }
+    try ledger.forEachEvent {
+        rows.append($0); return true
+    }
     removeLedger(rawPath)
     let raw = RawSQLite(path: rawPath)
     start = now()
@@ -171,7 +180,9 @@ for run in 1...options.runs {
     // Reading every row into an event, with no hashing: how much of verify is the read itself.
     start = now()
     var scanned = 0
-    try Ledger(opening: ledgerPath).forEachEvent { _ in scanned += 1; return true }
+    try Ledger(opening: ledgerPath).forEachEvent { _ in
+        scanned += 1; return true
+    }
     scanRates.append(Double(scanned) / (now() - start))
 
     start = now()
@@ -179,10 +190,13 @@ for run in 1...options.runs {
     precondition(report.isValid && report.eventCount == UInt64(options.events))
     let seconds = now() - start
     verifyRates.append(Double(options.events) / seconds)
-    let fileBytes = (try FileManager.default.attributesOfItem(atPath: ledgerPath)[.size] as? Int ?? 0)
+    let fileBytes =
+        (try FileManager.default.attributesOfItem(atPath: ledgerPath)[.size] as? Int ?? 0)
         + (try FileManager.default.attributesOfItem(atPath: ledgerPath + "-wal")[.size] as? Int ?? 0)
     verifyBytesRates.append(Double(fileBytes) / seconds / 1e6)
-    print("  run \(run): append \(Int(appendRates.last!)) ev/s, raw insert \(Int(rawRates.last!)) rows/s, verify \(Int(verifyRates.last!)) ev/s")
+    print(
+        "  run \(run): append \(Int(appendRates.last!)) ev/s, raw insert \(Int(rawRates.last!)) rows/s, verify \(Int(verifyRates.last!)) ev/s"
+    )
 }
 
 // Durable single-event appends: one transaction, one fsync per event.
@@ -196,7 +210,9 @@ for _ in 1...options.runs {
     for i in 0..<options.singles { try ledger.append(proposed[i]) }
     singleRates.append(Double(options.singles) / (now() - start))
     var rows: [RecordedEvent] = []
-    try ledger.forEachEvent { rows.append($0); return true }
+    try ledger.forEachEvent {
+        rows.append($0); return true
+    }
     removeLedger(rawPath)
     let raw = RawSQLite(path: rawPath)
     start = now()
@@ -246,11 +262,22 @@ print("|---|---|---|---|---|")
 let append = median(appendRates), rawInsert = median(rawRates)
 row("batched append (events/s)", format(append), "raw insert \(format(rawInsert)) rows/s", append / rawInsert, "≥ 0.50")
 let single = median(singleRates), rawSingle = median(rawSingleRates)
-row("durable single append (events/s)", format(single), "raw single commit \(format(rawSingle)) rows/s", single / rawSingle, "≥ 0.70")
+row(
+    "durable single append (events/s)", format(single), "raw single commit \(format(rawSingle)) rows/s", single / rawSingle,
+    "≥ 0.70")
 let verify = median(verifyRates), shaLimit = median(shaRates)
-row("full verify (events/s)", format(verify), "SHA-256 \(format(shaLimit)) events/s (\(String(format: "%.0f", bytesPerEvent)) B each)", verify / shaLimit, "≥ 0.50")
+row(
+    "full verify (events/s)", format(verify),
+    "SHA-256 \(format(shaLimit)) events/s (\(String(format: "%.0f", bytesPerEvent)) B each)", verify / shaLimit, "≥ 0.50")
 row("read every event, no hashing (events/s)", format(median(scanRates)), "", nil, "")
 row("full verify (MB/s of ledger file)", String(format: "%.1f", median(verifyBytesRates)), "", nil, "")
 row("verify peak memory (MiB, own process)", String(format: "%.1f", verifyPeakMiB), "", nil, "< 64")
-row("inclusion proof at \(size) (ms, median / p99)", String(format: "%.3f / %.3f", median(inclusionTimes) * 1000, inclusionTimes.sorted()[inclusionTimes.count * 99 / 100] * 1000), "", nil, "≤ 1")
-row("consistency proof at \(size) (ms, median / p99)", String(format: "%.3f / %.3f", median(consistencyTimes) * 1000, consistencyTimes.sorted()[consistencyTimes.count * 99 / 100] * 1000), "", nil, "≤ 1")
+row(
+    "inclusion proof at \(size) (ms, median / p99)",
+    String(format: "%.3f / %.3f", median(inclusionTimes) * 1000, inclusionTimes.sorted()[inclusionTimes.count * 99 / 100] * 1000),
+    "", nil, "≤ 1")
+row(
+    "consistency proof at \(size) (ms, median / p99)",
+    String(
+        format: "%.3f / %.3f", median(consistencyTimes) * 1000,
+        consistencyTimes.sorted()[consistencyTimes.count * 99 / 100] * 1000), "", nil, "≤ 1")

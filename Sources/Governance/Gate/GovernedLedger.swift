@@ -17,6 +17,8 @@ public final class GovernedLedger {
     public private(set) var state = GovernanceState()
     /// Set when the state may hold events that were rolled back: the next use refolds.
     private var stateIsSuspect = false
+    /// Set while the state holds events of the open transaction.
+    private var foldedUncommitted = false
 
     public init(_ ledger: Ledger) {
         self.ledger = ledger
@@ -73,13 +75,16 @@ public final class GovernedLedger {
 
     /// Runs `body` in an append session with the state caught up to the log's end.
     func session<T>(_ body: (AppendSession) throws -> T) throws -> T {
+        defer { foldedUncommitted = false }
         do {
             return try ledger.withAppendSession { session in
                 try refresh { after, each in try session.forEachEvent(after: after, each) }
                 return try body(session)
             }
         } catch {
-            stateIsSuspect = true
+            // Only events folded into the state and then rolled back make it wrong; an error
+            // before any fold (bad input, no route) leaves it exact.
+            if foldedUncommitted { stateIsSuspect = true }
             throw error
         }
     }
@@ -149,7 +154,6 @@ public final class GovernedLedger {
                 recorded.payload = .object(payload)
             }
             do { try state.checkReferences(domain) } catch let error as GovernanceError {
-                if applied { stateIsSuspect = true }
                 throw error.at(index: index, type: event.type)
             }
             let judgement = Gate.judge(domain, in: state, on: date(of: event))
@@ -168,6 +172,7 @@ public final class GovernedLedger {
             }
             state.apply(domain, seq: state.position + 1)
             applied = true
+            foldedUncommitted = true
             slots.append(toAppend.count)
             judgements.append(judgement)
             toAppend.append(recorded)
@@ -209,7 +214,10 @@ public final class GovernedLedger {
             payload: .object(payload), occurredAt: event.occurredAt, actor: "gate")
         let domain = try DomainEvent.decode(type: denial.type, stream: denial.stream, payload: denial.payload)
         let written = try session.append([denial])[0]
-        if !written.isDuplicate { state.apply(domain, seq: written.seq) }
+        if !written.isDuplicate {
+            state.apply(domain, seq: written.seq)
+            foldedUncommitted = true
+        }
         var error = GovernanceError(.denied, "denied: \(finding.reason)", rule: judgement.rule)
         error = error.at(index: index, type: event.type)
         error.deniedSeq = written.seq
@@ -222,6 +230,8 @@ public final class GovernedLedger {
             case .object(var stored) = (try? JSONParser.parse(recorded.payloadBytes)) ?? .null
         else { return false }
         stored[DomainEvent.gateKey] = nil
+        // A regeneration asked for without a number was numbered by the gate: a retry matches it.
+        if event.type == EventType.regenerationRequested.rawValue && event.payload["attempt"] == nil { stored["attempt"] = nil }
         return CanonicalJSON.bytes(of: .object(stored)) == CanonicalJSON.bytes(of: event.payload)
             && (event.actor == nil || event.actor == recorded.actor)
             && (event.occurredAt == nil || event.occurredAt?.description == recorded.occurredAt)
@@ -229,15 +239,9 @@ public final class GovernedLedger {
 
     /// A name-based UUID (version 8 layout over SHA-256), so derived events are deterministic.
     public static func derivedID(_ name: String) -> UUID {
-        var bytes = SHA256.hash(Array(name.utf8)).withUnsafeBytes { Array($0.prefix(16)) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x80
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return UUID(
-            uuid: (
-                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-            ))
+        UUID(bytes: SHA256.hash(Array(name.utf8)).withUnsafeBytes { Array($0) }, version: 8)
     }
+
 }
 
 extension GovernedLedger {

@@ -99,7 +99,8 @@ public struct GovernanceState: Sendable {
             let event: DomainEvent
             do {
                 let payload = try JSONParser.parse(recorded.payloadBytes)
-                event = try DomainEvent.decode(type: recorded.type, stream: recorded.stream, payload: payload, allowGateRecord: true)
+                event = try DomainEvent.decode(
+                    type: recorded.type, stream: recorded.stream, payload: payload, allowGateRecord: true)
             } catch {
                 // Only a ledger written around the vocabulary (by the bare Log API, or edited) gets here.
                 throw GovernanceError(
