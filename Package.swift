@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "LedgerLog", targets: ["LedgerLog"]),
         .library(name: "Governance", targets: ["Governance"]),
+        .library(name: "Projections", targets: ["Projections"]),
         .executable(name: "genledger", targets: ["genledger"]),
     ],
     dependencies: [
@@ -40,12 +41,16 @@ let package = Package(
         // engine and the simulator. Knows no SQL, HTTP or terminal.
         .target(name: "Governance", dependencies: ["LedgerLog", .product(name: "Yams", package: "Yams")]),
 
+        // Projections layer: read models folded from the log, kept beside it, rebuilt and checked.
+        .target(name: "Projections", dependencies: ["LedgerLog", "Governance"]),
+
         // Interfaces layer: the command line.
         .executableTarget(
             name: "genledger",
             dependencies: [
                 "LedgerLog",
                 "Governance",
+                "Projections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -164,7 +164,26 @@ final class SQLiteStatement {
         sqlite3_reset(handle)
     }
 
+    @discardableResult
+    func bind(_ index: Int32, _ value: Double) -> SQLiteStatement {
+        sqlite3_bind_double(handle, index, value)
+        return self
+    }
+
+    @discardableResult
+    func bindNull(_ index: Int32) -> SQLiteStatement {
+        sqlite3_bind_null(handle, index)
+        return self
+    }
+
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+    func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+
+    var columnCount: Int32 { sqlite3_column_count(handle) }
+
+    /// SQLITE_INTEGER (1), SQLITE_FLOAT (2), SQLITE_TEXT (3), SQLITE_BLOB (4) or SQLITE_NULL (5).
+    func columnType(_ column: Int32) -> Int32 { sqlite3_column_type(handle, column) }
 
     func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
 

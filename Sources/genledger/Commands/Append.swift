@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Governance
 import LedgerLog
+import Projections
 
 struct Append: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,7 +61,11 @@ struct Append: ParsableCommand {
                     throw error.atLine(reader.lineNumber)
                 }
             }
-            if each { return }
+            // The read models follow the log right after the write (reports also catch up first).
+            if each {
+                try Projections(ledger.ledger).catchUp()
+                return
+            }
             guard !events.isEmpty else { throw LedgerError(.badInput, "no events in the input") }
             let results: [GovernedAppend]
             do { results = try ledger.append(events) } catch let error as LedgerError {
@@ -68,6 +73,7 @@ struct Append: ParsableCommand {
             } catch let error as GovernanceError {
                 throw error.index.map { error.atLine(lines[$0]) } ?? error
             }
+            try Projections(ledger.ledger).catchUp()
             for result in results { print(result, to: &out) }
             out.flush()
         }

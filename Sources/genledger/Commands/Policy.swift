@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Governance
 import LedgerLog
+import Projections
 
 struct Policy: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,6 +58,7 @@ struct Policy: ParsableCommand {
                 let folder = try PolicyFolder(directory: directory)
                 let governed = GovernedLedger(try ledger.open())
                 let results = try governed.publish(folder, actor: actor)
+                try Projections(governed.ledger).catchUp()
                 var out = Output()
                 if results.isEmpty {
                     out.line("nothing to publish: the ledger already records every document in \(directory)")

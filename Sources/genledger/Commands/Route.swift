@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Governance
 import LedgerLog
+import Projections
 
 struct Route: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,6 +45,7 @@ struct Route: ParsableCommand {
                 actor ?? ProcessInfo.processInfo.environment["GENLEDGER_ACTOR"]
                 ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
             let (decision, appended) = try governed.route(routeRequest, dryRun: dryRun, actor: actor)
+            if appended != nil { try Projections(governed.ledger).catchUp() }
             var out = Output()
             if json {
                 var object = decision.payload.objectValue ?? [:]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Governance
 import LedgerLog
+import Projections
 
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,6 +48,7 @@ struct Simulate: ParsableCommand {
                 FileHandle.standardError.write(Data("simulated \(done) of \(deliverables) deliverables\n".utf8))
             }
             let seconds = Date().timeIntervalSince(began)
+            try Projections(governed.ledger).catchUp()
             var out = Output()
             let events = summary.lastSeq - summary.firstSeq + 1
             out.line(

@@ -1,0 +1,86 @@
+import Foundation
+
+/// The read models, as tables in the ledger file. Every row is a fact recorded by one event and
+/// carries that event's `seq`, and rows are only ever inserted; so "as of seq N" is exactly the
+/// rows with `seq <= N`, and a rebuild from the log reproduces the tables row for row.
+public enum ProjectionSchema {
+    /// A named read model and the tables it owns.
+    public struct Projection: Sendable {
+        public let name: String
+        public let tables: [(name: String, columns: String)]
+    }
+
+    public static let projections: [Projection] = [
+        Projection(
+            name: "catalog",
+            tables: [
+                ("proj_model_registrations", "seq INTEGER NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, version TEXT NOT NULL, tier TEXT NOT NULL, occurred_at TEXT NOT NULL"),
+                ("proj_model_prices", "seq INTEGER NOT NULL, model TEXT NOT NULL, unit TEXT NOT NULL, micros INTEGER NOT NULL, currency TEXT NOT NULL, effective TEXT NOT NULL, reason TEXT"),
+                ("proj_model_versions", "seq INTEGER NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL, effective TEXT NOT NULL, reason TEXT"),
+                ("proj_model_statuses", "seq INTEGER NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL, failure_mode TEXT, effective TEXT NOT NULL, reason TEXT NOT NULL"),
+                ("proj_model_reviews", "seq INTEGER NOT NULL, model TEXT NOT NULL, quarter TEXT NOT NULL, decision TEXT NOT NULL, reviewer TEXT NOT NULL"),
+            ]),
+        Projection(
+            name: "routing",
+            tables: [
+                ("proj_routing_tables", "seq INTEGER NOT NULL, table_name TEXT NOT NULL, version INTEGER NOT NULL, author TEXT NOT NULL, rationale TEXT NOT NULL, digest TEXT NOT NULL, document TEXT NOT NULL, occurred_at TEXT NOT NULL"),
+                ("proj_routing_decisions", "seq INTEGER NOT NULL, decision TEXT NOT NULL, deliverable TEXT, table_name TEXT NOT NULL, table_version INTEGER NOT NULL, rule TEXT NOT NULL, model TEXT NOT NULL, fallback_from TEXT"),
+                ("proj_fallbacks", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, generation TEXT NOT NULL, from_model TEXT NOT NULL, to_model TEXT NOT NULL, failure_mode TEXT NOT NULL, table_name TEXT NOT NULL, rule TEXT NOT NULL"),
+            ]),
+        Projection(
+            name: "production",
+            tables: [
+                ("proj_campaigns", "seq INTEGER NOT NULL, campaign TEXT NOT NULL, name TEXT NOT NULL"),
+                ("proj_deliverables", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, campaign TEXT, category TEXT NOT NULL, stage TEXT NOT NULL, modality TEXT NOT NULL"),
+                ("proj_seeds", "seq INTEGER NOT NULL, scope TEXT NOT NULL, subject TEXT NOT NULL, seed INTEGER NOT NULL"),
+                ("proj_templates", "seq INTEGER NOT NULL, template TEXT NOT NULL, version INTEGER NOT NULL"),
+                ("proj_generations", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, generation TEXT NOT NULL, attempt INTEGER NOT NULL, model TEXT NOT NULL, model_version TEXT NOT NULL, template TEXT NOT NULL, template_version INTEGER NOT NULL, seed INTEGER NOT NULL, routing_decision TEXT NOT NULL, fallback_from TEXT, occurred_at TEXT NOT NULL"),
+                ("proj_generation_outcomes", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, generation TEXT NOT NULL, outcome TEXT NOT NULL, failure_mode TEXT, latency_ms INTEGER, asset TEXT"),
+                ("proj_assets", "seq INTEGER NOT NULL, asset TEXT NOT NULL, deliverable TEXT NOT NULL, generation TEXT, source_asset TEXT, step TEXT, model TEXT"),
+                ("proj_references", "seq INTEGER NOT NULL, generation TEXT NOT NULL, asset TEXT NOT NULL, role TEXT NOT NULL"),
+                ("proj_reviews", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, asset TEXT NOT NULL, verdict TEXT NOT NULL, reviewer TEXT NOT NULL"),
+                ("proj_regenerations", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, attempt INTEGER NOT NULL, prior_asset TEXT NOT NULL, reason TEXT NOT NULL"),
+                ("proj_deliveries", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, asset TEXT NOT NULL"),
+            ]),
+        Projection(
+            name: "costs",
+            tables: [
+                ("proj_costs", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, kind TEXT NOT NULL, micros INTEGER NOT NULL, currency TEXT NOT NULL, generation TEXT, asset TEXT, occurred_at TEXT NOT NULL")
+            ]),
+        Projection(
+            name: "governance",
+            tables: [
+                ("proj_policies", "seq INTEGER NOT NULL, policy TEXT NOT NULL, version INTEGER NOT NULL, digest TEXT NOT NULL, author TEXT NOT NULL"),
+                ("proj_gate_records", "seq INTEGER NOT NULL, type TEXT NOT NULL, deliverable TEXT, policy TEXT, version INTEGER NOT NULL, outcome TEXT NOT NULL"),
+                ("proj_denials", "seq INTEGER NOT NULL, deliverable TEXT, policy TEXT NOT NULL, version INTEGER NOT NULL, rule TEXT NOT NULL, action TEXT NOT NULL, judged_type TEXT NOT NULL"),
+                ("proj_overrides", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, rule TEXT NOT NULL, approver TEXT NOT NULL, extra_attempts INTEGER, extra_micros INTEGER"),
+            ]),
+    ]
+
+    /// Indexes for the queries the reports run.
+    static let indexes = [
+        "CREATE INDEX IF NOT EXISTS proj_generations_by_deliverable ON proj_generations(deliverable, generation)",
+        "CREATE INDEX IF NOT EXISTS proj_outcomes_by_generation ON proj_generation_outcomes(deliverable, generation)",
+        "CREATE INDEX IF NOT EXISTS proj_assets_by_asset ON proj_assets(asset)",
+        "CREATE INDEX IF NOT EXISTS proj_reviews_by_asset ON proj_reviews(asset)",
+        "CREATE INDEX IF NOT EXISTS proj_costs_by_deliverable ON proj_costs(deliverable)",
+        "CREATE INDEX IF NOT EXISTS proj_deliverables_by_id ON proj_deliverables(deliverable)",
+    ]
+
+    static let positions = "proj_positions"
+
+    static var createStatements: [String] {
+        projections.flatMap { projection in
+            projection.tables.map { "CREATE TABLE IF NOT EXISTS \($0.name) (\($0.columns))" }
+        } + ["CREATE TABLE IF NOT EXISTS \(positions) (projection TEXT PRIMARY KEY, seq INTEGER NOT NULL)"] + indexes
+    }
+
+    static var dropStatements: [String] {
+        projections.flatMap { $0.tables.map { "DROP TABLE IF EXISTS \($0.name)" } } + ["DROP TABLE IF EXISTS \(positions)"]
+    }
+
+    /// A table's column names, in order.
+    static func columnNames(_ columns: String) -> [String] {
+        columns.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces).prefix { $0 != " " }) }
+    }
+}

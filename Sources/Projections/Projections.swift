@@ -1,0 +1,158 @@
+public import Foundation
+public import LedgerLog
+import Governance
+
+/// The read models of a ledger: kept in its file, brought up to date by folding every event
+/// after their recorded position (by seq, gapless), rebuilt from the log on demand, and checked
+/// against a fresh replay.
+public final class Projections {
+    public let ledger: Ledger
+
+    public init(_ ledger: Ledger) { self.ledger = ledger }
+
+    /// One projection's digest: SHA-256 over its tables' rows in seq order.
+    public struct Digest: Sendable, Equatable {
+        public var projection: String
+        public var rows: Int
+        public var digest: String
+    }
+
+    public struct CheckResult: Sendable {
+        public var position: UInt64
+        public var incremental: [Digest]
+        public var replayed: [Digest]
+        public var mismatched: [String] {
+            zip(incremental, replayed).filter { $0.0 != $0.1 }.map(\.0.projection)
+        }
+    }
+
+    /// Folds every event after the stored position. Returns how many were folded.
+    @discardableResult
+    public func catchUp() throws -> UInt64 {
+        try ledger.withSideTables(write: true) { tables in try Self.catchUp(tables, ledger: ledger) }
+    }
+
+    /// The seq every projection has folded up to.
+    public func position() throws -> UInt64 {
+        try ledger.withSideTables(write: false) { tables in try Self.position(tables) }
+    }
+
+    /// Drops every projection and replays the whole log into it.
+    public func rebuild() throws -> UInt64 {
+        try ledger.withSideTables(write: true) { tables in
+            for statement in ProjectionSchema.dropStatements { try tables.execute(statement) }
+            return try Self.catchUp(tables, ledger: ledger)
+        }
+    }
+
+    /// Replays the log into scratch (temporary) tables and compares them, projection by
+    /// projection, with the incrementally maintained ones. Nothing is changed.
+    public func check() throws -> CheckResult {
+        try catchUp()
+        return try ledger.withSideTables(write: true) { tables in
+            let position = try Self.position(tables)
+            let incremental = try Self.digests(tables, schema: "main")
+            // Unqualified names resolve to the temp schema first: the writer fills the scratch copy.
+            for projection in ProjectionSchema.projections {
+                for table in projection.tables { try tables.execute("CREATE TEMP TABLE \(table.name) (\(table.columns))") }
+            }
+            defer {
+                for projection in ProjectionSchema.projections {
+                    for table in projection.tables { try? tables.execute("DROP TABLE IF EXISTS temp.\(table.name)") }
+                }
+            }
+            let writer = ProjectionWriter(tables: tables)
+            try ledger.forEachEvent(after: 0, through: position) { event in
+                try writer.apply(event)
+                return true
+            }
+            let replayed = try Self.digests(tables, schema: "temp")
+            return CheckResult(position: position, incremental: incremental, replayed: replayed)
+        }
+    }
+
+    static func position(_ tables: SideTables) throws -> UInt64 {
+        for statement in ProjectionSchema.createStatements { try tables.execute(statement) }
+        let rows = try tables.rows("SELECT MIN(seq), COUNT(*) FROM \(ProjectionSchema.positions)")
+        guard let first = rows.first, first[1].int == Int64(ProjectionSchema.projections.count) else { return 0 }
+        return UInt64(first[0].int ?? 0)
+    }
+
+    static func catchUp(_ tables: SideTables, ledger: Ledger) throws -> UInt64 {
+        let start = try position(tables)
+        let writer = ProjectionWriter(tables: tables)
+        var last = start
+        try ledger.forEachEvent(after: start) { event in
+            guard event.seq == last + 1 else {
+                throw LedgerError(.damaged, "projections expected seq \(last + 1) next and read \(event.seq)", seq: event.seq)
+            }
+            do {
+                try writer.apply(event)
+            } catch let error as LedgerError {
+                throw error
+            } catch {
+                throw LedgerError(.damaged, "cannot project seq \(event.seq) (\(event.type)): \(error)", seq: event.seq)
+            }
+            last = event.seq
+            return true
+        }
+        if last != start || start == 0 {
+            for projection in ProjectionSchema.projections {
+                try tables.run(
+                    "INSERT INTO \(ProjectionSchema.positions) VALUES (?, ?) ON CONFLICT(projection) DO UPDATE SET seq = excluded.seq",
+                    [.text(projection.name), .integer(Int64(last))])
+            }
+        }
+        return last - start
+    }
+
+    static func digests(_ tables: SideTables, schema: String) throws -> [Digest] {
+        try ProjectionSchema.projections.map { projection in
+            let sha = SHA256()
+            sha.start()
+            var count = 0
+            for table in projection.tables {
+                Array("\(table.name)\n".utf8).withUnsafeBytes { sha.update($0) }
+                try tables.query("SELECT * FROM \(schema).\(table.name) ORDER BY seq, rowid") { row in
+                    let line = CanonicalJSON.bytes(of: .array(row.map(\.json))) + [0x0A]
+                    line.withUnsafeBytes { sha.update($0) }
+                    count += 1
+                }
+            }
+            return Digest(projection: projection.name, rows: count, digest: sha.finish().description)
+        }
+    }
+
+    /// The seq a report "as of" answers for: a seq, or a date (`YYYY-MM-DD`, the end of that UTC
+    /// day, or a full RFC 3339 instant), resolved against `recorded_at`. Nil means the end.
+    public func resolve(asOf: String?) throws -> UInt64 {
+        let size = try ledger.size()
+        guard let asOf else { return size }
+        if let seq = UInt64(asOf) {
+            guard seq <= size else { throw LedgerError(.badInput, "seq \(asOf) is past the end of the log (\(size))", field: "as-of") }
+            return seq
+        }
+        let instant: Timestamp
+        if CalendarDate(asOf) != nil {
+            instant = try Timestamp(rfc3339: asOf + "T23:59:59.999999Z")
+        } else {
+            do { instant = try Timestamp(rfc3339: asOf) } catch {
+                throw LedgerError(.badInput, "'\(asOf)' is neither a seq, a date (YYYY-MM-DD) nor an RFC 3339 instant", field: "as-of")
+            }
+        }
+        return try ledger.withSideTables(write: false) { tables in
+            UInt64(try tables.rows("SELECT MAX(seq) FROM events WHERE recorded_at <= ?", [.text(instant.description)]).first?[0].int ?? 0)
+        }
+    }
+}
+
+extension SideTables.Value {
+    var json: JSONValue {
+        switch self {
+        case .null: .null
+        case .integer(let v): .number(Double(v))
+        case .real(let v): .number(v)
+        case .text(let v): .string(v)
+        }
+    }
+}
