@@ -44,13 +44,16 @@ let package = Package(
         // Projections layer: read models folded from the log, kept beside it, rebuilt and checked.
         .target(name: "Projections", dependencies: ["LedgerLog", "Governance"]),
 
-        // Interfaces layer: the command line.
+        // Interfaces layer: report rendering (Markdown, JSON, CSV, HTML with SVG) and the command line.
+        .target(name: "Reports", dependencies: ["LedgerLog", "Governance", "Projections"]),
+
         .executableTarget(
             name: "genledger",
             dependencies: [
                 "LedgerLog",
                 "Governance",
                 "Projections",
+                "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,129 @@
+public import Governance
+public import LedgerLog
+
+/// A routing table version as published.
+public struct PublishedTable: Sendable {
+    public var table: String
+    public var version: Int64
+    public var seq: UInt64
+    public var author: String
+    public var rationale: String
+    public var digest: String
+    public var occurredAt: String
+    public var document: JSONValue
+    public var parsed: RoutingTable
+}
+
+/// A model's status as last recorded.
+public struct ModelStatusRecord: Sendable {
+    public var model: String
+    public var tier: Tier
+    public var version: String
+    public var status: ModelStatus
+    public var failureMode: FailureMode?
+    public var reason: String?
+    /// The seq that set the status (the registration, for models never changed).
+    public var seq: UInt64
+}
+
+extension Projections {
+    /// Every routing table version published up to `asOf`, in seq order.
+    public func tableVersions(asOf: UInt64) throws -> [PublishedTable] {
+        try catchUp()
+        return try ledger.withSideTables(write: false) { tables in
+            try tables.rows(
+                "SELECT seq, table_name, version, author, rationale, digest, occurred_at, document FROM proj_routing_tables WHERE seq <= ? ORDER BY seq",
+                [.integer(Int64(asOf))]
+            ).map { row in
+                let document = try JSONParser.parse(row[7].string ?? "{}")
+                return PublishedTable(
+                    table: row[1].string!, version: row[2].int!, seq: UInt64(row[0].int!), author: row[3].string!, rationale: row[4].string!,
+                    digest: row[5].string!, occurredAt: row[6].string!, document: document,
+                    parsed: try RoutingTable(try Fields(document, path: "document")))
+            }
+        }
+    }
+
+    /// The latest version of each table as of `asOf`, by table name.
+    public func tablesInForce(asOf: UInt64) throws -> [PublishedTable] {
+        var latest: [String: PublishedTable] = [:]
+        for version in try tableVersions(asOf: asOf) { latest[version.table] = version }
+        return latest.values.sorted { $0.table < $1.table }
+    }
+
+    /// Every registered model with its status as of `asOf`.
+    public func modelStatuses(asOf: UInt64) throws -> [String: ModelStatusRecord] {
+        try catchUp()
+        return try ledger.withSideTables(write: false) { tables in
+            var models: [String: ModelStatusRecord] = [:]
+            let bound: [SideTables.Value] = [.integer(Int64(asOf))]
+            for row in try tables.rows("SELECT seq, model, tier, version FROM proj_model_registrations WHERE seq <= ? ORDER BY seq", bound) {
+                models[row[1].string!] = ModelStatusRecord(
+                    model: row[1].string!, tier: Tier(rawValue: row[2].string!) ?? .speed, version: row[3].string!, status: .active,
+                    failureMode: nil, reason: nil, seq: UInt64(row[0].int!))
+            }
+            for row in try tables.rows("SELECT seq, model, version FROM proj_model_versions WHERE seq <= ? ORDER BY seq", bound) {
+                models[row[1].string!]?.version = row[2].string!
+            }
+            for row in try tables.rows(
+                "SELECT seq, model, status, failure_mode, reason FROM proj_model_statuses WHERE seq <= ? ORDER BY seq", bound)
+            {
+                guard var record = models[row[1].string!] else { continue }
+                record.status = ModelStatus(rawValue: row[2].string!) ?? .active
+                record.failureMode = row[3].string.flatMap(FailureMode.init(rawValue:)) ?? (record.status == .retired ? .retired : nil)
+                record.reason = row[4].string
+                record.seq = UInt64(row[0].int!)
+                models[record.model] = record
+            }
+            return models
+        }
+    }
+}
+
+/// One rule's difference between two versions of a table.
+public struct RuleChange: Sendable {
+    public enum Kind: String, Sendable {
+        case added
+        case removed
+        case changed
+    }
+
+    public var rule: String
+    public var kind: Kind
+    /// Changed fields: name, before, after (canonical JSON; empty when absent).
+    public var fields: [(field: String, before: String, after: String)]
+}
+
+public enum RoutingDiff {
+    /// Rule by rule, by rule id; then the table's own fields (modalities, rationale, author).
+    public static func between(_ old: JSONValue, _ new: JSONValue) -> [RuleChange] {
+        func rules(_ document: JSONValue) -> [(String, [String: JSONValue])] {
+            (document["rules"]?.arrayValue ?? []).compactMap { rule in
+                guard let id = rule["id"]?.stringValue, let object = rule.objectValue else { return nil }
+                return (id, object)
+            }
+        }
+        func text(_ value: JSONValue?) -> String { value.map { CanonicalJSON.string(of: $0) } ?? "" }
+        let before = Dictionary(rules(old), uniquingKeysWith: { a, _ in a })
+        let after = Dictionary(rules(new), uniquingKeysWith: { a, _ in a })
+        var changes: [RuleChange] = []
+        for (id, rule) in rules(new) {
+            guard let previous = before[id] else {
+                changes.append(RuleChange(rule: id, kind: .added, fields: rule.keys.sorted().map { ($0, "", text(rule[$0])) }))
+                continue
+            }
+            let fields = Set(rule.keys).union(previous.keys).sorted().compactMap { key -> (String, String, String)? in
+                previous[key] == rule[key] ? nil : (key, text(previous[key]), text(rule[key]))
+            }
+            if !fields.isEmpty { changes.append(RuleChange(rule: id, kind: .changed, fields: fields)) }
+        }
+        for (id, rule) in rules(old) where after[id] == nil {
+            changes.append(RuleChange(rule: id, kind: .removed, fields: rule.keys.sorted().map { ($0, text(rule[$0]), "") }))
+        }
+        let tableFields = ["modalities", "rationale", "author"].compactMap { key -> (String, String, String)? in
+            old[key] == new[key] ? nil : (key, text(old[key]), text(new[key]))
+        }
+        if !tableFields.isEmpty { changes.append(RuleChange(rule: "(table)", kind: .changed, fields: tableFields)) }
+        return changes
+    }
+}

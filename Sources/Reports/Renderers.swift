@@ -1,0 +1,131 @@
+import Foundation
+public import LedgerLog
+
+/// The four forms of every report.
+public enum ReportFormat: String, CaseIterable, Sendable {
+    case md
+    case json
+    case csv
+    case html
+}
+
+extension ReportDocument {
+    public func rendered(as format: ReportFormat) -> String {
+        switch format {
+        case .md: markdown
+        case .json: CanonicalJSON.string(of: json) + "\n"
+        case .csv: csv
+        case .html: html
+        }
+    }
+
+    var json: JSONValue {
+        [
+            "title": .string(title),
+            "stamp": [
+                "origin": .string(stamp.origin), "tree_size": .number(Double(stamp.treeSize)), "root": .string(stamp.root),
+                "signed_checkpoint": .bool(stamp.signedCheckpoint),
+            ],
+            "data": data,
+            "sections": .array(
+                sections.map { section in
+                    var object: [String: JSONValue] = ["heading": .string(section.heading), "paragraphs": .array(section.paragraphs.map(JSONValue.string))]
+                    if let table = section.table {
+                        object["columns"] = .array(table.columns.map(JSONValue.string))
+                        object["rows"] = .array(table.rows.map { .array($0.map(JSONValue.string)) })
+                    }
+                    return .object(object)
+                }),
+        ]
+    }
+
+    var markdown: String {
+        var out = "# \(title)\n\n_\(stamp.line)_\n"
+        for section in sections {
+            out += "\n## \(section.heading)\n\n"
+            for paragraph in section.paragraphs { out += paragraph + "\n\n" }
+            if let table = section.table {
+                out += "| " + table.columns.map(Self.markdownCell).joined(separator: " | ") + " |\n"
+                out += "|" + String(repeating: "---|", count: table.columns.count) + "\n"
+                for row in table.rows { out += "| " + row.map(Self.markdownCell).joined(separator: " | ") + " |\n" }
+                if table.rows.isEmpty { out += "| " + Array(repeating: "—", count: table.columns.count).joined(separator: " | ") + " |\n" }
+            }
+        }
+        return out
+    }
+
+    static func markdownCell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+
+    /// Every table, one after another, each row led by its section heading (RFC 4180 quoting).
+    var csv: String {
+        var out = ""
+        func line(_ cells: [String]) { out += cells.map(Self.csvCell).joined(separator: ",") + "\r\n" }
+        line(["# \(title)", stamp.line])
+        for section in sections {
+            guard let table = section.table else { continue }
+            line(["section"] + table.columns)
+            for row in table.rows { line([section.heading] + row) }
+        }
+        return out
+    }
+
+    static func csvCell(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A self-contained page: inline CSS, inline SVG charts, no scripts, no external resources.
+    var html: String {
+        var out = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
+            <style>
+            body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1d232a;padding:0 1rem}
+            table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-variant-numeric:tabular-nums}
+            th,td{border-bottom:1px solid #d8dde3;padding:.3rem .6rem;text-align:left;vertical-align:top}
+            th{background:#f3f5f7} .stamp{color:#57606a;font-size:12px} svg text{font:11px system-ui,sans-serif}
+            </style></head><body>
+            <h1>\(Self.escape(title))</h1><p class="stamp">\(Self.escape(stamp.line))</p>
+
+            """
+        for section in sections {
+            out += "<h2>\(Self.escape(section.heading))</h2>\n"
+            for paragraph in section.paragraphs { out += "<p>\(Self.escape(paragraph))</p>\n" }
+            if let chart = section.chart { out += Self.svg(chart) }
+            if let table = section.table {
+                out += "<table><thead><tr>" + table.columns.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+                for row in table.rows { out += "<tr>" + row.map { "<td>\(Self.escape($0))</td>" }.joined() + "</tr>\n" }
+                out += "</tbody></table>\n"
+            }
+        }
+        return out + "</body></html>\n"
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// Horizontal bars, scaled to the largest value.
+    static func svg(_ chart: Chart) -> String {
+        let barHeight = 18.0
+        let labelWidth = 190.0
+        let plotWidth = 420.0
+        let height = Double(chart.bars.count) * (barHeight + 6) + 30
+        let top = max(chart.bars.map(\.value).max() ?? 0, 1e-9)
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 90))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(chart.title))\">\n"
+        out += "<text x=\"0\" y=\"14\" font-weight=\"bold\">\(escape(chart.title))</text>\n"
+        for (i, bar) in chart.bars.enumerated() {
+            let y = 24 + Double(i) * (barHeight + 6)
+            let width = max(0, bar.value / top * plotWidth)
+            out += "<text x=\"\(Int(labelWidth - 6))\" y=\"\(Int(y + 13))\" text-anchor=\"end\">\(escape(bar.label))</text>"
+            out += "<rect x=\"\(Int(labelWidth))\" y=\"\(Int(y))\" width=\"\(String(format: "%.1f", width))\" height=\"\(Int(barHeight))\" fill=\"#3b82c4\"/>"
+            out += "<text x=\"\(String(format: "%.1f", labelWidth + width + 4))\" y=\"\(Int(y + 13))\">\(escape(Self.number(bar.value))) \(escape(chart.unit))</text>\n"
+        }
+        return out + "</svg>\n"
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.2f", value)
+    }
+}

@@ -1,0 +1,84 @@
+public import LedgerLog
+
+/// A report as data, independent of how it is rendered: sections of prose, tables and charts,
+/// stamped with the tree it was computed at. Renderers turn it into Markdown, JSON, CSV or HTML.
+public struct ReportDocument: Sendable {
+    /// The log the report was computed from: its size and Merkle root at that size, and the
+    /// signed checkpoint of that size when there is one.
+    public struct Stamp: Sendable {
+        public var origin: String
+        public var treeSize: UInt64
+        public var root: String
+        public var signedCheckpoint: Bool
+
+        public init(origin: String, treeSize: UInt64, root: String, signedCheckpoint: Bool) {
+            self.origin = origin
+            self.treeSize = treeSize
+            self.root = root
+            self.signedCheckpoint = signedCheckpoint
+        }
+
+        public var line: String {
+            "computed at tree size \(treeSize), root \(root) (\(origin); \(signedCheckpoint ? "a signed checkpoint of this size is stored" : "no signed checkpoint of this size yet: `genledger checkpoint` issues one"))"
+        }
+    }
+
+    public struct Table: Sendable {
+        public var columns: [String]
+        public var rows: [[String]]
+
+        public init(columns: [String], rows: [[String]]) {
+            self.columns = columns
+            self.rows = rows
+        }
+    }
+
+    /// A bar chart: one bar per label.
+    public struct Chart: Sendable {
+        public var title: String
+        public var unit: String
+        public var bars: [(label: String, value: Double)]
+
+        public init(title: String, unit: String, bars: [(label: String, value: Double)]) {
+            self.title = title
+            self.unit = unit
+            self.bars = bars
+        }
+    }
+
+    public struct Section: Sendable {
+        public var heading: String
+        public var paragraphs: [String]
+        public var table: Table?
+        public var chart: Chart?
+
+        public init(heading: String, paragraphs: [String] = [], table: Table? = nil, chart: Chart? = nil) {
+            self.heading = heading
+            self.paragraphs = paragraphs
+            self.table = table
+            self.chart = chart
+        }
+    }
+
+    public var title: String
+    public var stamp: Stamp
+    public var sections: [Section]
+    /// Machine-readable figures for the JSON form (the tables carry the same, as text).
+    public var data: JSONValue
+
+    public init(title: String, stamp: Stamp, sections: [Section], data: JSONValue) {
+        self.title = title
+        self.stamp = stamp
+        self.sections = sections
+        self.data = data
+    }
+}
+
+extension ReportDocument.Stamp {
+    /// The stamp for a ledger as of `size`.
+    public static func of(_ ledger: Ledger, size: UInt64) throws -> ReportDocument.Stamp {
+        let signed = try ledger.checkpoints().contains { $0.treeSize == size }
+        return ReportDocument.Stamp(
+            origin: ledger.origin, treeSize: size, root: try ledger.rootHash(size: size).base64, signedCheckpoint: signed)
+    }
+}

@@ -1,0 +1,79 @@
+public import ArgumentParser
+import Foundation
+import LedgerLog
+import Projections
+public import Reports
+
+/// What every report takes: the point in the log it answers for, the format and where to write it.
+struct ReportOptions: ParsableArguments {
+    @Option(help: "Answer as the ledger stood at this seq, or at the end of this date (YYYY-MM-DD) or instant.")
+    var asOf: String?
+
+    @Option(help: "md, json, csv or html.")
+    var format: ReportFormat = .md
+
+    @Option(help: "Write the report to this file instead of standard output.")
+    var out: String?
+
+    /// Catches the projections up, resolves --as-of, builds and writes the report.
+    func emit(_ ledger: LedgerOptions, _ build: (Projections, UInt64) throws -> ReportDocument) throws {
+        let projections = Projections(try ledger.open())
+        try projections.catchUp()
+        let asOf = try projections.resolve(asOf: self.asOf)
+        let text = try build(projections, asOf).rendered(as: format)
+        if let out {
+            do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {
+                throw LedgerError(.storage, "cannot write \(out): \(error.localizedDescription)")
+            }
+        } else {
+            var output = Output()
+            output.line(text.hasSuffix("\n") ? String(text.dropLast()) : text)
+            output.flush()
+        }
+    }
+}
+
+extension ReportFormat: ExpressibleByArgument {}
+
+struct RoutingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "routing", abstract: "The routing tables in force, their history, and what changed between versions.",
+        subcommands: [Current.self, History.self, Diff.self])
+
+    struct Current: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The tables in force, which models are degraded or retired, and which fallbacks are therefore live.")
+        @OptionGroup var ledger: LedgerOptions
+        @OptionGroup var report: ReportOptions
+        func run() throws { try reportingErrors { try report.emit(ledger) { try RoutingReports.current($0, asOf: $1) } } }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every version of every routing table: who published it, when and why.")
+        @OptionGroup var ledger: LedgerOptions
+        @OptionGroup var report: ReportOptions
+        func run() throws { try reportingErrors { try report.emit(ledger) { try RoutingReports.history($0, asOf: $1) } } }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "What changed between two versions of a table, rule by rule.")
+        @OptionGroup var ledger: LedgerOptions
+        @OptionGroup var report: ReportOptions
+        @Argument(help: "The older version (a number, or vN).") var from: String
+        @Argument(help: "The newer version.") var to: String
+        @Option(help: "The table (default: video).") var table = "video"
+
+        func run() throws {
+            try reportingErrors {
+                func number(_ text: String) throws -> Int64 {
+                    guard let value = Int64(text.hasPrefix("v") ? String(text.dropFirst()) : text) else {
+                        throw LedgerError(.badInput, "'\(text)' is not a version number")
+                    }
+                    return value
+                }
+                let (old, new) = (try number(from), try number(to))
+                try report.emit(ledger) { try RoutingReports.diff($0, table: table, from: old, to: new, asOf: $1) }
+            }
+        }
+    }
+}
