@@ -58,7 +58,7 @@ let package = Package(
             ]
         ),
 
-        .target(name: "LedgerTestSupport", dependencies: ["LedgerLog", "CSQLite"], path: "Tests/LedgerTestSupport"),
+        .target(name: "LedgerTestSupport", dependencies: ["LedgerLog", "Governance", "CSQLite"], path: "Tests/LedgerTestSupport"),
         .testTarget(
             name: "LedgerLogTests",
             dependencies: ["LedgerLog", "LedgerTestSupport", "CSQLite"],
@@ -67,6 +67,10 @@ let package = Package(
         .testTarget(
             name: "GovernanceTests",
             dependencies: ["Governance", "LedgerLog", "LedgerTestSupport"]
+        ),
+        .testTarget(
+            name: "ProjectionsTests",
+            dependencies: ["Projections", "Reports", "Governance", "LedgerLog", "LedgerTestSupport"]
         ),
         .testTarget(
             name: "GenLedgerCLITests",

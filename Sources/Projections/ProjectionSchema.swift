@@ -14,46 +14,103 @@ public enum ProjectionSchema {
         Projection(
             name: "catalog",
             tables: [
-                ("proj_model_registrations", "seq INTEGER NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, version TEXT NOT NULL, tier TEXT NOT NULL, occurred_at TEXT NOT NULL"),
-                ("proj_model_prices", "seq INTEGER NOT NULL, model TEXT NOT NULL, unit TEXT NOT NULL, micros INTEGER NOT NULL, currency TEXT NOT NULL, effective TEXT NOT NULL, reason TEXT"),
-                ("proj_model_versions", "seq INTEGER NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL, effective TEXT NOT NULL, reason TEXT"),
-                ("proj_model_statuses", "seq INTEGER NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL, failure_mode TEXT, effective TEXT NOT NULL, reason TEXT NOT NULL"),
-                ("proj_model_reviews", "seq INTEGER NOT NULL, model TEXT NOT NULL, quarter TEXT NOT NULL, decision TEXT NOT NULL, reviewer TEXT NOT NULL"),
+                (
+                    "proj_model_registrations",
+                    "seq INTEGER NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, version TEXT NOT NULL, tier TEXT NOT NULL, occurred_at TEXT NOT NULL"
+                ),
+                (
+                    "proj_model_prices",
+                    "seq INTEGER NOT NULL, model TEXT NOT NULL, unit TEXT NOT NULL, micros INTEGER NOT NULL, currency TEXT NOT NULL, effective TEXT NOT NULL, reason TEXT"
+                ),
+                (
+                    "proj_model_versions",
+                    "seq INTEGER NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL, effective TEXT NOT NULL, reason TEXT"
+                ),
+                (
+                    "proj_model_statuses",
+                    "seq INTEGER NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL, failure_mode TEXT, effective TEXT NOT NULL, reason TEXT NOT NULL"
+                ),
+                (
+                    "proj_model_reviews",
+                    "seq INTEGER NOT NULL, model TEXT NOT NULL, quarter TEXT NOT NULL, decision TEXT NOT NULL, reviewer TEXT NOT NULL"
+                ),
             ]),
         Projection(
             name: "routing",
             tables: [
-                ("proj_routing_tables", "seq INTEGER NOT NULL, table_name TEXT NOT NULL, version INTEGER NOT NULL, author TEXT NOT NULL, rationale TEXT NOT NULL, digest TEXT NOT NULL, document TEXT NOT NULL, occurred_at TEXT NOT NULL"),
-                ("proj_routing_decisions", "seq INTEGER NOT NULL, decision TEXT NOT NULL, deliverable TEXT, table_name TEXT NOT NULL, table_version INTEGER NOT NULL, rule TEXT NOT NULL, model TEXT NOT NULL, fallback_from TEXT"),
-                ("proj_fallbacks", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, generation TEXT NOT NULL, from_model TEXT NOT NULL, to_model TEXT NOT NULL, failure_mode TEXT NOT NULL, table_name TEXT NOT NULL, rule TEXT NOT NULL"),
+                (
+                    "proj_routing_tables",
+                    "seq INTEGER NOT NULL, table_name TEXT NOT NULL, version INTEGER NOT NULL, author TEXT NOT NULL, rationale TEXT NOT NULL, digest TEXT NOT NULL, document TEXT NOT NULL, occurred_at TEXT NOT NULL"
+                ),
+                (
+                    "proj_routing_decisions",
+                    "seq INTEGER NOT NULL, decision TEXT NOT NULL, deliverable TEXT, table_name TEXT NOT NULL, table_version INTEGER NOT NULL, rule TEXT NOT NULL, model TEXT NOT NULL, fallback_from TEXT"
+                ),
+                (
+                    "proj_fallbacks",
+                    "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, generation TEXT NOT NULL, from_model TEXT NOT NULL, to_model TEXT NOT NULL, failure_mode TEXT NOT NULL, table_name TEXT NOT NULL, rule TEXT NOT NULL"
+                ),
             ]),
         Projection(
             name: "production",
             tables: [
                 ("proj_campaigns", "seq INTEGER NOT NULL, campaign TEXT NOT NULL, name TEXT NOT NULL"),
-                ("proj_deliverables", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, campaign TEXT, category TEXT NOT NULL, stage TEXT NOT NULL, modality TEXT NOT NULL"),
+                (
+                    "proj_deliverables",
+                    "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, campaign TEXT, category TEXT NOT NULL, stage TEXT NOT NULL, modality TEXT NOT NULL"
+                ),
                 ("proj_seeds", "seq INTEGER NOT NULL, scope TEXT NOT NULL, subject TEXT NOT NULL, seed INTEGER NOT NULL"),
                 ("proj_templates", "seq INTEGER NOT NULL, template TEXT NOT NULL, version INTEGER NOT NULL"),
-                ("proj_generations", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, generation TEXT NOT NULL, attempt INTEGER NOT NULL, model TEXT NOT NULL, model_version TEXT NOT NULL, template TEXT NOT NULL, template_version INTEGER NOT NULL, seed INTEGER NOT NULL, routing_decision TEXT NOT NULL, fallback_from TEXT, occurred_at TEXT NOT NULL"),
-                ("proj_generation_outcomes", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, generation TEXT NOT NULL, outcome TEXT NOT NULL, failure_mode TEXT, latency_ms INTEGER, asset TEXT"),
-                ("proj_assets", "seq INTEGER NOT NULL, asset TEXT NOT NULL, deliverable TEXT NOT NULL, generation TEXT, source_asset TEXT, step TEXT, model TEXT"),
+                (
+                    "proj_generations",
+                    "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, generation TEXT NOT NULL, attempt INTEGER NOT NULL, model TEXT NOT NULL, model_version TEXT NOT NULL, template TEXT NOT NULL, template_version INTEGER NOT NULL, seed INTEGER NOT NULL, routing_decision TEXT NOT NULL, fallback_from TEXT, occurred_at TEXT NOT NULL"
+                ),
+                (
+                    "proj_generation_outcomes",
+                    "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, generation TEXT NOT NULL, outcome TEXT NOT NULL, failure_mode TEXT, latency_ms INTEGER, asset TEXT"
+                ),
+                (
+                    "proj_assets",
+                    "seq INTEGER NOT NULL, asset TEXT NOT NULL, deliverable TEXT NOT NULL, generation TEXT, source_asset TEXT, step TEXT, model TEXT"
+                ),
                 ("proj_references", "seq INTEGER NOT NULL, generation TEXT NOT NULL, asset TEXT NOT NULL, role TEXT NOT NULL"),
-                ("proj_reviews", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, asset TEXT NOT NULL, verdict TEXT NOT NULL, reviewer TEXT NOT NULL"),
-                ("proj_regenerations", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, attempt INTEGER NOT NULL, prior_asset TEXT NOT NULL, reason TEXT NOT NULL"),
+                (
+                    "proj_reviews",
+                    "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, asset TEXT NOT NULL, verdict TEXT NOT NULL, reviewer TEXT NOT NULL"
+                ),
+                (
+                    "proj_regenerations",
+                    "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, attempt INTEGER NOT NULL, prior_asset TEXT NOT NULL, reason TEXT NOT NULL"
+                ),
                 ("proj_deliveries", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, asset TEXT NOT NULL"),
             ]),
         Projection(
             name: "costs",
             tables: [
-                ("proj_costs", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, kind TEXT NOT NULL, micros INTEGER NOT NULL, currency TEXT NOT NULL, generation TEXT, asset TEXT, occurred_at TEXT NOT NULL")
+                (
+                    "proj_costs",
+                    "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, kind TEXT NOT NULL, micros INTEGER NOT NULL, currency TEXT NOT NULL, generation TEXT, asset TEXT, occurred_at TEXT NOT NULL"
+                )
             ]),
         Projection(
             name: "governance",
             tables: [
-                ("proj_policies", "seq INTEGER NOT NULL, policy TEXT NOT NULL, version INTEGER NOT NULL, digest TEXT NOT NULL, author TEXT NOT NULL"),
-                ("proj_gate_records", "seq INTEGER NOT NULL, type TEXT NOT NULL, deliverable TEXT, policy TEXT, version INTEGER NOT NULL, outcome TEXT NOT NULL"),
-                ("proj_denials", "seq INTEGER NOT NULL, deliverable TEXT, policy TEXT NOT NULL, version INTEGER NOT NULL, rule TEXT NOT NULL, action TEXT NOT NULL, judged_type TEXT NOT NULL"),
-                ("proj_overrides", "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, rule TEXT NOT NULL, approver TEXT NOT NULL, extra_attempts INTEGER, extra_micros INTEGER"),
+                (
+                    "proj_policies",
+                    "seq INTEGER NOT NULL, policy TEXT NOT NULL, version INTEGER NOT NULL, digest TEXT NOT NULL, author TEXT NOT NULL"
+                ),
+                (
+                    "proj_gate_records",
+                    "seq INTEGER NOT NULL, type TEXT NOT NULL, deliverable TEXT, policy TEXT, version INTEGER NOT NULL, outcome TEXT NOT NULL"
+                ),
+                (
+                    "proj_denials",
+                    "seq INTEGER NOT NULL, deliverable TEXT, policy TEXT NOT NULL, version INTEGER NOT NULL, rule TEXT NOT NULL, action TEXT NOT NULL, judged_type TEXT NOT NULL"
+                ),
+                (
+                    "proj_overrides",
+                    "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, rule TEXT NOT NULL, approver TEXT NOT NULL, extra_attempts INTEGER, extra_micros INTEGER"
+                ),
             ]),
     ]
 

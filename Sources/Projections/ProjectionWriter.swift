@@ -11,7 +11,8 @@ struct ProjectionWriter {
         for projection in ProjectionSchema.projections {
             for table in projection.tables {
                 let count = ProjectionSchema.columnNames(table.columns).count
-                insertSQL[table.name] = "INSERT INTO \(table.name) VALUES (\(Array(repeating: "?", count: count).joined(separator: ",")))"
+                insertSQL[table.name] =
+                    "INSERT INTO \(table.name) VALUES (\(Array(repeating: "?", count: count).joined(separator: ",")))"
             }
         }
     }
@@ -38,18 +39,25 @@ struct ProjectionWriter {
         }
         switch event {
         case .modelRegistered(let e):
-            try insert("proj_model_registrations", [seq, .text(e.model), .text(e.provider), .text(e.version), .text(e.tier.rawValue), at])
+            try insert(
+                "proj_model_registrations",
+                [seq, .text(e.model), .text(e.provider), .text(e.version), .text(e.tier.rawValue), at])
             try insert("proj_model_prices", Self.price(seq, e.model, e.price, reason: nil))
         case .modelPricingChanged(let e):
             try insert("proj_model_prices", Self.price(seq, e.model, e.price, reason: e.reason))
         case .modelVersionChanged(let e):
-            try insert("proj_model_versions", [seq, .text(e.model), .text(e.version), .text(e.effective.description), text(e.reason)])
+            try insert(
+                "proj_model_versions", [seq, .text(e.model), .text(e.version), .text(e.effective.description), text(e.reason)])
         case .modelStatusChanged(let e):
             try insert(
                 "proj_model_statuses",
-                [seq, .text(e.model), .text(e.status.rawValue), text(e.failureMode?.rawValue), .text(e.effective.description), .text(e.reason)])
+                [
+                    seq, .text(e.model), .text(e.status.rawValue), text(e.failureMode?.rawValue), .text(e.effective.description),
+                    .text(e.reason),
+                ])
         case .modelReviewCompleted(let e):
-            try insert("proj_model_reviews", [seq, .text(e.model), .text(e.quarter), .text(e.decision.rawValue), .text(e.reviewer)])
+            try insert(
+                "proj_model_reviews", [seq, .text(e.model), .text(e.quarter), .text(e.decision.rawValue), .text(e.reviewer)])
         case .routingTablePublished(let e):
             try insert(
                 "proj_routing_tables",
@@ -58,57 +66,84 @@ struct ProjectionWriter {
                     .text(CanonicalJSON.string(of: payload["document"]!)), at,
                 ])
         case .policyPublished(let e):
-            try insert("proj_policies", [seq, .text(e.policy.name), .integer(e.policy.version), .text(e.digest), .text(e.author)])
+            try insert(
+                "proj_policies", [seq, .text(e.policy.name), .integer(e.policy.version), .text(e.digest), .text(e.author)])
         case .templateVersioned(let e):
             try insert("proj_templates", [seq, .text(e.template), .integer(e.version)])
         case .campaignOpened(let e):
             try insert("proj_campaigns", [seq, .text(e.campaign), .text(e.name)])
         case .deliverableOpened(let e):
             try insert(
-                "proj_deliverables", [seq, .text(e.deliverable), text(e.campaign), .text(e.category), .text(e.stage.rawValue), .text(e.modality.rawValue)])
+                "proj_deliverables",
+                [
+                    seq, .text(e.deliverable), text(e.campaign), .text(e.category), .text(e.stage.rawValue),
+                    .text(e.modality.rawValue),
+                ])
         case .seedLocked(let e):
             try insert("proj_seeds", [seq, .text(e.scope.rawValue), .text(e.subject), .integer(e.seed)])
         case .routingDecided(let e):
             try insert(
                 "proj_routing_decisions",
                 [
-                    seq, .text(e.decision), text(e.request.deliverable), .text(e.table), .integer(e.tableVersion), .text(e.rule), .text(e.model),
+                    seq, .text(e.decision), text(e.request.deliverable), .text(e.table), .integer(e.tableVersion), .text(e.rule),
+                    .text(e.model),
                     text(payload["fallback_from"]?["model"]?.stringValue),
                 ])
         case .generationRequested(let e):
             try insert(
                 "proj_generations",
                 [
-                    seq, .text(e.deliverable), .text(e.generation), .integer(e.attempt), .text(e.model), .text(e.modelVersion), .text(e.template),
+                    seq, .text(e.deliverable), .text(e.generation), .integer(e.attempt), .text(e.model), .text(e.modelVersion),
+                    .text(e.template),
                     .integer(e.templateVersion), .integer(e.seed), .text(e.routingDecision), text(e.fallbackFrom), at,
                 ])
             for reference in e.references {
                 try insert("proj_references", [seq, .text(e.generation), .text(reference.asset), .text(reference.role.rawValue)])
             }
         case .generationCompleted(let e):
-            try insert("proj_generation_outcomes", [seq, .text(e.deliverable), .text(e.generation), .text("completed"), .null, .integer(e.latencyMilliseconds), .text(e.asset)])
+            try insert(
+                "proj_generation_outcomes",
+                [
+                    seq, .text(e.deliverable), .text(e.generation), .text("completed"), .null, .integer(e.latencyMilliseconds),
+                    .text(e.asset),
+                ])
             try insert("proj_assets", [seq, .text(e.asset), .text(e.deliverable), .text(e.generation), .null, .null, .null])
         case .generationFailed(let e):
             try insert(
                 "proj_generation_outcomes",
-                [seq, .text(e.deliverable), .text(e.generation), .text("failed"), .text(e.failureMode.rawValue), int(e.latencyMilliseconds), .null])
+                [
+                    seq, .text(e.deliverable), .text(e.generation), .text("failed"), .text(e.failureMode.rawValue),
+                    int(e.latencyMilliseconds), .null,
+                ])
         case .fallbackTriggered(let e):
             try insert(
                 "proj_fallbacks",
-                [seq, .text(e.deliverable), .text(e.generation), .text(e.fromModel), .text(e.toModel), .text(e.failureMode.rawValue), .text(e.table), .text(e.rule)])
+                [
+                    seq, .text(e.deliverable), .text(e.generation), .text(e.fromModel), .text(e.toModel),
+                    .text(e.failureMode.rawValue), .text(e.table), .text(e.rule),
+                ])
         case .regenerationRequested(let e):
-            try insert("proj_regenerations", [seq, .text(e.deliverable), .integer(e.attempt ?? 0), .text(e.priorAsset), .text(e.reason)])
+            try insert(
+                "proj_regenerations", [seq, .text(e.deliverable), .integer(e.attempt ?? 0), .text(e.priorAsset), .text(e.reason)])
         case .policyDenied(let e):
             try insert(
                 "proj_denials",
                 [
-                    seq, text(e.deliverable), .text(e.policy), .integer(e.version), .text(e.rule), .text(payload["action"]?.stringValue ?? ""),
+                    seq, text(e.deliverable), .text(e.policy), .integer(e.version), .text(e.rule),
+                    .text(payload["action"]?.stringValue ?? ""),
                     .text(payload["judged"]?["type"]?.stringValue ?? ""),
                 ])
         case .policyOverrideGranted(let e):
-            try insert("proj_overrides", [seq, .text(e.deliverable), .text(e.rule), .text(e.approver), int(e.extraAttempts), int(e.extraBudget?.micros)])
+            try insert(
+                "proj_overrides",
+                [seq, .text(e.deliverable), .text(e.rule), .text(e.approver), int(e.extraAttempts), int(e.extraBudget?.micros)])
         case .refinementApplied(let e):
-            try insert("proj_assets", [seq, .text(e.outputAsset), .text(e.deliverable), .null, .text(e.inputAsset), .text(e.step.rawValue), .text(e.model)])
+            try insert(
+                "proj_assets",
+                [
+                    seq, .text(e.outputAsset), .text(e.deliverable), .null, .text(e.inputAsset), .text(e.step.rawValue),
+                    .text(e.model),
+                ])
         case .assetReviewed(let e):
             try insert("proj_reviews", [seq, .text(e.deliverable), .text(e.asset), .text(e.verdict.rawValue), .text(e.reviewer)])
         case .deliverableDelivered(let e):
@@ -116,11 +151,17 @@ struct ProjectionWriter {
         case .costRecorded(let e):
             try insert(
                 "proj_costs",
-                [seq, .text(e.deliverable), .text(e.kind.rawValue), .integer(e.amount.micros), .text(e.amount.currency.rawValue), text(e.generation), text(e.asset), at])
+                [
+                    seq, .text(e.deliverable), .text(e.kind.rawValue), .integer(e.amount.micros),
+                    .text(e.amount.currency.rawValue), text(e.generation), text(e.asset), at,
+                ])
         }
     }
 
     static func price(_ seq: SideTables.Value, _ model: String, _ price: Price, reason: String?) -> [SideTables.Value] {
-        [seq, .text(model), .text(price.unit.rawValue), .integer(price.amount.micros), .text(price.amount.currency.rawValue), .text(price.effective.description), reason.map { .text($0) } ?? .null]
+        [
+            seq, .text(model), .text(price.unit.rawValue), .integer(price.amount.micros), .text(price.amount.currency.rawValue),
+            .text(price.effective.description), reason.map { .text($0) } ?? .null,
+        ]
     }
 }

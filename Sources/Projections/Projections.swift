@@ -1,6 +1,6 @@
 public import Foundation
-public import LedgerLog
 import Governance
+public import LedgerLog
 
 /// The read models of a ledger: kept in its file, brought up to date by folding every event
 /// after their recorded position (by seq, gapless), rebuilt from the log on demand, and checked
@@ -129,7 +129,9 @@ public final class Projections {
         let size = try ledger.size()
         guard let asOf else { return size }
         if let seq = UInt64(asOf) {
-            guard seq <= size else { throw LedgerError(.badInput, "seq \(asOf) is past the end of the log (\(size))", field: "as-of") }
+            guard seq <= size else {
+                throw LedgerError(.badInput, "seq \(asOf) is past the end of the log (\(size))", field: "as-of")
+            }
             return seq
         }
         let instant: Timestamp
@@ -137,11 +139,14 @@ public final class Projections {
             instant = try Timestamp(rfc3339: asOf + "T23:59:59.999999Z")
         } else {
             do { instant = try Timestamp(rfc3339: asOf) } catch {
-                throw LedgerError(.badInput, "'\(asOf)' is neither a seq, a date (YYYY-MM-DD) nor an RFC 3339 instant", field: "as-of")
+                throw LedgerError(
+                    .badInput, "'\(asOf)' is neither a seq, a date (YYYY-MM-DD) nor an RFC 3339 instant", field: "as-of")
             }
         }
         return try ledger.withSideTables(write: false) { tables in
-            UInt64(try tables.rows("SELECT MAX(seq) FROM events WHERE recorded_at <= ?", [.text(instant.description)]).first?[0].int ?? 0)
+            UInt64(
+                try tables.rows("SELECT MAX(seq) FROM events WHERE recorded_at <= ?", [.text(instant.description)]).first?[0].int
+                    ?? 0)
         }
     }
 }

@@ -37,7 +37,8 @@ extension Projections {
             ).map { row in
                 let document = try JSONParser.parse(row[7].string ?? "{}")
                 return PublishedTable(
-                    table: row[1].string!, version: row[2].int!, seq: UInt64(row[0].int!), author: row[3].string!, rationale: row[4].string!,
+                    table: row[1].string!, version: row[2].int!, seq: UInt64(row[0].int!), author: row[3].string!,
+                    rationale: row[4].string!,
                     digest: row[5].string!, occurredAt: row[6].string!, document: document,
                     parsed: try RoutingTable(try Fields(document, path: "document")))
             }
@@ -57,9 +58,12 @@ extension Projections {
         return try ledger.withSideTables(write: false) { tables in
             var models: [String: ModelStatusRecord] = [:]
             let bound: [SideTables.Value] = [.integer(Int64(asOf))]
-            for row in try tables.rows("SELECT seq, model, tier, version FROM proj_model_registrations WHERE seq <= ? ORDER BY seq", bound) {
+            for row in try tables.rows(
+                "SELECT seq, model, tier, version FROM proj_model_registrations WHERE seq <= ? ORDER BY seq", bound)
+            {
                 models[row[1].string!] = ModelStatusRecord(
-                    model: row[1].string!, tier: Tier(rawValue: row[2].string!) ?? .speed, version: row[3].string!, status: .active,
+                    model: row[1].string!, tier: Tier(rawValue: row[2].string!) ?? .speed, version: row[3].string!,
+                    status: .active,
                     failureMode: nil, reason: nil, seq: UInt64(row[0].int!))
             }
             for row in try tables.rows("SELECT seq, model, version FROM proj_model_versions WHERE seq <= ? ORDER BY seq", bound) {
@@ -70,7 +74,8 @@ extension Projections {
             {
                 guard var record = models[row[1].string!] else { continue }
                 record.status = ModelStatus(rawValue: row[2].string!) ?? .active
-                record.failureMode = row[3].string.flatMap(FailureMode.init(rawValue:)) ?? (record.status == .retired ? .retired : nil)
+                record.failureMode =
+                    row[3].string.flatMap(FailureMode.init(rawValue:)) ?? (record.status == .retired ? .retired : nil)
                 record.reason = row[4].string
                 record.seq = UInt64(row[0].int!)
                 models[record.model] = record

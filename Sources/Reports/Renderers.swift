@@ -29,7 +29,9 @@ extension ReportDocument {
             "data": data,
             "sections": .array(
                 sections.map { section in
-                    var object: [String: JSONValue] = ["heading": .string(section.heading), "paragraphs": .array(section.paragraphs.map(JSONValue.string))]
+                    var object: [String: JSONValue] = [
+                        "heading": .string(section.heading), "paragraphs": .array(section.paragraphs.map(JSONValue.string)),
+                    ]
                     if let table = section.table {
                         object["columns"] = .array(table.columns.map(JSONValue.string))
                         object["rows"] = .array(table.rows.map { .array($0.map(JSONValue.string)) })
@@ -48,13 +50,17 @@ extension ReportDocument {
                 out += "| " + table.columns.map(Self.markdownCell).joined(separator: " | ") + " |\n"
                 out += "|" + String(repeating: "---|", count: table.columns.count) + "\n"
                 for row in table.rows { out += "| " + row.map(Self.markdownCell).joined(separator: " | ") + " |\n" }
-                if table.rows.isEmpty { out += "| " + Array(repeating: "—", count: table.columns.count).joined(separator: " | ") + " |\n" }
+                if table.rows.isEmpty {
+                    out += "| " + Array(repeating: "—", count: table.columns.count).joined(separator: " | ") + " |\n"
+                }
             }
         }
         return out
     }
 
-    static func markdownCell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+    static func markdownCell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
 
     /// Every table, one after another, each row led by its section heading (RFC 4180 quoting).
     var csv: String {
@@ -93,7 +99,8 @@ extension ReportDocument {
             for paragraph in section.paragraphs { out += "<p>\(Self.escape(paragraph))</p>\n" }
             if let chart = section.chart { out += Self.svg(chart) }
             if let table = section.table {
-                out += "<table><thead><tr>" + table.columns.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+                out +=
+                    "<table><thead><tr>" + table.columns.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
                 for row in table.rows { out += "<tr>" + row.map { "<td>\(Self.escape($0))</td>" }.joined() + "</tr>\n" }
                 out += "</tbody></table>\n"
             }
@@ -113,14 +120,17 @@ extension ReportDocument {
         let plotWidth = 420.0
         let height = Double(chart.bars.count) * (barHeight + 6) + 30
         let top = max(chart.bars.map(\.value).max() ?? 0, 1e-9)
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 90))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(chart.title))\">\n"
+        var out =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 90))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(chart.title))\">\n"
         out += "<text x=\"0\" y=\"14\" font-weight=\"bold\">\(escape(chart.title))</text>\n"
         for (i, bar) in chart.bars.enumerated() {
             let y = 24 + Double(i) * (barHeight + 6)
             let width = max(0, bar.value / top * plotWidth)
             out += "<text x=\"\(Int(labelWidth - 6))\" y=\"\(Int(y + 13))\" text-anchor=\"end\">\(escape(bar.label))</text>"
-            out += "<rect x=\"\(Int(labelWidth))\" y=\"\(Int(y))\" width=\"\(String(format: "%.1f", width))\" height=\"\(Int(barHeight))\" fill=\"#3b82c4\"/>"
-            out += "<text x=\"\(String(format: "%.1f", labelWidth + width + 4))\" y=\"\(Int(y + 13))\">\(escape(Self.number(bar.value))) \(escape(chart.unit))</text>\n"
+            out +=
+                "<rect x=\"\(Int(labelWidth))\" y=\"\(Int(y))\" width=\"\(String(format: "%.1f", width))\" height=\"\(Int(barHeight))\" fill=\"#3b82c4\"/>"
+            out +=
+                "<text x=\"\(String(format: "%.1f", labelWidth + width + 4))\" y=\"\(Int(y + 13))\">\(escape(Self.number(bar.value))) \(escape(chart.unit))</text>\n"
         }
         return out + "</svg>\n"
     }

@@ -18,11 +18,17 @@ public enum RoutingReports {
                 let mode: FailureMode? = primary?.status == .active ? nil : (primary?.failureMode ?? .retired)
                 let candidates = [rule.primary] + rule.fallbacks(for: mode)
                 let live = candidates.first { models[$0]?.status == .active }
-                let statusText = primary.map { $0.status == .active ? "active" : "\($0.status.rawValue) (\($0.failureMode?.rawValue ?? "-"), seq \($0.seq))" } ?? "not in catalog"
+                let statusText =
+                    primary.map {
+                        $0.status == .active
+                            ? "active" : "\($0.status.rawValue) (\($0.failureMode?.rawValue ?? "-"), seq \($0.seq))"
+                    } ?? "not in catalog"
                 rows.append([
                     rule.id, Self.describe(rule.match), rule.tier.rawValue, rule.primary, statusText,
-                    live.map { $0 == rule.primary ? $0 : "\($0) (fallback for \(mode?.rawValue ?? "default"))" } ?? "none: no active candidate",
-                    rule.fallbacks.keys.sorted().map { "\($0): \(rule.fallbacks[$0]!.joined(separator: ", "))" }.joined(separator: "; "),
+                    live.map { $0 == rule.primary ? $0 : "\($0) (fallback for \(mode?.rawValue ?? "default"))" }
+                        ?? "none: no active candidate",
+                    rule.fallbacks.keys.sorted().map { "\($0): \(rule.fallbacks[$0]!.joined(separator: ", "))" }.joined(
+                        separator: "; "),
                 ])
                 ruleData.append([
                     "rule": .string(rule.id), "tier": .string(rule.tier.rawValue), "primary": .string(rule.primary),
@@ -36,9 +42,11 @@ public enum RoutingReports {
                         "Published at seq \(published.seq) (\(published.occurredAt)) by \(published.author): \(published.rationale)",
                         "Serves \(published.parsed.modalities.map(\.rawValue).joined(separator: ", ")); the first matching rule wins.",
                     ],
-                    table: .init(columns: ["rule", "match", "tier", "primary", "primary status", "live route", "fallbacks"], rows: rows)))
+                    table: .init(
+                        columns: ["rule", "match", "tier", "primary", "primary status", "live route", "fallbacks"], rows: rows)))
             data.append([
-                "table": .string(published.table), "version": .number(Double(published.version)), "seq": .number(Double(published.seq)),
+                "table": .string(published.table), "version": .number(Double(published.version)),
+                "seq": .number(Double(published.seq)),
                 "rules": .array(ruleData),
             ])
         }
@@ -49,7 +57,12 @@ public enum RoutingReports {
                 paragraphs: inactive.isEmpty ? ["Every registered model is active."] : [],
                 table: .init(
                     columns: ["model", "tier", "status", "failure mode", "since seq", "reason"],
-                    rows: inactive.map { [$0.model, $0.tier.rawValue, $0.status.rawValue, $0.failureMode?.rawValue ?? "", String($0.seq), $0.reason ?? ""] })))
+                    rows: inactive.map {
+                        [
+                            $0.model, $0.tier.rawValue, $0.status.rawValue, $0.failureMode?.rawValue ?? "", String($0.seq),
+                            $0.reason ?? "",
+                        ]
+                    })))
         return ReportDocument(
             title: "Routing in force as of seq \(asOf)", stamp: try .of(projections.ledger, size: asOf), sections: sections,
             data: ["tables": .array(data), "inactive_models": .array(inactive.map { .string($0.model) })])
@@ -58,12 +71,15 @@ public enum RoutingReports {
     /// Every version of every table, who published it and why.
     public static func history(_ projections: Projections, asOf: UInt64) throws -> ReportDocument {
         let versions = try projections.tableVersions(asOf: asOf)
-        let rows = versions.map { [$0.table, "v\($0.version)", String($0.seq), $0.occurredAt, $0.author, $0.rationale, String($0.digest.prefix(16))] }
+        let rows = versions.map {
+            [$0.table, "v\($0.version)", String($0.seq), $0.occurredAt, $0.author, $0.rationale, String($0.digest.prefix(16))]
+        }
         return ReportDocument(
             title: "Routing table history as of seq \(asOf)", stamp: try .of(projections.ledger, size: asOf),
             sections: [
                 .init(
-                    heading: "Versions", paragraphs: ["\(versions.count) versions of \(Set(versions.map(\.table)).count) tables."],
+                    heading: "Versions",
+                    paragraphs: ["\(versions.count) versions of \(Set(versions.map(\.table)).count) tables."],
                     table: .init(columns: ["table", "version", "seq", "published", "author", "rationale", "digest"], rows: rows))
             ],
             data: .array(
@@ -76,26 +92,32 @@ public enum RoutingReports {
     }
 
     /// Rule by rule, what changed between two versions of one table.
-    public static func diff(_ projections: Projections, table: String, from: Int64, to: Int64, asOf: UInt64) throws -> ReportDocument {
+    public static func diff(_ projections: Projections, table: String, from: Int64, to: Int64, asOf: UInt64) throws
+        -> ReportDocument
+    {
         let versions = try projections.tableVersions(asOf: asOf).filter { $0.table == table }
         func version(_ number: Int64) throws -> PublishedTable {
             guard let found = versions.first(where: { $0.version == number }) else {
                 let known = versions.map { "v\($0.version)" }.joined(separator: ", ")
-                throw LedgerError(.badInput, "table '\(table)' has no version \(number) (published: \(known.isEmpty ? "none" : known))")
+                throw LedgerError(
+                    .badInput, "table '\(table)' has no version \(number) (published: \(known.isEmpty ? "none" : known))")
             }
             return found
         }
         let old = try version(from)
         let new = try version(to)
         let changes = RoutingDiff.between(old.document, new.document)
-        let rows = changes.flatMap { change in change.fields.map { [change.rule, change.kind.rawValue, $0.field, $0.before, $0.after] } }
+        let rows = changes.flatMap { change in
+            change.fields.map { [change.rule, change.kind.rawValue, $0.field, $0.before, $0.after] }
+        }
         return ReportDocument(
             title: "Routing table \(table): v\(from) → v\(to)", stamp: try .of(projections.ledger, size: asOf),
             sections: [
                 .init(
                     heading: "Changes",
                     paragraphs: [
-                        "v\(from): seq \(old.seq), \(old.author): \(old.rationale)", "v\(to): seq \(new.seq), \(new.author): \(new.rationale)",
+                        "v\(from): seq \(old.seq), \(old.author): \(old.rationale)",
+                        "v\(to): seq \(new.seq), \(new.author): \(new.rationale)",
                         changes.isEmpty ? "The two versions route identically." : "\(changes.count) rule(s) differ.",
                     ],
                     table: .init(columns: ["rule", "change", "field", "before", "after"], rows: rows))
@@ -104,7 +126,10 @@ public enum RoutingReports {
                 changes.map { change in
                     [
                         "rule": .string(change.rule), "change": .string(change.kind.rawValue),
-                        "fields": .array(change.fields.map { ["field": .string($0.field), "before": .string($0.before), "after": .string($0.after)] }),
+                        "fields": .array(
+                            change.fields.map {
+                                ["field": .string($0.field), "before": .string($0.before), "after": .string($0.after)]
+                            }),
                     ]
                 }))
     }
@@ -114,8 +139,16 @@ public enum RoutingReports {
         parts.append("category " + (match.categories?.joined(separator: "|") ?? "*"))
         if let stages = match.stages { parts.append("stage " + stages.map(\.rawValue).joined(separator: "|")) }
         if let modalities = match.modalities { parts.append("modality " + modalities.map(\.rawValue).joined(separator: "|")) }
-        if let d = match.durationSeconds { parts.append("duration \(ReportDocument.number(d.lowerBound))–\(d.upperBound > 1e15 ? "∞" : ReportDocument.number(d.upperBound)) s") }
-        if let c = match.characters { parts.append("characters \(ReportDocument.number(c.lowerBound))–\(c.upperBound > 1e15 ? "∞" : ReportDocument.number(c.upperBound))") }
+        if let d = match.durationSeconds {
+            parts.append(
+                "duration \(ReportDocument.number(d.lowerBound))–\(d.upperBound > 1e15 ? "∞" : ReportDocument.number(d.upperBound)) s"
+            )
+        }
+        if let c = match.characters {
+            parts.append(
+                "characters \(ReportDocument.number(c.lowerBound))–\(c.upperBound > 1e15 ? "∞" : ReportDocument.number(c.upperBound))"
+            )
+        }
         return parts.joined(separator: ", ")
     }
 }

@@ -29,14 +29,15 @@ public final class SideTables {
         let statement = try bound(sql, values)
         defer { statement.reset() }
         while try statement.step() {
-            try row((0..<statement.columnCount).map { column in
-                if statement.isNull(column) { return .null }
-                switch statement.columnType(column) {
-                case 1: return .integer(statement.int(column))
-                case 2: return .real(statement.double(column))
-                default: return .text(statement.text(column))
-                }
-            })
+            try row(
+                (0..<statement.columnCount).map { column in
+                    if statement.isNull(column) { return .null }
+                    switch statement.columnType(column) {
+                    case 1: return .integer(statement.int(column))
+                    case 2: return .real(statement.double(column))
+                    default: return .text(statement.text(column))
+                    }
+                })
         }
     }
 
@@ -63,7 +64,9 @@ public final class SideTables {
 
 extension SideTables.Value {
     public var int: Int64? { if case .integer(let v) = self { v } else if case .real(let v) = self { Int64(v) } else { nil } }
-    public var double: Double? { if case .real(let v) = self { v } else if case .integer(let v) = self { Double(v) } else { nil } }
+    public var double: Double? {
+        if case .real(let v) = self { v } else if case .integer(let v) = self { Double(v) } else { nil }
+    }
     public var string: String? { if case .text(let v) = self { v } else { nil } }
 }
 

@@ -29,7 +29,8 @@ struct Rebuild: ParsableCommand {
                 for (incremental, replayed) in zip(result.incremental, result.replayed) {
                     let same = incremental == replayed
                     out.line(
-                        "\(incremental.projection.padding(toLength: 11, withPad: " ", startingAt: 0)) \(incremental.rows) rows  \(incremental.digest)  \(same ? "= replay" : "≠ replay \(replayed.digest) (\(replayed.rows) rows)")")
+                        "\(incremental.projection.padding(toLength: 11, withPad: " ", startingAt: 0)) \(incremental.rows) rows  \(incremental.digest)  \(same ? "= replay" : "≠ replay \(replayed.digest) (\(replayed.rows) rows)")"
+                    )
                 }
                 out.line("checked at seq \(result.position) in \(String(format: "%.2f", seconds)) s")
                 out.flush()
@@ -40,7 +41,9 @@ struct Rebuild: ParsableCommand {
             } else {
                 let count = try projections.rebuild()
                 let seconds = Date().timeIntervalSince(started)
-                out.line("rebuilt every projection from \(count) events in \(String(format: "%.2f", seconds)) s (\(Int(Double(count) / max(seconds, 1e-6))) events/s)")
+                out.line(
+                    "rebuilt every projection from \(count) events in \(String(format: "%.2f", seconds)) s (\(Int(Double(count) / max(seconds, 1e-6))) events/s)"
+                )
                 out.flush()
             }
         }

@@ -49,7 +49,8 @@ struct RoutingCommand: ParsableCommand {
     }
 
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every version of every routing table: who published it, when and why.")
+        static let configuration = CommandConfiguration(
+            abstract: "Every version of every routing table: who published it, when and why.")
         @OptionGroup var ledger: LedgerOptions
         @OptionGroup var report: ReportOptions
         func run() throws { try reportingErrors { try report.emit(ledger) { try RoutingReports.history($0, asOf: $1) } } }

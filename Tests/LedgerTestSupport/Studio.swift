@@ -1,34 +1,35 @@
-import Foundation
-import Governance
-import LedgerLog
-import LedgerTestSupport
+public import Foundation
+public import Governance
+public import LedgerLog
 import Testing
 
 /// A real ledger file with the shipped policies/ published, and shorthands for the events a
 /// pipeline writes, so each test states only what it is about.
-final class Studio {
-    let directory = TemporaryDirectory("genledger-governance")
-    let ledger: Ledger
-    let governed: GovernedLedger
-    private var clock = Timestamp(microsecondsSinceEpoch: 1_782_864_000_000_000)  // 2026-07-01
+public final class Studio {
+    public let directory = TemporaryDirectory("genledger-governance")
+    public let ledger: Ledger
+    public let governed: GovernedLedger
+    /// The time of the next event; also the ledger's recorded_at clock.
+    public var clock = Timestamp(microsecondsSinceEpoch: 1_782_864_000_000_000)  // 2026-07-01
 
-    init(policies: String = RepositoryFiles.path("policies")) throws {
+    public init(policies: String = RepositoryFiles.path("policies")) throws {
         ledger = try Ledger.create(at: directory.path("ledger.db"), origin: "studio.example/log")
         governed = GovernedLedger(ledger)
+        ledger.clock = { [unowned self] in self.clock }
         try governed.publish(try PolicyFolder(directory: policies))
     }
 
-    func event(_ type: EventType, _ stream: String, _ payload: JSONValue, id: UUID? = UUID()) -> ProposedEvent {
+    public func event(_ type: EventType, _ stream: String, _ payload: JSONValue, id: UUID? = UUID()) -> ProposedEvent {
         clock = Timestamp(microsecondsSinceEpoch: clock.microsecondsSinceEpoch + 1_000_000)
         return ProposedEvent(id: id, type: type.rawValue, stream: stream, payload: payload, occurredAt: clock, actor: "test")
     }
 
     @discardableResult
-    func append(_ type: EventType, _ stream: String, _ payload: JSONValue) throws -> GovernedAppend {
+    public func append(_ type: EventType, _ stream: String, _ payload: JSONValue) throws -> GovernedAppend {
         try governed.append(event(type, stream, payload))
     }
 
-    func openCampaign(_ id: String, seed: Int64? = nil, budget: Double? = nil) throws {
+    public func openCampaign(_ id: String, seed: Int64? = nil, budget: Double? = nil) throws {
         var payload: [String: JSONValue] = ["campaign": .string(id), "name": "test campaign"]
         if let budget { payload["budget"] = ["amount": .number(budget), "currency": "USD"] }
         try append(.campaignOpened, "campaign/\(id)", .object(payload))
@@ -38,7 +39,7 @@ final class Studio {
         }
     }
 
-    func openDeliverable(
+    public func openDeliverable(
         _ id: String, category: String, stage: Stage, campaign: String? = nil, modality: Modality = .textToVideo,
         duration: Double = 10,
         budget: Double? = nil
@@ -56,7 +57,9 @@ final class Studio {
     private var generations = 0
 
     /// A `generation.requested` payload (not appended).
-    func generationPayload(_ deliverable: String, attempt: Int64, model: String, seed: Int64 = 7, decision: String) -> JSONValue {
+    public func generationPayload(_ deliverable: String, attempt: Int64, model: String, seed: Int64 = 7, decision: String)
+        -> JSONValue
+    {
         generations += 1
         return [
             "deliverable": .string(deliverable), "generation": .string("\(deliverable)-G\(generations)"),
@@ -69,7 +72,7 @@ final class Studio {
     /// Routes (recorded), requests a generation on the chosen model (or `model`), completes it,
     /// and returns the asset.
     @discardableResult
-    func generate(_ deliverable: String, attempt: Int64, model: String? = nil, seed: Int64 = 7) throws -> String {
+    public func generate(_ deliverable: String, attempt: Int64, model: String? = nil, seed: Int64 = 7) throws -> String {
         let state = governed.state.deliverables[deliverable]!.opened
         let routed = try governed.route(
             RouteRequest(
@@ -91,7 +94,7 @@ final class Studio {
         return asset
     }
 
-    func regeneration(_ deliverable: String, prior: String, attempt: Int64? = nil) -> ProposedEvent {
+    public func regeneration(_ deliverable: String, prior: String, attempt: Int64? = nil) -> ProposedEvent {
         var payload: [String: JSONValue] = [
             "deliverable": .string(deliverable), "prior_asset": .string(prior), "reason": "rejected by review",
         ]
@@ -99,7 +102,7 @@ final class Studio {
         return event(.regenerationRequested, "deliverable/\(deliverable)", .object(payload))
     }
 
-    func review(_ deliverable: String, _ asset: String, accepted: Bool = true) throws {
+    public func review(_ deliverable: String, _ asset: String, accepted: Bool = true) throws {
         var payload: [String: JSONValue] = [
             "deliverable": .string(deliverable), "asset": .string(asset), "verdict": accepted ? "accepted" : "rejected",
             "reviewer": "reviewer:ana",
@@ -108,7 +111,7 @@ final class Studio {
         try append(.assetReviewed, "deliverable/\(deliverable)", .object(payload))
     }
 
-    func override(
+    public func override(
         _ deliverable: String, rule: String, approver: String = "approver:lena", extraAttempts: Int64? = 2,
         extraBudget: Double? = nil
     )
@@ -124,7 +127,7 @@ final class Studio {
     }
 
     /// The error a governed append throws, or a test failure when it succeeds.
-    func refusal(_ events: [ProposedEvent]) -> GovernanceError? {
+    public func refusal(_ events: [ProposedEvent]) -> GovernanceError? {
         do {
             try governed.append(events)
             Issue.record("expected \(events.map(\.type)) to be refused")

@@ -1,0 +1,96 @@
+import Foundation
+import Governance
+import LedgerLog
+import LedgerTestSupport
+import Projections
+import Reports
+import Testing
+
+@Suite("Routing reports: current, history, diff, as of a seq before a change")
+struct RoutingReportTests {
+    /// The shipped policies, then video table v2 with social-short moved to seedance-1-pro.
+    static func ledgerWithTableChange() throws -> (Studio, UInt64) {
+        let studio = try Studio()
+        let beforeChange = try studio.ledger.size()
+        let folder = try PolicyFolder(directory: RepositoryFiles.path("policies"))
+        let video = try #require(folder.tables.first { $0.table.name == "video" })
+        guard case .object(var document) = video.document.value, case .array(var rules) = document["rules"] else {
+            throw LedgerError(.badInput, "unexpected video table")
+        }
+        for i in rules.indices where rules[i]["id"] == "social-short" {
+            guard case .object(var rule) = rules[i] else { continue }
+            rule["primary"] = "seedance-1-pro"
+            rules[i] = .object(rule)
+        }
+        document["rules"] = .array(rules)
+        document["version"] = 2
+        document["rationale"] = "seedance accepts more often"
+        try studio.append(
+            .routingTablePublished, "routing/video",
+            [
+                "table": "video", "version": 2, "document": .object(document),
+                "digest": .string(PolicyDigest.of(.object(document))),
+                "author": "routing@studio.example", "rationale": "seedance accepts more often",
+            ])
+        try studio.append(
+            .modelStatusChanged, "model/veo-3.1",
+            [
+                "model": "veo-3.1", "status": "degraded", "failure_mode": "timeout", "effective": "2026-07-02",
+                "reason": "incident",
+            ])
+        return (studio, beforeChange)
+    }
+
+    @Test("current: the version in force, inactive models, and the fallback therefore live")
+    func current() throws {
+        let (studio, beforeChange) = try Self.ledgerWithTableChange()
+        let projections = Projections(studio.ledger)
+        let now = try RoutingReports.current(projections, asOf: try studio.ledger.size())
+        let video = try #require(now.sections.first { $0.heading == "Table video v2" }?.table)
+        let hero = try #require(video.rows.first { $0[0] == "hero-cinematic" })
+        #expect(hero[4].hasPrefix("degraded (timeout") && hero[5] == "sora-2-pro (fallback for timeout)")
+        #expect(video.rows.first { $0[0] == "social-short" }?[3] == "seedance-1-pro")
+        let inactive = try #require(now.sections.last?.table?.rows.map { $0[0] })
+        #expect(inactive == ["legacy-gen2", "veo-3.1"])
+
+        // As of a seq before the change: v1, social-short on kling, veo active.
+        let then = try RoutingReports.current(projections, asOf: beforeChange)
+        let old = try #require(then.sections.first { $0.heading == "Table video v1" }?.table)
+        #expect(old.rows.first { $0[0] == "social-short" }?[3] == "kling-2.5-turbo")
+        #expect(old.rows.first { $0[0] == "hero-cinematic" }?[5] == "veo-3.1")
+        let rootThen = try studio.ledger.rootHash(size: beforeChange).base64
+        #expect(then.stamp.treeSize == beforeChange && then.stamp.root == rootThen)
+    }
+
+    @Test("history lists every version; diff names the changed rule and field")
+    func historyAndDiff() throws {
+        let (studio, _) = try Self.ledgerWithTableChange()
+        let projections = Projections(studio.ledger)
+        let size = try studio.ledger.size()
+        let history = try RoutingReports.history(projections, asOf: size)
+        #expect(history.sections[0].table?.rows.map { "\($0[0]) \($0[1])" } == ["image v1", "video v1", "video v2"])
+        let diff = try RoutingReports.diff(projections, table: "video", from: 1, to: 2, asOf: size)
+        let rows = try #require(diff.sections[0].table?.rows)
+        #expect(
+            rows.contains {
+                $0[0] == "social-short" && $0[2] == "primary" && $0[3] == "\"kling-2.5-turbo\"" && $0[4] == "\"seedance-1-pro\""
+            })
+        #expect(!rows.contains { $0[0] == "hero-cinematic" })
+        #expect(throws: LedgerError.self) { try RoutingReports.diff(projections, table: "video", from: 1, to: 3, asOf: size) }
+    }
+
+    @Test("every format renders: Markdown table, canonical JSON, CSV, self-contained HTML")
+    func formats() throws {
+        let (studio, _) = try Self.ledgerWithTableChange()
+        let report = try RoutingReports.current(Projections(studio.ledger), asOf: try studio.ledger.size())
+        #expect(report.rendered(as: .md).contains("| hero-cinematic |"))
+        let json = try JSONParser.parse(report.rendered(as: .json))
+        #expect(json["stamp"]?["tree_size"]?.integerValue == Int64(try studio.ledger.size()))
+        let csv = report.rendered(as: .csv)
+        #expect(csv.contains("\r\nTable video v2,hero-cinematic,"))
+        let html = report.rendered(as: .html)
+        #expect(
+            html.hasPrefix("<!DOCTYPE html>") && html.contains("<td>hero-cinematic</td>") && !html.contains("<script")
+                && !html.contains(" src=") && !html.contains("<link"))
+    }
+}
