@@ -1,0 +1,188 @@
+public import Governance
+public import LedgerLog
+
+/// A calendar quarter, `YYYY-Qn`.
+public struct Quarter: Sendable, Hashable, CustomStringConvertible {
+    public let year: Int
+    public let number: Int
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, parts[0].count == 4, let year = Int(parts[0]), parts[1].count == 2, parts[1].first == "Q",
+            let number = Int(parts[1].dropFirst()), (1...4).contains(number)
+        else { return nil }
+        (self.year, self.number) = (year, number)
+    }
+
+    init(year: Int, number: Int) { (self.year, self.number) = (year, number) }
+
+    public var description: String { "\(year)-Q\(number)" }
+    public var previous: Quarter { number == 1 ? Quarter(year: year - 1, number: 4) : Quarter(year: year, number: number - 1) }
+    /// First instant, inclusive, and the next quarter's first instant, exclusive, as RFC 3339 text.
+    public var bounds: (start: String, end: String) {
+        let startMonth = (number - 1) * 3 + 1
+        let endYear = number == 4 ? year + 1 : year
+        let endMonth = number == 4 ? 1 : startMonth + 3
+        func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return ("\(year)-\(pad(startMonth))-01T00:00:00.000000Z", "\(endYear)-\(pad(endMonth))-01T00:00:00.000000Z")
+    }
+}
+
+/// One model's quarter, computed from the projections. Definitions (docs/REPORTS.md):
+/// - volume: generations requested on the model with `occurred_at` in the quarter;
+/// - failure rate: failed / (completed + failed) of those;
+/// - acceptance rate: accepted / reviewed, over reviews of the outputs those generations made;
+/// - regeneration multiplier: volume / accepted outputs (attempts per acceptable result);
+/// - true cost per acceptable deliverable: (generation spend on those generations + refinement,
+///   review-time and opportunity costs recorded against their outputs or anything refined from
+///   them) / accepted outputs, i.e. cost per attempt × multiplier + refinement + time per accepted.
+public struct ModelQuarter: Sendable, Equatable {
+    public var model: String
+    public var volume = 0
+    public var completed = 0
+    public var failed = 0
+    public var failureModes: [String: Int] = [:]
+    public var fallbacksOut = 0
+    public var fallbacksIn = 0
+    public var reviewed = 0
+    public var accepted = 0
+    public var latenciesMilliseconds: [Int64] = []
+    public var generationMicros: Int64 = 0
+    public var refinementMicros: Int64 = 0
+    public var timeMicros: Int64 = 0
+    /// seqs of the generation requests counted, for citation.
+    public var firstSeq: UInt64?
+    public var lastSeq: UInt64?
+
+    public init(model: String) { self.model = model }
+
+    public var failureRate: Double? { completed + failed == 0 ? nil : Double(failed) / Double(completed + failed) }
+    public var acceptanceRate: Double? { reviewed == 0 ? nil : Double(accepted) / Double(reviewed) }
+    public var regenerationMultiplier: Double? { accepted == 0 ? nil : Double(volume) / Double(accepted) }
+    public var spendMicros: Int64 { generationMicros + refinementMicros + timeMicros }
+    public var costPerAttemptMicros: Double? { volume == 0 ? nil : Double(generationMicros) / Double(volume) }
+    public var trueCostPerAcceptedMicros: Double? { accepted == 0 ? nil : Double(spendMicros) / Double(accepted) }
+    public var p50: Int64? { Self.percentile(latenciesMilliseconds, 50) }
+    public var p95: Int64? { Self.percentile(latenciesMilliseconds, 95) }
+
+    /// Nearest-rank percentile.
+    public static func percentile(_ values: [Int64], _ p: Int) -> Int64? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let rank = Int((Double(p) / 100 * Double(sorted.count)).rounded(.up))
+        return sorted[max(0, min(sorted.count - 1, rank - 1))]
+    }
+}
+
+/// A price or version change of a model inside the quarter.
+public struct ModelChange: Sendable, Equatable {
+    public var model: String
+    public var seq: UInt64
+    public var what: String
+}
+
+extension Projections {
+    /// Every model's figures for a quarter, as the ledger stood at `asOf`.
+    public func modelQuarters(_ quarter: Quarter, asOf: UInt64) throws -> [String: ModelQuarter] {
+        try catchUp()
+        let (start, end) = quarter.bounds
+        return try ledger.withSideTables(write: false) { tables in
+            let bound: SideTables.Value = .integer(Int64(asOf))
+            var models: [String: ModelQuarter] = [:]
+            var generationModel: [String: String] = [:]  // deliverable/generation → model
+            var assetModel: [String: String] = [:]  // output asset → model
+            for row in try tables.rows(
+                """
+                SELECT g.seq, g.deliverable, g.generation, g.model, o.outcome, o.failure_mode, o.latency_ms, o.asset
+                FROM proj_generations g
+                LEFT JOIN proj_generation_outcomes o ON o.deliverable = g.deliverable AND o.generation = g.generation AND o.seq <= ?1
+                WHERE g.seq <= ?1 AND g.occurred_at >= ?2 AND g.occurred_at < ?3 ORDER BY g.seq
+                """, [bound, .text(start), .text(end)])
+            {
+                let model = row[3].string!
+                let key = "\(row[1].string!)/\(row[2].string!)"
+                generationModel[key] = model
+                var figures = models[model] ?? ModelQuarter(model: model)
+                let seq = UInt64(row[0].int!)
+                figures.volume += 1
+                figures.firstSeq = figures.firstSeq ?? seq
+                figures.lastSeq = seq
+                switch row[4].string {
+                case "completed":
+                    figures.completed += 1
+                    if let latency = row[6].int { figures.latenciesMilliseconds.append(latency) }
+                    if let asset = row[7].string { assetModel[asset] = model }
+                case "failed":
+                    figures.failed += 1
+                    figures.failureModes[row[5].string ?? "unknown", default: 0] += 1
+                default: break
+                }
+                models[model] = figures
+            }
+            // Refined outputs belong to the model whose output they refine.
+            var source: [String: String] = [:]
+            for row in try tables.rows("SELECT asset, source_asset FROM proj_assets WHERE seq <= ? AND source_asset IS NOT NULL", [bound]) {
+                source[row[0].string!] = row[1].string!
+            }
+            func owner(_ asset: String) -> String? {
+                var current = asset
+                for _ in 0..<64 {
+                    if let model = assetModel[current] { return model }
+                    guard let next = source[current] else { return nil }
+                    current = next
+                }
+                return nil
+            }
+            for row in try tables.rows("SELECT asset, verdict FROM proj_reviews WHERE seq <= ?", [bound]) {
+                // Acceptance counts reviews of the generated outputs themselves, not of refinements.
+                guard let model = assetModel[row[0].string!] else { continue }
+                models[model]?.reviewed += 1
+                if row[1].string == "accepted" { models[model]?.accepted += 1 }
+            }
+            for row in try tables.rows("SELECT deliverable, kind, micros, generation, asset FROM proj_costs WHERE seq <= ?", [bound]) {
+                let micros = row[2].int!
+                switch row[1].string {
+                case "generation":
+                    if let generation = row[3].string, let model = generationModel["\(row[0].string!)/\(generation)"] {
+                        models[model]?.generationMicros += micros
+                    }
+                case "refinement":
+                    if let asset = row[4].string, let model = owner(asset) { models[model]?.refinementMicros += micros }
+                default:
+                    if let asset = row[4].string, let model = owner(asset) { models[model]?.timeMicros += micros }
+                }
+            }
+            for row in try tables.rows("SELECT deliverable, generation, from_model, to_model FROM proj_fallbacks WHERE seq <= ?", [bound]) {
+                guard generationModel["\(row[0].string!)/\(row[1].string!)"] != nil else { continue }
+                models[row[2].string!]?.fallbacksOut += 1
+                if models[row[3].string!] == nil { models[row[3].string!] = ModelQuarter(model: row[3].string!) }
+                models[row[3].string!]?.fallbacksIn += 1
+            }
+            return models
+        }
+    }
+
+    /// Price and version changes recorded for models with an effective date in the quarter.
+    public func modelChanges(_ quarter: Quarter, asOf: UInt64) throws -> [ModelChange] {
+        try catchUp()
+        let (start, end) = quarter.bounds
+        let (from, to) = (String(start.prefix(10)), String(end.prefix(10)))
+        return try ledger.withSideTables(write: false) { tables in
+            var changes: [ModelChange] = []
+            for row in try tables.rows(
+                "SELECT seq, model, unit, micros, currency, effective FROM proj_model_prices WHERE seq <= ? AND effective >= ? AND effective < ? ORDER BY seq",
+                [.integer(Int64(asOf)), .text(from), .text(to)])
+            {
+                let amount = Money(micros: row[3].int!, currency: Currency(rawValue: row[4].string!) ?? .USD)
+                changes.append(ModelChange(model: row[1].string!, seq: UInt64(row[0].int!), what: "price \(amount.amount) \(amount.currency.rawValue) \(row[2].string!) from \(row[5].string!)"))
+            }
+            for row in try tables.rows(
+                "SELECT seq, model, version, effective FROM proj_model_versions WHERE seq <= ? AND effective >= ? AND effective < ? ORDER BY seq",
+                [.integer(Int64(asOf)), .text(from), .text(to)])
+            {
+                changes.append(ModelChange(model: row[1].string!, seq: UInt64(row[0].int!), what: "version \(row[2].string!) from \(row[3].string!)"))
+            }
+            return changes.sorted { $0.seq < $1.seq }
+        }
+    }
+}

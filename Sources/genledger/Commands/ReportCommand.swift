@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import LedgerLog
+import Projections
+import Reports
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Reports computed from the projections, stamped with the tree they were computed at.",
+        subcommands: [Quarterly.self])
+
+    struct Quarterly: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The quarterly model review: volume, acceptance, regeneration multiplier, failures, fallbacks, latency, spend, true cost, changes, switching flags.",
+            discussion: "docs/REPORTS.md defines every figure.")
+        @OptionGroup var ledger: LedgerOptions
+        @OptionGroup var report: ReportOptions
+        @Option(help: "The quarter, YYYY-Qn (default: the quarter of the last event as of --as-of).") var quarter: String?
+
+        func validate() throws {
+            if let quarter, Quarter(quarter) == nil { throw ValidationError("--quarter must look like 2026-Q3") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                try report.emit(ledger) { projections, asOf in
+                    let chosen = try quarter.flatMap(Quarter.init) ?? Self.quarter(of: asOf, in: projections.ledger)
+                    return try QuarterlyReport.build(projections, quarter: chosen, asOf: asOf)
+                }
+            }
+        }
+
+        static func quarter(of seq: UInt64, in ledger: Ledger) throws -> Quarter {
+            guard seq > 0, let event = try ledger.event(seq: seq) else { throw LedgerError(.badInput, "the ledger is empty; name a --quarter") }
+            let month = Int(event.occurredAt.dropFirst(5).prefix(2)) ?? 1
+            return Quarter("\(event.occurredAt.prefix(4))-Q\((month - 1) / 3 + 1)")!
+        }
+    }
+}
