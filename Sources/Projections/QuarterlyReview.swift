@@ -121,7 +121,9 @@ extension Projections {
             }
             // Refined outputs belong to the model whose output they refine.
             var source: [String: String] = [:]
-            for row in try tables.rows("SELECT asset, source_asset FROM proj_assets WHERE seq <= ? AND source_asset IS NOT NULL", [bound]) {
+            for row in try tables.rows(
+                "SELECT asset, source_asset FROM proj_assets WHERE seq <= ? AND source_asset IS NOT NULL", [bound])
+            {
                 source[row[0].string!] = row[1].string!
             }
             func owner(_ asset: String) -> String? {
@@ -139,7 +141,9 @@ extension Projections {
                 models[model]?.reviewed += 1
                 if row[1].string == "accepted" { models[model]?.accepted += 1 }
             }
-            for row in try tables.rows("SELECT deliverable, kind, micros, generation, asset FROM proj_costs WHERE seq <= ?", [bound]) {
+            for row in try tables.rows(
+                "SELECT deliverable, kind, micros, generation, asset FROM proj_costs WHERE seq <= ?", [bound])
+            {
                 let micros = row[2].int!
                 switch row[1].string {
                 case "generation":
@@ -152,7 +156,9 @@ extension Projections {
                     if let asset = row[4].string, let model = owner(asset) { models[model]?.timeMicros += micros }
                 }
             }
-            for row in try tables.rows("SELECT deliverable, generation, from_model, to_model FROM proj_fallbacks WHERE seq <= ?", [bound]) {
+            for row in try tables.rows(
+                "SELECT deliverable, generation, from_model, to_model FROM proj_fallbacks WHERE seq <= ?", [bound])
+            {
                 guard generationModel["\(row[0].string!)/\(row[1].string!)"] != nil else { continue }
                 models[row[2].string!]?.fallbacksOut += 1
                 if models[row[3].string!] == nil { models[row[3].string!] = ModelQuarter(model: row[3].string!) }
@@ -174,13 +180,19 @@ extension Projections {
                 [.integer(Int64(asOf)), .text(from), .text(to)])
             {
                 let amount = Money(micros: row[3].int!, currency: Currency(rawValue: row[4].string!) ?? .USD)
-                changes.append(ModelChange(model: row[1].string!, seq: UInt64(row[0].int!), what: "price \(amount.amount) \(amount.currency.rawValue) \(row[2].string!) from \(row[5].string!)"))
+                changes.append(
+                    ModelChange(
+                        model: row[1].string!, seq: UInt64(row[0].int!),
+                        what: "price \(amount.amount) \(amount.currency.rawValue) \(row[2].string!) from \(row[5].string!)"))
             }
             for row in try tables.rows(
                 "SELECT seq, model, version, effective FROM proj_model_versions WHERE seq <= ? AND effective >= ? AND effective < ? ORDER BY seq",
                 [.integer(Int64(asOf)), .text(from), .text(to)])
             {
-                changes.append(ModelChange(model: row[1].string!, seq: UInt64(row[0].int!), what: "version \(row[2].string!) from \(row[3].string!)"))
+                changes.append(
+                    ModelChange(
+                        model: row[1].string!, seq: UInt64(row[0].int!), what: "version \(row[2].string!) from \(row[3].string!)")
+                )
             }
             return changes.sorted { $0.seq < $1.seq }
         }

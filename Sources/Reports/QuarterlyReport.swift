@@ -37,9 +37,11 @@ public enum QuarterlyReport {
                 model, statuses[model]?.tier.rawValue ?? "?", String(q.volume), percent(q.failureRate),
                 q.failureModes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                 "\(q.fallbacksOut) / \(q.fallbacksIn)", percent(q.acceptanceRate), ratio(q.regenerationMultiplier),
-                q.p50.map { String(format: "%.1f", Double($0) / 1000) } ?? "—", q.p95.map { String(format: "%.1f", Double($0) / 1000) } ?? "—",
+                q.p50.map { String(format: "%.1f", Double($0) / 1000) } ?? "—",
+                q.p95.map { String(format: "%.1f", Double($0) / 1000) } ?? "—",
                 money(Double(q.spendMicros)), money(q.trueCostPerAcceptedMicros),
-                delta(q.acceptanceRate, p?.acceptanceRate, scale: 100, format: "%+.1f pt"), delta(q.regenerationMultiplier, p?.regenerationMultiplier),
+                delta(q.acceptanceRate, p?.acceptanceRate, scale: 100, format: "%+.1f pt"),
+                delta(q.regenerationMultiplier, p?.regenerationMultiplier),
                 delta(q.trueCostPerAcceptedMicros, p?.trueCostPerAcceptedMicros, scale: 1e-6),
                 q.firstSeq.map { "\($0)…\(q.lastSeq!)" } ?? "",
             ])
@@ -52,7 +54,10 @@ public enum QuarterlyReport {
             for rule in table.parsed.rules {
                 guard let switching = rule.switching, let q = current[rule.primary] else { continue }
                 func flag(_ what: String, _ measured: String, _ threshold: String) {
-                    flags.append(["\(table.table) v\(table.version) / \(rule.id)", rule.primary, what, measured, threshold, switching.criteria])
+                    flags.append([
+                        "\(table.table) v\(table.version) / \(rule.id)", rule.primary, what, measured, threshold,
+                        switching.criteria,
+                    ])
                 }
                 if let limit = switching.acceptanceRateBelow, let value = q.acceptanceRate, value < limit {
                     flag("acceptance below", percent(value), percent(limit))
@@ -78,8 +83,10 @@ public enum QuarterlyReport {
                 ],
                 table: .init(
                     columns: [
-                        "model", "tier", "volume", "failure rate", "failure modes", "fallbacks out / in", "acceptance", "regeneration multiplier",
-                        "p50 s", "p95 s", "spend", "true cost per accepted", "Δ acceptance", "Δ multiplier", "Δ true cost", "request seqs",
+                        "model", "tier", "volume", "failure rate", "failure modes", "fallbacks out / in", "acceptance",
+                        "regeneration multiplier",
+                        "p50 s", "p95 s", "spend", "true cost per accepted", "Δ acceptance", "Δ multiplier", "Δ true cost",
+                        "request seqs",
                     ], rows: rows),
                 chart: .init(
                     title: "Acceptance by model, \(quarter)", unit: "%",
@@ -88,7 +95,9 @@ public enum QuarterlyReport {
                 heading: "True cost per acceptable deliverable",
                 chart: .init(
                     title: "True cost per accepted output, \(quarter)", unit: "",
-                    bars: models.compactMap { m in current[m]!.trueCostPerAcceptedMicros.map { (m, ($0 / 10_000).rounded() / 100) } })),
+                    bars: models.compactMap { m in
+                        current[m]!.trueCostPerAcceptedMicros.map { (m, ($0 / 10_000).rounded() / 100) }
+                    })),
             .init(
                 heading: "Price and version changes",
                 paragraphs: changes.isEmpty ? ["None in \(quarter)."] : [],
@@ -106,7 +115,13 @@ public enum QuarterlyReport {
             title: "Quarterly model review, \(quarter)", stamp: try .of(projections.ledger, size: asOf), sections: sections,
             data: [
                 "quarter": .string(quarter.description), "as_of": .number(Double(asOf)), "models": .array(data),
-                "flags": .array(flags.map { ["rule": .string($0[0]), "model": .string($0[1]), "criterion": .string($0[2]), "measured": .string($0[3])] }),
+                "flags": .array(
+                    flags.map {
+                        [
+                            "rule": .string($0[0]), "model": .string($0[1]), "criterion": .string($0[2]),
+                            "measured": .string($0[3]),
+                        ]
+                    }),
             ])
     }
 
@@ -117,11 +132,14 @@ public enum QuarterlyReport {
             "failed": .number(Double(q.failed)), "failure_rate": number(q.failureRate),
             "failure_modes": .object(q.failureModes.mapValues { .number(Double($0)) }),
             "fallbacks_out": .number(Double(q.fallbacksOut)), "fallbacks_in": .number(Double(q.fallbacksIn)),
-            "reviewed": .number(Double(q.reviewed)), "accepted": .number(Double(q.accepted)), "acceptance_rate": number(q.acceptanceRate),
+            "reviewed": .number(Double(q.reviewed)), "accepted": .number(Double(q.accepted)),
+            "acceptance_rate": number(q.acceptanceRate),
             "regeneration_multiplier": number(q.regenerationMultiplier), "p50_ms": q.p50.map { .number(Double($0)) } ?? .null,
             "p95_ms": q.p95.map { .number(Double($0)) } ?? .null, "spend": .number(Double(q.spendMicros) / 1e6),
-            "generation_spend": .number(Double(q.generationMicros) / 1e6), "refinement_spend": .number(Double(q.refinementMicros) / 1e6),
-            "time_spend": .number(Double(q.timeMicros) / 1e6), "true_cost_per_accepted": number(q.trueCostPerAcceptedMicros.map { $0 / 1e6 }),
+            "generation_spend": .number(Double(q.generationMicros) / 1e6),
+            "refinement_spend": .number(Double(q.refinementMicros) / 1e6),
+            "time_spend": .number(Double(q.timeMicros) / 1e6),
+            "true_cost_per_accepted": number(q.trueCostPerAcceptedMicros.map { $0 / 1e6 }),
             "previous_acceptance_rate": number(previous?.acceptanceRate),
             "previous_regeneration_multiplier": number(previous?.regenerationMultiplier),
             "previous_true_cost_per_accepted": number(previous?.trueCostPerAcceptedMicros.map { $0 / 1e6 }),

@@ -48,7 +48,9 @@ extension ReportDocument {
             for paragraph in section.paragraphs { out += paragraph + "\n\n" }
             if let chart = section.chart, section.table == nil {
                 out += "\(chart.title):\n\n"
-                for bar in chart.bars { out += "- \(bar.label): \(Self.number(bar.value))\(chart.unit.isEmpty ? "" : " " + chart.unit)\n" }
+                for bar in chart.bars {
+                    out += "- \(bar.label): \(Self.number(bar.value))\(chart.unit.isEmpty ? "" : " " + chart.unit)\n"
+                }
             }
             if let table = section.table {
                 out += "| " + table.columns.map(Self.markdownCell).joined(separator: " | ") + " |\n"

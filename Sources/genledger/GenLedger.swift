@@ -11,7 +11,8 @@ struct GenLedger: ParsableCommand {
             """,
         subcommands: [
             Init.self, Append.self, Log.self, Verify.self, CheckpointCommand.self, Prove.self, VerifyProof.self,
-            Export.self, Key.self, Policy.self, GateCommand.self, Route.self, Simulate.self, Rebuild.self, RoutingCommand.self, ReportCommand.self,
+            Export.self, Key.self, Policy.self, GateCommand.self, Route.self, Simulate.self, Rebuild.self, RoutingCommand.self,
+            ReportCommand.self,
         ]
     )
 }

@@ -422,7 +422,11 @@ public final class Simulator {
             if accepted { return asset }
             // The time lost to a rejected attempt: turnaround at the studio's opportunity rate.
             let lostMinutes = Double(random.int(10...40))
-            try append([cost(work, .opportunity, micros: Int64(lostMinutes * 500_000), extra: ["asset": .string(asset), "minutes": .number(lostMinutes)])])
+            try append([
+                cost(
+                    work, .opportunity, micros: Int64(lostMinutes * 500_000),
+                    extra: ["asset": .string(asset), "minutes": .number(lostMinutes)])
+            ])
             guard work.attempt < 12 else { return nil }
             if try !requestRegeneration(&work, priorAsset: asset) { return nil }
         }

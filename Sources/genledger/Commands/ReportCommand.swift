@@ -11,7 +11,8 @@ struct ReportCommand: ParsableCommand {
 
     struct Quarterly: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The quarterly model review: volume, acceptance, regeneration multiplier, failures, fallbacks, latency, spend, true cost, changes, switching flags.",
+            abstract:
+                "The quarterly model review: volume, acceptance, regeneration multiplier, failures, fallbacks, latency, spend, true cost, changes, switching flags.",
             discussion: "docs/REPORTS.md defines every figure.")
         @OptionGroup var ledger: LedgerOptions
         @OptionGroup var report: ReportOptions
@@ -31,7 +32,9 @@ struct ReportCommand: ParsableCommand {
         }
 
         static func quarter(of seq: UInt64, in ledger: Ledger) throws -> Quarter {
-            guard seq > 0, let event = try ledger.event(seq: seq) else { throw LedgerError(.badInput, "the ledger is empty; name a --quarter") }
+            guard seq > 0, let event = try ledger.event(seq: seq) else {
+                throw LedgerError(.badInput, "the ledger is empty; name a --quarter")
+            }
             let month = Int(event.occurredAt.dropFirst(5).prefix(2)) ?? 1
             return Quarter("\(event.occurredAt.prefix(4))-Q\((month - 1) / 3 + 1)")!
         }
