@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Governance
 import LedgerLog
 import Projections
 import Reports
@@ -7,7 +8,7 @@ import Reports
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Reports computed from the projections, stamped with the tree they were computed at.",
-        subcommands: [Quarterly.self])
+        subcommands: [Quarterly.self, Costs.self])
 
     struct Quarterly: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -37,6 +38,24 @@ struct ReportCommand: ParsableCommand {
             }
             let month = Int(event.occurredAt.dropFirst(5).prefix(2)) ?? 1
             return Quarter("\(event.occurredAt.prefix(4))-Q\((month - 1) / 3 + 1)")!
+        }
+    }
+
+    struct Costs: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "The monthly cost audit: true cost per acceptable deliverable by category, tier, model and campaign; draft vs delivery; regeneration share.",
+            discussion: "docs/REPORTS.md defines every figure.")
+        @OptionGroup var ledger: LedgerOptions
+        @OptionGroup var report: ReportOptions
+        @Option(help: "The month, YYYY-MM.") var month: String
+
+        func validate() throws {
+            guard CalendarDate(month + "-01") != nil else { throw ValidationError("--month must look like 2026-09") }
+        }
+
+        func run() throws {
+            try reportingErrors { try report.emit(ledger) { try CostsReport.build($0, month: month, asOf: $1) } }
         }
     }
 }
