@@ -97,7 +97,7 @@ public enum ProjectionSchema {
             tables: [
                 (
                     "proj_policies",
-                    "seq INTEGER NOT NULL, policy TEXT NOT NULL, version INTEGER NOT NULL, digest TEXT NOT NULL, author TEXT NOT NULL"
+                    "seq INTEGER NOT NULL, policy TEXT NOT NULL, version INTEGER NOT NULL, digest TEXT NOT NULL, author TEXT NOT NULL, document TEXT NOT NULL"
                 ),
                 (
                     "proj_gate_records",
@@ -125,6 +125,10 @@ public enum ProjectionSchema {
     ]
 
     static let positions = "proj_positions"
+
+    /// Raised whenever a table changes shape: projections of another version are rebuilt.
+    static let version: Int64 = 3
+    static let versionKey = "(schema)"
 
     static var createStatements: [String] {
         projections.flatMap { projection in

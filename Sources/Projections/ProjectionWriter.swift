@@ -67,7 +67,11 @@ struct ProjectionWriter {
                 ])
         case .policyPublished(let e):
             try insert(
-                "proj_policies", [seq, .text(e.policy.name), .integer(e.policy.version), .text(e.digest), .text(e.author)])
+                "proj_policies",
+                [
+                    seq, .text(e.policy.name), .integer(e.policy.version), .text(e.digest), .text(e.author),
+                    .text(CanonicalJSON.string(of: payload["document"]!)),
+                ])
         case .templateVersioned(let e):
             try insert("proj_templates", [seq, .text(e.template), .integer(e.version)])
         case .campaignOpened(let e):

@@ -182,6 +182,8 @@ final class SQLiteStatement {
 
     var columnCount: Int32 { sqlite3_column_count(handle) }
 
+    var parameterCount: Int32 { sqlite3_bind_parameter_count(handle) }
+
     /// SQLITE_INTEGER (1), SQLITE_FLOAT (2), SQLITE_TEXT (3), SQLITE_BLOB (4) or SQLITE_NULL (5).
     func columnType(_ column: Int32) -> Int32 { sqlite3_column_type(handle, column) }
 

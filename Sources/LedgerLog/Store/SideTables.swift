@@ -49,6 +49,10 @@ public final class SideTables {
 
     private func bound(_ sql: String, _ values: [Value]) throws -> SQLiteStatement {
         let statement = try ledger.statement(sql)
+        guard statement.parameterCount == values.count else {
+            // SQLite would ignore extra values and bind missing ones as NULL: refuse instead.
+            throw LedgerError(.storage, "'\(sql.prefix(60))' takes \(statement.parameterCount) values, not \(values.count)")
+        }
         for (i, value) in values.enumerated() {
             let index = Int32(i + 1)
             switch value {
