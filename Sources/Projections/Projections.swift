@@ -73,13 +73,18 @@ public final class Projections {
 
     static func position(_ tables: SideTables) throws -> UInt64 {
         for statement in ProjectionSchema.createStatements { try tables.execute(statement) }
-        let stored = try tables.rows("SELECT seq FROM \(ProjectionSchema.positions) WHERE projection = ?", [.text(ProjectionSchema.versionKey)])
+        let stored = try tables.rows(
+            "SELECT seq FROM \(ProjectionSchema.positions) WHERE projection = ?", [.text(ProjectionSchema.versionKey)])
         if stored.first?[0].int != ProjectionSchema.version {
             // Tables of another shape: start again from the log.
             for statement in ProjectionSchema.dropStatements + ProjectionSchema.createStatements { try tables.execute(statement) }
-            try tables.run("INSERT INTO \(ProjectionSchema.positions) VALUES (?, ?)", [.text(ProjectionSchema.versionKey), .integer(ProjectionSchema.version)])
+            try tables.run(
+                "INSERT INTO \(ProjectionSchema.positions) VALUES (?, ?)",
+                [.text(ProjectionSchema.versionKey), .integer(ProjectionSchema.version)])
         }
-        let rows = try tables.rows("SELECT MIN(seq), COUNT(*) FROM \(ProjectionSchema.positions) WHERE projection != ?", [.text(ProjectionSchema.versionKey)])
+        let rows = try tables.rows(
+            "SELECT MIN(seq), COUNT(*) FROM \(ProjectionSchema.positions) WHERE projection != ?",
+            [.text(ProjectionSchema.versionKey)])
         guard let first = rows.first, first[1].int == Int64(ProjectionSchema.projections.count) else { return 0 }
         return UInt64(first[0].int ?? 0)
     }

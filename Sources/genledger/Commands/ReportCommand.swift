@@ -8,7 +8,7 @@ import Reports
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Reports computed from the projections, stamped with the tree they were computed at.",
-        subcommands: [Quarterly.self, Costs.self])
+        subcommands: [Quarterly.self, Costs.self, Compliance.self])
 
     struct Quarterly: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -56,6 +56,32 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors { try report.emit(ledger) { try CostsReport.build($0, month: month, asOf: $1) } }
+        }
+    }
+
+    struct Compliance: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Each governance rule with pass and fail counts; every finding cites its seq and hash.",
+            discussion: "docs/REPORTS.md defines every rule. Exits 0 even with findings: the report is the answer.")
+        @OptionGroup var ledger: LedgerOptions
+        @OptionGroup var report: ReportOptions
+        @Option(help: "First day, YYYY-MM-DD.") var from: String
+        @Option(help: "Last day, YYYY-MM-DD (inclusive).") var to: String
+        @Option(help: "Only this campaign's deliverables.") var campaign: String?
+
+        func validate() throws {
+            guard let start = CalendarDate(from), let end = CalendarDate(to) else {
+                throw ValidationError("--from and --to must be dates, YYYY-MM-DD")
+            }
+            guard !(end < start) else { throw ValidationError("--to must not be before --from") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                try report.emit(ledger) {
+                    try ComplianceReport.build($0, from: CalendarDate(from)!, to: CalendarDate(to)!, campaign: campaign, asOf: $1)
+                }
+            }
         }
     }
 }
