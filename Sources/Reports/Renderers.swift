@@ -104,6 +104,7 @@ extension ReportDocument {
             out += "<h2>\(Self.escape(section.heading))</h2>\n"
             for paragraph in section.paragraphs { out += "<p>\(Self.escape(paragraph))</p>\n" }
             if let chart = section.chart { out += Self.svg(chart) }
+            if let graph = section.graph { out += Self.svg(graph) }
             if let table = section.table {
                 out +=
                     "<table><thead><tr>" + table.columns.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
@@ -137,6 +138,33 @@ extension ReportDocument {
                 "<rect x=\"\(Int(labelWidth))\" y=\"\(Int(y))\" width=\"\(String(format: "%.1f", width))\" height=\"\(Int(barHeight))\" fill=\"#3b82c4\"/>"
             out +=
                 "<text x=\"\(String(format: "%.1f", labelWidth + width + 4))\" y=\"\(Int(y + 13))\">\(escape(Self.number(bar.value))) \(escape(chart.unit))</text>\n"
+        }
+        return out + "</svg>\n"
+    }
+
+    /// Nodes as boxes in a column, top to bottom; each edge an arc on the left, labelled.
+    static func svg(_ graph: Graph) -> String {
+        let boxWidth = 360.0, boxHeight = 34.0, gap = 26.0, left = 170.0
+        let index = Dictionary(graph.nodes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let height = Double(graph.nodes.count) * (boxHeight + gap) + 10
+        var out =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(left + boxWidth + 20))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"lineage\">\n"
+        out +=
+            "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#57606a\"/></marker></defs>\n"
+        func center(_ i: Int) -> Double { 5 + Double(i) * (boxHeight + gap) + boxHeight / 2 }
+        for (n, edge) in graph.edges.enumerated() {
+            guard let a = index[edge.from], let b = index[edge.to] else { continue }
+            let bend = left - 30 - Double(n % 5) * 24
+            out +=
+                "<path d=\"M\(Int(left)),\(Int(center(a))) C\(Int(bend)),\(Int(center(a))) \(Int(bend)),\(Int(center(b))) \(Int(left)),\(Int(center(b)))\" fill=\"none\" stroke=\"#57606a\" marker-end=\"url(#arrow)\"/>"
+            out +=
+                "<text x=\"\(Int(bend - 4))\" y=\"\(Int((center(a) + center(b)) / 2))\" text-anchor=\"end\">\(escape(edge.label))</text>\n"
+        }
+        for (i, node) in graph.nodes.enumerated() {
+            let y = center(i) - boxHeight / 2
+            out +=
+                "<rect x=\"\(Int(left))\" y=\"\(Int(y))\" width=\"\(Int(boxWidth))\" height=\"\(Int(boxHeight))\" rx=\"5\" fill=\"#eef4fb\" stroke=\"#3b82c4\"/>"
+            out += "<text x=\"\(Int(left + 8))\" y=\"\(Int(y + 21))\">\(escape(node.label))</text>\n"
         }
         return out + "</svg>\n"
     }

@@ -46,17 +46,30 @@ public struct ReportDocument: Sendable {
         }
     }
 
+    /// A directed graph (an asset's lineage): nodes in drawing order, edges with labels.
+    public struct Graph: Sendable {
+        public var nodes: [(id: String, label: String)]
+        public var edges: [(from: String, to: String, label: String)]
+
+        public init(nodes: [(id: String, label: String)], edges: [(from: String, to: String, label: String)]) {
+            self.nodes = nodes
+            self.edges = edges
+        }
+    }
+
     public struct Section: Sendable {
         public var heading: String
         public var paragraphs: [String]
         public var table: Table?
         public var chart: Chart?
+        public var graph: Graph?
 
-        public init(heading: String, paragraphs: [String] = [], table: Table? = nil, chart: Chart? = nil) {
+        public init(heading: String, paragraphs: [String] = [], table: Table? = nil, chart: Chart? = nil, graph: Graph? = nil) {
             self.heading = heading
             self.paragraphs = paragraphs
             self.table = table
             self.chart = chart
+            self.graph = graph
         }
     }
 
