@@ -7,6 +7,13 @@ public struct CostGroup: Sendable, Equatable {
     public var regenerationMicros: Int64 = 0
     public var accepted = 0
     public var trueCostPerAcceptedMicros: Double? { accepted == 0 ? nil : Double(spendMicros) / Double(accepted) }
+
+    public init(key: String, spendMicros: Int64 = 0, regenerationMicros: Int64 = 0, accepted: Int = 0) {
+        self.key = key
+        self.spendMicros = spendMicros
+        self.regenerationMicros = regenerationMicros
+        self.accepted = accepted
+    }
 }
 
 /// The monthly cost audit (docs/REPORTS.md): costs with `occurred_at` in the month, deliverables

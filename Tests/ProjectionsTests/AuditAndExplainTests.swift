@@ -1,0 +1,128 @@
+import Foundation
+import Governance
+import LedgerLog
+import LedgerTestSupport
+import Projections
+import Reports
+import Testing
+
+/// Costs, compliance and explain on the hand-built quarter of QuarterlyReviewTests.
+@Suite("Cost audit, compliance and explain, figure by figure")
+struct AuditAndExplainTests {
+    @Test("July's cost audit: spend, regeneration share and true cost per acceptable deliverable")
+    func costs() throws {
+        let scenario = try QuarterlyReviewTests.Scenario()
+        let projections = Projections(scenario.studio.ledger)
+        let audit = try projections.costAudit(month: "2026-07", asOf: try scenario.studio.ledger.size())
+        // Spend: D-1 0.28 + 2.50; D-2 0.28 + 1.25 + 5.00 + 0.28 + 1.25. Accepted in July: D-1 only (D-4 in August).
+        #expect(audit.total.spendMicros == 10_840_000 && audit.total.accepted == 1)
+        // Regeneration: D-2's second attempt (0.28 + 1.25) and the opportunity cost of its rejection (5.00).
+        #expect(audit.total.regenerationMicros == 6_530_000)
+        #expect(
+            audit.byModel["hailuo-02"]
+                == CostGroup(key: "hailuo-02", spendMicros: 10_840_000, regenerationMicros: 6_530_000, accepted: 1))
+        #expect(audit.byTier["budget"]?.trueCostPerAcceptedMicros == 10_840_000)
+        #expect(audit.byStage["draft"]?.spendMicros == 10_840_000 && audit.byStage["delivery"] == nil)
+        #expect(audit.byCampaign["(none)"]?.accepted == 1)
+        let august = try projections.costAudit(month: "2026-08", asOf: try scenario.studio.ledger.size())
+        #expect(
+            august.total.spendMicros == 0 && august.total.accepted == 1 && august.byModel["flux-1.1-pro-ultra"]?.accepted == 1)
+        let report = try CostsReport.build(projections, month: "2026-07", asOf: try scenario.studio.ledger.size())
+        #expect(report.sections[0].paragraphs[0].contains("Spend 10.84") && report.sections[0].paragraphs[1].contains("60.2%"))
+        #expect(try projections.check().mismatched.isEmpty)
+    }
+
+    @Test("compliance: counts per rule, an override past the cap noted, every finding cited by seq and hash")
+    func compliance() throws {
+        let scenario = try QuarterlyReviewTests.Scenario()
+        let ledger = scenario.studio.ledger
+        let projections = Projections(ledger)
+        let audit = try projections.complianceAudit(
+            from: CalendarDate("2026-07-01")!, to: CalendarDate("2026-09-30")!, campaign: nil, asOf: try ledger.size())
+        let rules = Dictionary(uniqueKeysWithValues: audit.rules.map { ($0.rule, $0) })
+        // 11 generations: D-1 ×1, D-2 ×2, D-3 ×2 (veo, then the sora fallback), D-4 ×6.
+        #expect(
+            rules["routed-by-published-table"]?.passed == 11
+                && rules["routed-by-published-table"]?.notes == ["via a recorded fallback": 1])
+        // The tests' templates (tpl-test, tpl) were never versioned: every generation is a finding.
+        #expect(rules["template-published-before-use"]?.failed == 11)
+        #expect(rules["no-draft-tier-on-delivery"]?.passed == 8 && rules["no-draft-tier-on-delivery"]?.failed == 0)
+        // Regenerations: D-2 attempt 2, D-4 attempts 2–6; the sixth passes the cap of 5 by an override.
+        #expect(rules["regeneration-cap"]?.passed == 6 && rules["regeneration-cap"]?.failed == 0)
+        #expect(rules["regeneration-cap"]?.notes["overridden by approver:lena"] == 1)
+        #expect(rules["regeneration-cap"]?.notes["requests denied at the cap (the cap held)"] == 1)
+        #expect(rules["locked-seed"]?.passed == 0 && rules["locked-seed"]?.failed == 0, "no campaign work in this quarter")
+        for finding in audit.findings {
+            let event = try #require(try ledger.event(seq: finding.seq))
+            #expect(event.hash.hex == finding.hash && event.type == "generation.requested")
+        }
+        // A campaign with no deliverables in scope has nothing to check.
+        let none = try projections.complianceAudit(
+            from: CalendarDate("2026-07-01")!, to: CalendarDate("2026-09-30")!, campaign: "C-X", asOf: try ledger.size())
+        #expect(none.findings.isEmpty && none.rules.allSatisfy { $0.passed == 0 && $0.failed == 0 })
+        #expect(try projections.check().mismatched.isEmpty)
+    }
+
+    @Test("explain: the lineage of a refined asset across an image-to-video chain, with proofs against a checkpoint")
+    func explain() throws {
+        let studio = try Studio()
+        try studio.openDeliverable("D-F", category: "product-video", stage: .delivery, modality: .textToImage)
+        let still = try studio.generate("D-F", attempt: 1)
+        try studio.review("D-F", still)
+        try studio.openDeliverable("D-V", category: "product-video", stage: .delivery, modality: .imageToVideo)
+        let routed = try studio.governed.route(
+            RouteRequest(deliverable: "D-V", category: "product-video", stage: .delivery, modality: .imageToVideo)
+        ).decision
+        guard
+            case .object(var payload) = studio.generationPayload(
+                "D-V", attempt: 1, model: routed.model, decision: routed.decision)
+        else { return }
+        payload["references"] = [["asset": .string(still), "role": "upstream-image"]]
+        let requested = try studio.append(.generationRequested, "deliverable/D-V", .object(payload)).appended.seq
+        try studio.append(
+            .generationCompleted, "deliverable/D-V",
+            [
+                "deliverable": "D-V", "generation": payload["generation"]!, "asset": "V-1",
+                "asset_sha256": .string(String(repeating: "1", count: 64)), "latency_ms": 5,
+            ])
+        try studio.append(
+            .refinementApplied, "deliverable/D-V",
+            [
+                "deliverable": "D-V", "input_asset": "V-1", "output_asset": "V-1-up",
+                "output_sha256": .string(String(repeating: "2", count: 64)), "step": "upscale", "model": "topaz-video-upscale",
+            ])
+
+        let projections = Projections(studio.ledger)
+        let lineage = try projections.lineage(of: "V-1-up", asOf: try studio.ledger.size())
+        #expect(lineage.assets == ["V-1-up", "V-1", still])
+        #expect(
+            lineage.edges.map { "\($0.from)>\($0.to):\($0.label)" }.sorted()
+                == ["V-1>V-1-up:upscale", "\(still)>V-1:upstream-image"].sorted())
+        let types = lineage.events.map(\.type)
+        #expect(
+            types.filter { $0 == "generation.requested" }.count == 2 && types.contains("refinement.applied")
+                && types.contains("routing.table_published"))
+        #expect(lineage.events.contains { $0.seq == requested && $0.role == "generation requested" })
+        #expect(lineage.events.map(\.seq) == lineage.events.map(\.seq).sorted())
+
+        let unproven = try ExplainReport.build(projections, asset: "V-1-up", asOf: try studio.ledger.size())
+        #expect(unproven.sections[1].paragraphs[0].hasPrefix("No signed checkpoint yet"))
+        let signer = try NoteSignerKey.generate(name: "studio.example/log")
+        try studio.ledger.addVerifierKey(signer.verifierKey)
+        let checkpoint = try studio.ledger.issueCheckpoint(signers: [signer])
+        let proven = try ExplainReport.build(projections, asset: "V-1-up", asOf: try studio.ledger.size())
+        #expect(
+            proven.sections[1].paragraphs[0].hasPrefix(
+                "\(lineage.events.count) of \(lineage.events.count) cited events are proven"))
+        let json = try JSONParser.parse(proven.rendered(as: .json))
+        for event in json["data"]?["events"]?.arrayValue ?? [] {
+            let proof = try #require(event["inclusion_proof"])
+            #expect(
+                proof["tree_size"]?.integerValue == Int64(checkpoint.treeSize)
+                    && proof["root"]?.stringValue == checkpoint.root.base64)
+        }
+        let html = proven.rendered(as: .html)
+        #expect(html.contains("<svg") && html.contains("V-1-up (explained)") && html.contains(">upstream-image</text>"))
+        #expect(throws: LedgerError.self) { try projections.lineage(of: "nope", asOf: try studio.ledger.size()) }
+    }
+}
