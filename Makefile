@@ -52,11 +52,32 @@ demo: release
 	echo; echo "== would a budget-tier (draft) model be allowed on it? (genledger gate check)"; \
 	echo "{\"type\":\"generation.requested\",\"stream\":\"deliverable/D-DEMO\",\"payload\":{\"deliverable\":\"D-DEMO\",\"generation\":\"G-DEMO\",\"attempt\":1,\"model\":\"hailuo-02\",\"model_version\":\"02-768p\",\"template\":\"tpl-hero-video\",\"template_version\":2,\"seed\":1,\"parameters\":{\"aspect_ratio\":\"16:9\",\"duration_seconds\":30},\"routing_decision\":\"$$DECISION\"}}" \
 	  | $(GENLEDGER) gate check || echo "(exit $$?: would be denied; nothing was appended)"; \
-	echo; echo "Look further (GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db):"; \
-	echo "  $(GENLEDGER) log --stream deliverable/D-000001      one deliverable's whole story"; \
-	echo "  $(GENLEDGER) log --type routing.table_published     routing versions in force"; \
-	echo "  $(GENLEDGER) prove inclusion SEQ                     prove any event against a checkpoint"; \
-	echo "  $(GENLEDGER) export --out $(DEMO_DIR)/export.jsonl  an export anyone can verify (docs/FORMAT.md)"
+	echo; echo "== genledger checkpoint (the reports are stamped with it; explain proves against it)"; \
+	$(GENLEDGER) checkpoint | tail -1; \
+	echo; echo "== genledger rebuild --check (the projections equal a fresh replay of the log)"; \
+	$(GENLEDGER) rebuild --check; \
+	echo; echo "== genledger routing current"; $(GENLEDGER) routing current | sed -n '/^## Table video/,$$p'; \
+	echo; echo "== genledger report quarterly --quarter 2026-Q3 (per model; the first columns)"; \
+	$(GENLEDGER) report quarterly --quarter 2026-Q3 | sed -n '/^| model/,/^$$/p' | cut -d'|' -f1-13; \
+	$(GENLEDGER) report quarterly --quarter 2026-Q3 | sed -n '/^## Switching flags/,$$p'; \
+	echo; echo "== genledger report compliance --from 2026-04-01 --to 2026-09-30 (rules)"; \
+	$(GENLEDGER) report compliance --from 2026-04-01 --to 2026-09-30 | sed -n '/^| rule | pass/,/^$$/p' | cut -c1-120; \
+	mkdir -p $(DEMO_DIR)/reports; \
+	$(GENLEDGER) routing current --format html --out $(DEMO_DIR)/reports/routing-current.html; \
+	$(GENLEDGER) routing history --format html --out $(DEMO_DIR)/reports/routing-history.html; \
+	$(GENLEDGER) routing diff 1 2 --table video --format html --out $(DEMO_DIR)/reports/routing-diff-video-v1-v2.html; \
+	$(GENLEDGER) report quarterly --quarter 2026-Q2 --format html --out $(DEMO_DIR)/reports/quarterly-2026-Q2.html; \
+	$(GENLEDGER) report quarterly --quarter 2026-Q3 --format html --out $(DEMO_DIR)/reports/quarterly-2026-Q3.html; \
+	for m in 04 05 06 07 08 09; do $(GENLEDGER) report costs --month 2026-$$m --format html --out $(DEMO_DIR)/reports/costs-2026-$$m.html; done; \
+	$(GENLEDGER) report compliance --from 2026-04-01 --to 2026-09-30 --format html --out $(DEMO_DIR)/reports/compliance-2026-Q2-Q3.html; \
+	ASSET=$$($(GENLEDGER) log --type deliverable.delivered --json | grep -m1 'D-[0-9]*-upscale' | sed 's/.*"asset":"\([^"]*\)".*/\1/'); \
+	$(GENLEDGER) explain $$ASSET --format html --out $(DEMO_DIR)/reports/explain-$$ASSET.html; \
+	echo; echo "Every report, in HTML: $(DEMO_DIR)/reports/ ($$(ls $(DEMO_DIR)/reports | wc -l) files)"; \
+	echo; echo "Look further (GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db; README.md walks through the three uses):"; \
+	echo "  $(GENLEDGER) explain $$ASSET              why this delivered asset looks the way it does, with proofs"; \
+	echo "  $(GENLEDGER) report costs --month 2026-09          true cost per acceptable deliverable"; \
+	echo "  $(GENLEDGER) routing current --as-of 2026-06-15    routing as it stood on a past day"; \
+	echo "  $(GENLEDGER) log --stream deliverable/D-000001     one deliverable's whole story"
 
 ## Speed and memory against same-run baselines (see docs/BENCHMARKS.md).
 bench: deps
