@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "LedgerLog", targets: ["LedgerLog"]),
         .library(name: "Governance", targets: ["Governance"]),
         .library(name: "Projections", targets: ["Projections"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .executable(name: "genledger", targets: ["genledger"]),
     ],
     dependencies: [

@@ -12,6 +12,14 @@ let package = Package(
             name: "ledger-bench",
             dependencies: ["BenchSQLite", .product(name: "LedgerLog", package: "GenLedger")]
         ),
+        // Projections and reports on a simulated history: rebuild, upkeep per event, time per report.
+        .executableTarget(
+            name: "report-bench",
+            dependencies: [
+                .product(name: "LedgerLog", package: "GenLedger"), .product(name: "Governance", package: "GenLedger"),
+                .product(name: "Projections", package: "GenLedger"), .product(name: "Reports", package: "GenLedger"),
+            ]
+        ),
         // Validation and the gate against the bare log append, on a simulated history.
         .executableTarget(
             name: "gate-bench",

@@ -4,21 +4,23 @@ import LedgerLog
 /// Folds recorded events into the projection tables: one deterministic function of the event.
 struct ProjectionWriter {
     let tables: SideTables
-    private var insertSQL: [String: String] = [:]
+    private var inserts: [String: SideTables.Prepared] = [:]
 
-    init(tables: SideTables) {
+    /// Prepares one INSERT per table, against the tables as they are now (main, or the temp
+    /// scratch copies `Projections.check` creates first).
+    init(tables: SideTables) throws {
         self.tables = tables
         for projection in ProjectionSchema.projections {
             for table in projection.tables {
                 let count = ProjectionSchema.columnNames(table.columns).count
-                insertSQL[table.name] =
-                    "INSERT INTO \(table.name) VALUES (\(Array(repeating: "?", count: count).joined(separator: ",")))"
+                inserts[table.name] = try tables.prepare(
+                    "INSERT INTO \(table.name) VALUES (\(Array(repeating: "?", count: count).joined(separator: ",")))")
             }
         }
     }
 
     private func insert(_ table: String, _ values: [SideTables.Value]) throws {
-        try tables.run(insertSQL[table]!, values)
+        try inserts[table]!.run(values)
     }
 
     func apply(_ recorded: RecordedEvent) throws {

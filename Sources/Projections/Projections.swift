@@ -61,7 +61,7 @@ public final class Projections {
                     for table in projection.tables { try? tables.execute("DROP TABLE IF EXISTS temp.\(table.name)") }
                 }
             }
-            let writer = ProjectionWriter(tables: tables)
+            let writer = try ProjectionWriter(tables: tables)
             try ledger.forEachEvent(after: 0, through: position) { event in
                 try writer.apply(event)
                 return true
@@ -91,7 +91,7 @@ public final class Projections {
 
     static func catchUp(_ tables: SideTables, ledger: Ledger) throws -> UInt64 {
         let start = try position(tables)
-        let writer = ProjectionWriter(tables: tables)
+        let writer = try ProjectionWriter(tables: tables)
         var last = start
         try ledger.forEachEvent(after: start) { event in
             guard event.seq == last + 1 else {

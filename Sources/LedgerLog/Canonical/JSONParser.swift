@@ -126,11 +126,18 @@ public struct JSONParser {
         position += 1
         let start = position
         // Fast path: no escapes. Validate the UTF-8 of the run and take it whole.
+        var ascii = true
         while let c = current, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\") {
             guard c >= 0x20 else { throw failure("control character U+00\(Self.hex2(c)) must be escaped in a string") }
+            if c >= 0x80 { ascii = false }
             position += 1
         }
         guard let stop = current else { throw Failure(offset: start - 1, reason: "unterminated string") }
+        if stop == UInt8(ascii: "\""), ascii {
+            // ASCII is valid UTF-8: build the string straight from the input, with no copy to check.
+            position += 1
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(position - 1)]), as: UTF8.self)
+        }
         var utf8 = Array(bytes[start..<position])
         if stop == UInt8(ascii: "\"") {
             position += 1

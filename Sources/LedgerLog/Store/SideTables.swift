@@ -21,7 +21,28 @@ public final class SideTables {
 
     /// Runs one statement with positional parameters (`?`), ignoring rows.
     public func run(_ sql: String, _ values: [Value] = []) throws {
-        try bound(sql, values).run()
+        try Self.bind(try ledger.statement(sql), sql, values).run()
+    }
+
+    /// A statement prepared once and run many times (a projection's INSERT), valid while the
+    /// ledger is open.
+    public final class Prepared {
+        let statement: SQLiteStatement
+        let sql: String
+
+        init(statement: SQLiteStatement, sql: String) {
+            self.statement = statement
+            self.sql = sql
+        }
+
+        public func run(_ values: [Value]) throws {
+            statement.reset()
+            try SideTables.bind(statement, sql, values).run()
+        }
+    }
+
+    public func prepare(_ sql: String) throws -> Prepared {
+        Prepared(statement: try ledger.db.prepare(sql), sql: sql)
     }
 
     /// Runs a query; `row` sees each row's columns in order.
@@ -48,7 +69,10 @@ public final class SideTables {
     }
 
     private func bound(_ sql: String, _ values: [Value]) throws -> SQLiteStatement {
-        let statement = try ledger.statement(sql)
+        try Self.bind(try ledger.statement(sql), sql, values)
+    }
+
+    private static func bind(_ statement: SQLiteStatement, _ sql: String, _ values: [Value]) throws -> SQLiteStatement {
         guard statement.parameterCount == values.count else {
             // SQLite would ignore extra values and bind missing ones as NULL: refuse instead.
             throw LedgerError(.storage, "'\(sql.prefix(60))' takes \(statement.parameterCount) values, not \(values.count)")
