@@ -122,3 +122,62 @@ extension Projections {
         }
     }
 }
+
+/// One month of the cost and regeneration trend.
+public struct MonthTrend: Sendable, Equatable {
+    public var month: String
+    public var spendMicros: Int64
+    public var generations: Int
+    public var acceptedOutputs: Int
+    public init(month: String, spendMicros: Int64, generations: Int, acceptedOutputs: Int) {
+        self.month = month
+        self.spendMicros = spendMicros
+        self.generations = generations
+        self.acceptedOutputs = acceptedOutputs
+    }
+
+    /// Generations requested per accepted generated output in the month.
+    public var regenerationMultiplier: Double? { acceptedOutputs == 0 ? nil : Double(generations) / Double(acceptedOutputs) }
+}
+
+extension Projections {
+    /// Spend, generations and accepted outputs per month (by `occurred_at`), for the `count`
+    /// months up to and including `month`.
+    public func monthlyTrend(through month: String, count: Int, asOf: UInt64) throws -> [MonthTrend] {
+        try catchUp()
+        var months: [String] = []
+        var (year, number) = (Int(month.prefix(4)) ?? 0, Int(month.suffix(2)) ?? 1)
+        for _ in 0..<count {
+            months.insert("\(year)-\(number < 10 ? "0" : "")\(number)", at: 0)
+            (year, number) = number == 1 ? (year - 1, 12) : (year, number - 1)
+        }
+        return try ledger.withSideTables(write: false) { tables in
+            let bound: SideTables.Value = .integer(Int64(asOf))
+            var spend: [String: Int64] = [:]
+            var generations: [String: Int] = [:]
+            var accepted: [String: Int] = [:]
+            for row in try tables.rows(
+                "SELECT substr(occurred_at, 1, 7), SUM(micros) FROM proj_costs WHERE seq <= ? GROUP BY 1", [bound])
+            {
+                spend[row[0].string!] = row[1].int ?? 0
+            }
+            for row in try tables.rows(
+                "SELECT substr(occurred_at, 1, 7), COUNT(*) FROM proj_generations WHERE seq <= ? GROUP BY 1", [bound])
+            {
+                generations[row[0].string!] = Int(row[1].int ?? 0)
+            }
+            for row in try tables.rows(
+                """
+                SELECT substr(e.occurred_at, 1, 7), COUNT(*) FROM proj_reviews r JOIN proj_assets a ON a.asset = r.asset JOIN events e ON e.seq = r.seq
+                WHERE r.seq <= ? AND r.verdict = 'accepted' AND a.generation IS NOT NULL GROUP BY 1
+                """, [bound])
+            {
+                accepted[row[0].string!] = Int(row[1].int ?? 0)
+            }
+            return months.map {
+                MonthTrend(
+                    month: $0, spendMicros: spend[$0] ?? 0, generations: generations[$0] ?? 0, acceptedOutputs: accepted[$0] ?? 0)
+            }
+        }
+    }
+}

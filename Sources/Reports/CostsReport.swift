@@ -36,6 +36,7 @@ public enum CostsReport {
                     ]
                 })
         }
+        let trend = try projections.monthlyTrend(through: month, count: 6, asOf: asOf)
         let total = audit.total
         let span =
             audit.costSeqs.isEmpty
@@ -59,6 +60,25 @@ public enum CostsReport {
                         bars: audit.byTier.values.sorted { $0.key < $1.key }.map { ($0.key, Double($0.spendMicros) / 1e6) })),
                 .init(heading: "By model", table: table(audit.byModel, "model")),
                 .init(heading: "By campaign", table: table(audit.byCampaign, "campaign")),
+                .init(
+                    heading: "Trend: cost and regeneration, six months to \(month)",
+                    paragraphs: [
+                        "Spend by cost date; regeneration multiplier = generations requested / generated outputs accepted, per month."
+                    ],
+                    table: .init(
+                        columns: ["month", "spend", "generations", "accepted outputs", "regeneration multiplier"],
+                        rows: trend.map {
+                            [
+                                $0.month, money($0.spendMicros), String($0.generations), String($0.acceptedOutputs),
+                                $0.regenerationMultiplier.map { String(format: "%.2f", $0) } ?? "—",
+                            ]
+                        }),
+                    chart: .init(title: "Spend by month", unit: "", bars: trend.map { ($0.month, Double($0.spendMicros) / 1e6) })),
+                .init(
+                    heading: "Trend: regeneration multiplier",
+                    chart: .init(
+                        title: "Regeneration multiplier by month", unit: "×",
+                        bars: trend.compactMap { t in t.regenerationMultiplier.map { (t.month, ($0 * 100).rounded() / 100) } })),
             ],
             data: [
                 "month": .string(month), "as_of": .number(Double(asOf)), "spend": .number(Double(total.spendMicros) / 1e6),
@@ -66,6 +86,14 @@ public enum CostsReport {
                 "accepted": .number(Double(total.accepted)),
                 "by_stage": json(audit.byStage), "by_category": json(audit.byCategory), "by_tier": json(audit.byTier),
                 "by_model": json(audit.byModel), "by_campaign": json(audit.byCampaign),
+                "trend": .array(
+                    trend.map {
+                        [
+                            "month": .string($0.month), "spend": .number(Double($0.spendMicros) / 1e6),
+                            "generations": .number(Double($0.generations)),
+                            "accepted_outputs": .number(Double($0.acceptedOutputs)),
+                        ]
+                    }),
             ])
     }
 }

@@ -27,6 +27,12 @@ struct AuditAndExplainTests {
         let august = try projections.costAudit(month: "2026-08", asOf: try scenario.studio.ledger.size())
         #expect(
             august.total.spendMicros == 0 && august.total.accepted == 1 && august.byModel["flux-1.1-pro-ultra"]?.accepted == 1)
+        let trend = try projections.monthlyTrend(through: "2026-08", count: 3, asOf: try scenario.studio.ledger.size())
+        #expect(trend.map(\.month) == ["2026-06", "2026-07", "2026-08"])
+        #expect(trend[0] == MonthTrend(month: "2026-06", spendMicros: 0, generations: 0, acceptedOutputs: 0))
+        // July: D-1 ×1, D-2 ×2, D-3 ×2 generations, one accepted output (D-1); August: D-4's six, one accepted.
+        #expect(trend[1] == MonthTrend(month: "2026-07", spendMicros: 10_840_000, generations: 5, acceptedOutputs: 1))
+        #expect(trend[2] == MonthTrend(month: "2026-08", spendMicros: 0, generations: 6, acceptedOutputs: 1))
         let report = try CostsReport.build(projections, month: "2026-07", asOf: try scenario.studio.ledger.size())
         #expect(report.sections[0].paragraphs[0].contains("Spend 10.84") && report.sections[0].paragraphs[1].contains("60.2%"))
         #expect(try projections.check().mismatched.isEmpty)

@@ -60,6 +60,7 @@ struct RoutingReportTests {
         #expect(old.rows.first { $0[0] == "hero-cinematic" }?[5] == "veo-3.1")
         let rootThen = try studio.ledger.rootHash(size: beforeChange).base64
         #expect(then.stamp.treeSize == beforeChange && then.stamp.root == rootThen)
+        #expect(try projections.check().mismatched.isEmpty)
     }
 
     @Test("history lists every version; diff names the changed rule and field")
@@ -77,6 +78,7 @@ struct RoutingReportTests {
             })
         #expect(!rows.contains { $0[0] == "hero-cinematic" })
         #expect(throws: LedgerError.self) { try RoutingReports.diff(projections, table: "video", from: 1, to: 3, asOf: size) }
+        #expect(try projections.check().mismatched.isEmpty)
     }
 
     @Test("every format renders: Markdown table, canonical JSON, CSV, self-contained HTML")
