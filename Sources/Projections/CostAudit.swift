@@ -42,81 +42,78 @@ extension Projections {
             ? "\(year + 1)-01-01T00:00:00.000000Z" : "\(year)-\(number < 9 ? "0" : "")\(number + 1)-01T00:00:00.000000Z"
         let tiers = try modelStatuses(asOf: asOf).mapValues(\.tier.rawValue)
         return try ledger.withSideTables(write: false) { tables in
-            let bound: SideTables.Value = .integer(Int64(asOf))
-            var deliverables: [String: (category: String, stage: String, campaign: String)] = [:]
-            for row in try tables.rows(
-                "SELECT deliverable, category, stage, campaign FROM proj_deliverables WHERE seq <= ?", [bound])
-            {
-                deliverables[row[0].string!] = (row[1].string!, row[2].string!, row[3].string ?? "(none)")
-            }
-            var generations: [String: (model: String, attempt: Int64)] = [:]
-            for row in try tables.rows(
-                "SELECT deliverable, generation, model, attempt FROM proj_generations WHERE seq <= ?", [bound])
-            {
-                generations["\(row[0].string!)/\(row[1].string!)"] = (row[2].string!, row[3].int!)
-            }
-            var assetGeneration: [String: String] = [:]
-            var source: [String: String] = [:]
-            for row in try tables.rows(
-                "SELECT asset, deliverable, generation, source_asset FROM proj_assets WHERE seq <= ?", [bound])
-            {
-                if let generation = row[2].string { assetGeneration[row[0].string!] = "\(row[1].string!)/\(generation)" }
-                if let origin = row[3].string { source[row[0].string!] = origin }
-            }
-            func generation(ofAsset asset: String) -> (model: String, attempt: Int64)? {
-                var current = asset
-                for _ in 0..<64 {
-                    if let key = assetGeneration[current] { return generations[key] }
-                    guard let next = source[current] else { return nil }
-                    current = next
-                }
-                return nil
-            }
+            let window: [SideTables.Value] = [.integer(Int64(asOf)), .text(start), .text(end)]
             var audit = CostAudit(month: month)
             func add(_ groups: inout [String: CostGroup], _ key: String, micros: Int64, regeneration: Bool) {
                 groups[key, default: CostGroup(key: key)].spendMicros += micros
                 if regeneration { groups[key, default: CostGroup(key: key)].regenerationMicros += micros }
             }
-            for row in try tables.rows(
-                "SELECT seq, deliverable, kind, micros, generation, asset FROM proj_costs WHERE seq <= ? AND occurred_at >= ? AND occurred_at < ? ORDER BY seq",
-                [bound, .text(start), .text(end)])
-            {
-                let deliverable = row[1].string!
-                let micros = row[3].int!
-                let attributed =
-                    row[4].string.flatMap { generations["\(deliverable)/\($0)"] } ?? row[5].string.flatMap(generation(ofAsset:))
-                let regeneration = (attributed?.attempt ?? 1) > 1 || row[2].string == "opportunity"
-                let context = deliverables[deliverable] ?? ("?", "?", "(none)")
+            // Each cost with the generation it is attributed to: its own, or that of the asset it
+            // concerns, through up to two refinements (deeper chains are followed one by one).
+            let attributedCosts = """
+                SELECT c.seq, c.kind, c.micros, d.category, d.stage, d.campaign,
+                       COALESCE(g.model, g1.model, g2.model, g3.model), COALESCE(g.attempt, g1.attempt, g2.attempt, g3.attempt),
+                       a3.source_asset
+                FROM proj_costs c
+                LEFT JOIN proj_deliverables d ON d.deliverable = c.deliverable AND d.seq <= ?1
+                LEFT JOIN proj_generations g ON g.deliverable = c.deliverable AND g.generation = c.generation AND g.seq <= ?1
+                LEFT JOIN proj_assets a1 ON a1.asset = c.asset AND a1.seq <= ?1
+                LEFT JOIN proj_generations g1 ON g1.deliverable = a1.deliverable AND g1.generation = a1.generation
+                LEFT JOIN proj_assets a2 ON a2.asset = a1.source_asset
+                LEFT JOIN proj_generations g2 ON g2.deliverable = a2.deliverable AND g2.generation = a2.generation
+                LEFT JOIN proj_assets a3 ON a3.asset = a2.source_asset
+                LEFT JOIN proj_generations g3 ON g3.deliverable = a3.deliverable AND g3.generation = a3.generation
+                WHERE c.seq <= ?1 AND c.occurred_at >= ?2 AND c.occurred_at < ?3 ORDER BY c.seq
+                """
+            for row in try tables.rows(attributedCosts, window) {
+                let micros = row[2].int!
+                var model = row[6].string
+                var attempt = row[7].int
+                if model == nil, var current = row[8].string {
+                    for _ in 0..<64 {
+                        guard
+                            let next = try tables.rows(
+                                "SELECT a.source_asset, g.model, g.attempt FROM proj_assets a LEFT JOIN proj_generations g ON g.deliverable = a.deliverable AND g.generation = a.generation WHERE a.asset = ?",
+                                [.text(current)]
+                            ).first
+                        else { break }
+                        if let found = next[1].string { (model, attempt) = (found, next[2].int); break }
+                        guard let up = next[0].string else { break }
+                        current = up
+                    }
+                }
+                let regeneration = (attempt ?? 1) > 1 || row[1].string == "opportunity"
                 audit.costSeqs.append(UInt64(row[0].int!))
                 audit.total.spendMicros += micros
                 if regeneration { audit.total.regenerationMicros += micros }
-                add(&audit.byCategory, context.category, micros: micros, regeneration: regeneration)
-                add(&audit.byStage, context.stage, micros: micros, regeneration: regeneration)
-                add(&audit.byCampaign, context.campaign, micros: micros, regeneration: regeneration)
-                let model = attributed?.model ?? "(unattributed)"
-                add(&audit.byModel, model, micros: micros, regeneration: regeneration)
-                add(&audit.byTier, tiers[model] ?? "(unattributed)", micros: micros, regeneration: regeneration)
+                add(&audit.byCategory, row[3].string ?? "?", micros: micros, regeneration: regeneration)
+                add(&audit.byStage, row[4].string ?? "?", micros: micros, regeneration: regeneration)
+                add(&audit.byCampaign, row[5].string ?? "(none)", micros: micros, regeneration: regeneration)
+                add(&audit.byModel, model ?? "(unattributed)", micros: micros, regeneration: regeneration)
+                add(&audit.byTier, model.flatMap { tiers[$0] } ?? "(unattributed)", micros: micros, regeneration: regeneration)
             }
-            // Acceptable deliverables: first accepted review of a generated output, in the month.
-            var counted: Set<String> = []
-            for row in try tables.rows(
+            // Acceptable deliverables: the first accepted review of a generated output, in the month.
+            let firstAccepted = """
+                SELECT f.deliverable, g.model, d.category, d.stage, d.campaign
+                FROM (SELECT r.deliverable, MIN(r.seq) AS seq FROM proj_reviews r JOIN proj_assets a ON a.asset = r.asset
+                      WHERE r.seq <= ?1 AND r.verdict = 'accepted' AND a.generation IS NOT NULL GROUP BY r.deliverable) f
+                JOIN events e ON e.seq = f.seq
+                JOIN proj_reviews r ON r.seq = f.seq
+                JOIN proj_assets a ON a.asset = r.asset
+                LEFT JOIN proj_generations g ON g.deliverable = a.deliverable AND g.generation = a.generation
+                LEFT JOIN proj_deliverables d ON d.deliverable = f.deliverable
+                WHERE e.occurred_at >= ?2 AND e.occurred_at < ?3
                 """
-                SELECT r.deliverable, r.asset, e.occurred_at FROM proj_reviews r JOIN events e ON e.seq = r.seq
-                WHERE r.seq <= ? AND r.verdict = 'accepted' ORDER BY r.seq
-                """, [bound])
-            {
-                let deliverable = row[0].string!
-                guard let key = assetGeneration[row[1].string!], counted.insert(deliverable).inserted else { continue }
-                let at = row[2].string!
-                guard at >= start && at < end, let context = deliverables[deliverable] else { continue }
-                let model = generations[key]?.model ?? "(unattributed)"
+            for row in try tables.rows(firstAccepted, window) {
+                let model = row[1].string ?? "(unattributed)"
+                let (category, stage, campaign) = (row[2].string ?? "?", row[3].string ?? "?", row[4].string ?? "(none)")
                 audit.total.accepted += 1
-                audit.byCategory[context.category, default: CostGroup(key: context.category)].accepted += 1
-                audit.byStage[context.stage, default: CostGroup(key: context.stage)].accepted += 1
-                audit.byCampaign[context.campaign, default: CostGroup(key: context.campaign)].accepted += 1
+                audit.byCategory[category, default: CostGroup(key: category)].accepted += 1
+                audit.byStage[stage, default: CostGroup(key: stage)].accepted += 1
+                audit.byCampaign[campaign, default: CostGroup(key: campaign)].accepted += 1
                 audit.byModel[model, default: CostGroup(key: model)].accepted += 1
-                audit.byTier[tiers[model] ?? "(unattributed)", default: CostGroup(key: tiers[model] ?? "(unattributed)")]
-                    .accepted += 1
+                let tier = tiers[model] ?? "(unattributed)"
+                audit.byTier[tier, default: CostGroup(key: tier)].accepted += 1
             }
             return audit
         }

@@ -120,6 +120,7 @@ public enum ProjectionSchema {
         "CREATE INDEX IF NOT EXISTS proj_outcomes_by_generation ON proj_generation_outcomes(deliverable, generation)",
         "CREATE INDEX IF NOT EXISTS proj_assets_by_asset ON proj_assets(asset)",
         "CREATE INDEX IF NOT EXISTS proj_reviews_by_asset ON proj_reviews(asset)",
+        "CREATE INDEX IF NOT EXISTS proj_reviews_by_seq ON proj_reviews(seq)",
         "CREATE INDEX IF NOT EXISTS proj_costs_by_deliverable ON proj_costs(deliverable)",
         "CREATE INDEX IF NOT EXISTS proj_deliverables_by_id ON proj_deliverables(deliverable)",
     ]
