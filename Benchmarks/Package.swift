@@ -8,14 +8,19 @@ let package = Package(
     targets: [
         // The raw-insert baseline talks to libsqlite3 directly, with no ledger in between.
         .systemLibrary(name: "BenchSQLite", path: "Sources/BenchSQLite"),
+        .target(
+            name: "BenchSupport",
+            dependencies: [.product(name: "LedgerLog", package: "GenLedger"), .product(name: "Governance", package: "GenLedger")]
+        ),
         .executableTarget(
             name: "ledger-bench",
-            dependencies: ["BenchSQLite", .product(name: "LedgerLog", package: "GenLedger")]
+            dependencies: ["BenchSQLite", "BenchSupport", .product(name: "LedgerLog", package: "GenLedger")]
         ),
         // Projections and reports on a simulated history: rebuild, upkeep per event, time per report.
         .executableTarget(
             name: "report-bench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "LedgerLog", package: "GenLedger"), .product(name: "Governance", package: "GenLedger"),
                 .product(name: "Projections", package: "GenLedger"), .product(name: "Reports", package: "GenLedger"),
             ]
@@ -24,6 +29,7 @@ let package = Package(
         .executableTarget(
             name: "gate-bench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "LedgerLog", package: "GenLedger"), .product(name: "Governance", package: "GenLedger"),
             ]
         ),

@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import Governance
 import LedgerLog
@@ -29,43 +30,12 @@ struct Options {
     }
 }
 
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}
-
-func removeLedger(_ path: String) {
-    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-}
-
 let options = Options()
 try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
-let policies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("policies").path
-
 // The history, written once (not timed) through the simulator and the gate.
 let sourcePath = options.directory + "/history-\(options.seed)-\(options.deliverables).db"
-if !FileManager.default.fileExists(atPath: sourcePath) {
-    let partial = sourcePath + ".partial"
-    removeLedger(partial)
-    let started = now()
-    // NORMAL durability only for this scratch copy, which is rebuilt if lost; the timed ledgers use FULL.
-    let ledger = try Ledger.create(at: partial, origin: "bench.example/history", durability: .normal)
-    let simulator = Simulator(
-        ledger: GovernedLedger(ledger), policies: try PolicyFolder(directory: policies),
-        options: SimulationOptions(seed: options.seed, deliverables: options.deliverables, months: 6))
-    let summary = try simulator.run { done in
-        if done % 10_000 == 0 { print("  simulated \(done) deliverables", terminator: "\r") }
-    }
-    print(
-        "history: \(summary.lastSeq) events for \(options.deliverables) deliverables, simulated in \(String(format: "%.0f", now() - started)) s"
-    )
-    try FileManager.default.moveItem(atPath: partial, toPath: sourcePath)
-    for suffix in ["-wal", "-shm"] { try? FileManager.default.moveItem(atPath: partial + suffix, toPath: sourcePath + suffix) }
-}
-let source = try Ledger(opening: sourcePath)
+let source = try Bench.simulatedHistory(at: sourcePath, seed: options.seed, deliverables: options.deliverables)
+
 let total = try source.size()
 print(
     "GenLedger gate benchmark: \(total) events (\(options.deliverables) simulated deliverables), batches of \(options.batch), median of \(options.runs) runs"
@@ -99,8 +69,8 @@ var rawRates: [Double] = []
 for run in 1...options.runs {
     let governedPath = options.directory + "/governed.db"
     let rawPath = options.directory + "/raw.db"
-    removeLedger(governedPath)
-    removeLedger(rawPath)
+    Bench.removeLedger(governedPath)
+    Bench.removeLedger(rawPath)
     let governed = GovernedLedger(try Ledger.create(at: governedPath, origin: "bench.example/governed"))
     let raw = try Ledger.create(at: rawPath, origin: "bench.example/raw")
     var governedSeconds = 0.0
@@ -108,12 +78,12 @@ for run in 1...options.runs {
     var position: UInt64 = 0
     while position < total {
         let (recorded, submitted) = try chunk(after: position)
-        var start = now()
+        var start = Bench.now()
         let results = try governed.append(submitted)
-        governedSeconds += now() - start
-        start = now()
+        governedSeconds += Bench.now() - start
+        start = Bench.now()
         try raw.append(recorded)
-        rawSeconds += now() - start
+        rawSeconds += Bench.now() - start
         precondition(results.count == submitted.count && !results.contains { $0.appended.isDuplicate })
         position += UInt64(recorded.count)
     }
@@ -129,8 +99,8 @@ for run in 1...options.runs {
     print("  run \(run): governed \(Int(governedRates.last!)) ev/s, raw log \(Int(rawRates.last!)) ev/s, replay identical")
 }
 
-let governedRate = median(governedRates)
-let rawRate = median(rawRates)
+let governedRate = Bench.median(governedRates)
+let rawRate = Bench.median(rawRates)
 print("")
 print("| measure | GenLedger | limit (same run) | ratio | goal |")
 print("|---|---|---|---|---|")

@@ -1,4 +1,5 @@
 import BenchSQLite
+import BenchSupport
 import Foundation
 import LedgerLog
 
@@ -30,13 +31,6 @@ struct Options {
     }
 }
 
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}
-
 /// About 400 bytes of canonical envelope per event, like a generation request.
 func event(_ i: Int) -> ProposedEvent {
     ProposedEvent(
@@ -47,14 +41,6 @@ func event(_ i: Int) -> ProposedEvent {
             "controls": ["aspect_ratio": "16:9", "cfg": 6.5, "motion": "slow-dolly", "steps": 40],
         ],
         occurredAt: Timestamp(microsecondsSinceEpoch: 1_780_000_000_000_000 + Int64(i) * 1000), actor: "pipeline:render-01")
-}
-
-func peakMemoryKiB() -> Int {
-    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-    }
-    return 0
 }
 
 // MARK: Raw SQLite baseline
@@ -111,19 +97,16 @@ final class RawSQLite {
 let options = Options()
 if CommandLine.arguments.contains("--verify-only") {
     // Child mode: verify one ledger and report this process's peak resident memory.
-    let start = now()
+    let start = Bench.now()
     let report = try Ledger(opening: options.directory).verify()
     precondition(report.isValid)
-    print("\(now() - start) \(peakMemoryKiB())")
+    print("\(Bench.now() - start) \(Bench.peakMemoryKiB())")
     exit(0)
 }
 
 try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
 let ledgerPath = options.directory + "/bench.db"
 let rawPath = options.directory + "/raw.db"
-func removeLedger(_ path: String) {
-    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-}
 
 print("GenLedger benchmarks: \(options.events) events, batches of \(options.batch), median of \(options.runs) runs")
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
@@ -137,13 +120,13 @@ var verifyBytesRates: [Double] = []
 var scanRates: [Double] = []
 var bytesPerEvent = 0.0
 for run in 1...options.runs {
-    removeLedger(ledgerPath)
+    Bench.removeLedger(ledgerPath)
     let ledger = try Ledger.create(at: ledgerPath, origin: "bench.example/log")
-    var start = now()
+    var start = Bench.now()
     for chunk in stride(from: 0, to: proposed.count, by: options.batch) {
         try ledger.append(Array(proposed[chunk..<min(chunk + options.batch, proposed.count)]))
     }
-    appendRates.append(Double(options.events) / (now() - start))
+    appendRates.append(Double(options.events) / (Bench.now() - start))
 
     // The same rows, as stored, into a bare table: the limit for batched append.
     var rows: [RecordedEvent] = []
@@ -152,20 +135,20 @@ for run in 1...options.runs {
     try ledger.forEachEvent {
         rows.append($0); return true
     }
-    removeLedger(rawPath)
+    Bench.removeLedger(rawPath)
     let raw = RawSQLite(path: rawPath)
-    start = now()
+    start = Bench.now()
     for chunk in stride(from: 0, to: rows.count, by: options.batch) {
         raw.exec("BEGIN")
         for row in rows[chunk..<min(chunk + options.batch, rows.count)] { raw.insert(row) }
         raw.exec("COMMIT")
     }
-    rawRates.append(Double(rows.count) / (now() - start))
+    rawRates.append(Double(rows.count) / (Bench.now() - start))
 
     // SHA-256 over the bytes verification must hash: payload and hashed envelope per event.
     let envelopes = rows.map(EnvelopeEncoding.hashedBytes(of:))
     let sha = SHA256()
-    start = now()
+    start = Bench.now()
     var sink = SHA256Digest.zero
     for (row, envelope) in zip(rows, envelopes) {
         sink = sha.hash(row.payloadBytes)
@@ -173,22 +156,22 @@ for run in 1...options.runs {
         hashedBytes += row.payloadBytes.count + envelope.count
     }
     precondition(sink != .zero)
-    shaRates.append(Double(rows.count) / (now() - start))
+    shaRates.append(Double(rows.count) / (Bench.now() - start))
     bytesPerEvent = Double(hashedBytes) / Double(rows.count)
     rows = []
 
     // Reading every row into an event, with no hashing: how much of verify is the read itself.
-    start = now()
+    start = Bench.now()
     var scanned = 0
     try Ledger(opening: ledgerPath).forEachEvent { _ in
         scanned += 1; return true
     }
-    scanRates.append(Double(scanned) / (now() - start))
+    scanRates.append(Double(scanned) / (Bench.now() - start))
 
-    start = now()
+    start = Bench.now()
     let report = try Ledger(opening: ledgerPath).verify()
     precondition(report.isValid && report.eventCount == UInt64(options.events))
-    let seconds = now() - start
+    let seconds = Bench.now() - start
     verifyRates.append(Double(options.events) / seconds)
     let fileBytes =
         (try FileManager.default.attributesOfItem(atPath: ledgerPath)[.size] as? Int ?? 0)
@@ -204,20 +187,20 @@ var singleRates: [Double] = []
 var rawSingleRates: [Double] = []
 for _ in 1...options.runs {
     let path = options.directory + "/single.db"
-    removeLedger(path)
+    Bench.removeLedger(path)
     let ledger = try Ledger.create(at: path, origin: "bench.example/single")
-    var start = now()
+    var start = Bench.now()
     for i in 0..<options.singles { try ledger.append(proposed[i]) }
-    singleRates.append(Double(options.singles) / (now() - start))
+    singleRates.append(Double(options.singles) / (Bench.now() - start))
     var rows: [RecordedEvent] = []
     try ledger.forEachEvent {
         rows.append($0); return true
     }
-    removeLedger(rawPath)
+    Bench.removeLedger(rawPath)
     let raw = RawSQLite(path: rawPath)
-    start = now()
+    start = Bench.now()
     for row in rows { raw.insert(row) }  // autocommit: one durable commit per row
-    rawSingleRates.append(Double(rows.count) / (now() - start))
+    rawSingleRates.append(Double(rows.count) / (Bench.now() - start))
 }
 
 // Proofs at full size, from a connection that has not cached anything.
@@ -228,14 +211,14 @@ var inclusionTimes: [Double] = []
 var consistencyTimes: [Double] = []
 for _ in 0..<options.proofs {
     let seq = UInt64.random(in: 1...size, using: &generator)
-    var start = now()
+    var start = Bench.now()
     let inclusion = try proofLedger.inclusionProof(seq: seq)
-    inclusionTimes.append(now() - start)
+    inclusionTimes.append(Bench.now() - start)
     try inclusion.verify()
     let old = UInt64.random(in: 1...size, using: &generator)
-    start = now()
+    start = Bench.now()
     let consistency = try proofLedger.consistencyProof(oldSize: old, newSize: size)
-    consistencyTimes.append(now() - start)
+    consistencyTimes.append(Bench.now() - start)
     try consistency.verify()
 }
 
@@ -259,25 +242,27 @@ func format(_ rate: Double) -> String { String(format: "%.0f", rate) }
 print("")
 print("| measure | GenLedger | limit (same run) | ratio | goal |")
 print("|---|---|---|---|---|")
-let append = median(appendRates), rawInsert = median(rawRates)
+let append = Bench.median(appendRates), rawInsert = Bench.median(rawRates)
 row("batched append (events/s)", format(append), "raw insert \(format(rawInsert)) rows/s", append / rawInsert, "≥ 0.50")
-let single = median(singleRates), rawSingle = median(rawSingleRates)
+let single = Bench.median(singleRates), rawSingle = Bench.median(rawSingleRates)
 row(
     "durable single append (events/s)", format(single), "raw single commit \(format(rawSingle)) rows/s", single / rawSingle,
     "≥ 0.70")
-let verify = median(verifyRates), shaLimit = median(shaRates)
+let verify = Bench.median(verifyRates), shaLimit = Bench.median(shaRates)
 row(
     "full verify (events/s)", format(verify),
     "SHA-256 \(format(shaLimit)) events/s (\(String(format: "%.0f", bytesPerEvent)) B each)", verify / shaLimit, "≥ 0.50")
-row("read every event, no hashing (events/s)", format(median(scanRates)), "", nil, "")
-row("full verify (MB/s of ledger file)", String(format: "%.1f", median(verifyBytesRates)), "", nil, "")
+row("read every event, no hashing (events/s)", format(Bench.median(scanRates)), "", nil, "")
+row("full verify (MB/s of ledger file)", String(format: "%.1f", Bench.median(verifyBytesRates)), "", nil, "")
 row("verify peak memory (MiB, own process)", String(format: "%.1f", verifyPeakMiB), "", nil, "< 64")
 row(
     "inclusion proof at \(size) (ms, median / p99)",
-    String(format: "%.3f / %.3f", median(inclusionTimes) * 1000, inclusionTimes.sorted()[inclusionTimes.count * 99 / 100] * 1000),
+    String(
+        format: "%.3f / %.3f", Bench.median(inclusionTimes) * 1000,
+        inclusionTimes.sorted()[inclusionTimes.count * 99 / 100] * 1000),
     "", nil, "≤ 1")
 row(
     "consistency proof at \(size) (ms, median / p99)",
     String(
-        format: "%.3f / %.3f", median(consistencyTimes) * 1000,
+        format: "%.3f / %.3f", Bench.median(consistencyTimes) * 1000,
         consistencyTimes.sorted()[consistencyTimes.count * 99 / 100] * 1000), "", nil, "≤ 1")

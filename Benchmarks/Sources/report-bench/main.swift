@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import Governance
 import LedgerLog
@@ -27,52 +28,18 @@ while let flag = arguments.next() {
     }
 }
 
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-func peakMemoryKiB() -> Int {
-    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-    }
-    return 0
-}
-func removeLedger(_ path: String) {
-    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-}
-
 if let childRebuild {
     // Child mode: one rebuild, then this process's time and peak resident memory.
-    let start = now()
+    let start = Bench.now()
     let count = try Projections(try Ledger(opening: childRebuild)).rebuild()
-    print("\(count) \(now() - start) \(peakMemoryKiB())")
+    print("\(count) \(Bench.now() - start) \(Bench.peakMemoryKiB())")
     exit(0)
 }
 
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-let policies = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("policies").path
 let historyPath = directory + "/history-\(deliverables).db"
-if !FileManager.default.fileExists(atPath: historyPath) {
-    let partial = historyPath + ".partial"
-    removeLedger(partial)
-    let started = now()
-    // NORMAL durability only for this scratch history, rebuilt if lost.
-    let ledger = try Ledger.create(at: partial, origin: "bench.example/history", durability: .normal)
-    let simulator = Simulator(
-        ledger: GovernedLedger(ledger), policies: try PolicyFolder(directory: policies),
-        options: SimulationOptions(seed: 42, deliverables: deliverables, months: 6))
-    let summary = try simulator.run()
-    let signer = try NoteSignerKey.generate(name: "bench.example/history")
-    try ledger.addVerifierKey(signer.verifierKey)
-    _ = try ledger.issueCheckpoint(signers: [signer])
-    print(
-        "history: \(summary.lastSeq) events for \(deliverables) deliverables, simulated in \(String(format: "%.0f", now() - started)) s"
-    )
-    for suffix in ["", "-wal", "-shm"] {
-        try? FileManager.default.moveItem(atPath: partial + suffix, toPath: historyPath + suffix)
-    }
-}
-let history = try Ledger(opening: historyPath)
+let history = try Bench.simulatedHistory(at: historyPath, seed: 42, deliverables: deliverables, checkpoint: true)
+
 let total = try history.size()
 print("GenLedger report benchmark: \(total) events (\(deliverables) simulated deliverables), median of \(runs) runs")
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
@@ -105,7 +72,7 @@ for run in 1...runs {
     var seconds: [Bool: Double] = [:]
     for keep in [false, true] {
         let path = directory + "/upkeep.db"
-        removeLedger(path)
+        Bench.removeLedger(path)
         let governed = GovernedLedger(try Ledger.create(at: path, origin: "bench.example/upkeep"))
         let projections = Projections(governed.ledger)
         var position: UInt64 = 0
@@ -121,10 +88,10 @@ for run in 1...runs {
                         occurredAt: try Timestamp(rfc3339: event.occurredAt), actor: event.actor))
                 return true
             }
-            let start = now()
+            let start = Bench.now()
             try governed.append(batch)
             if keep { try projections.catchUp() }
-            elapsed += now() - start
+            elapsed += Bench.now() - start
             position += UInt64(batch.count)
         }
         seconds[keep] = elapsed
@@ -164,20 +131,21 @@ var reportTimes: [(String, Double)] = []
 for (name, build) in reports {
     var times: [Double] = []
     for _ in 1...runs {
-        let start = now()
+        let start = Bench.now()
         _ = try build().rendered(as: .html)
-        times.append(now() - start)
+        times.append(Bench.now() - start)
     }
-    reportTimes.append((name, median(times)))
+    reportTimes.append((name, Bench.median(times)))
 }
 
 print("")
 print("| measure | value | goal | met |")
 print("|---|---|---|---|")
-let rate = median(rebuildRates), peak = median(rebuildPeaks)
+let rate = Bench.median(rebuildRates), peak = Bench.median(rebuildPeaks)
 print("| full rebuild of every projection (events/s) | \(Int(rate)) | ≥ 200 000 | \(rate >= 200_000 ? "yes" : "**no**") |")
 print("| rebuild peak memory, own process (MiB) | \(String(format: "%.1f", peak)) | flat in events | see notes |")
-print("| projection upkeep per appended event (µs; batches of 1 000) | \(String(format: "%.2f", median(upkeepCosts))) | | |")
+print(
+    "| projection upkeep per appended event (µs; batches of 1 000) | \(String(format: "%.2f", Bench.median(upkeepCosts))) | | |")
 for (name, seconds) in reportTimes {
     print("| \(name), html (s) | \(String(format: "%.3f", seconds)) | < 1 | \(seconds < 1 ? "yes" : "**no**") |")
 }
