@@ -134,7 +134,7 @@ public enum ProjectionSchema {
     static var createStatements: [String] {
         projections.flatMap { projection in
             projection.tables.map { "CREATE TABLE IF NOT EXISTS \($0.name) (\($0.columns))" }
-        } + ["CREATE TABLE IF NOT EXISTS \(positions) (projection TEXT PRIMARY KEY, seq INTEGER NOT NULL)"] + indexes
+        } + ["CREATE TABLE IF NOT EXISTS \(positions) (projection TEXT PRIMARY KEY, seq INTEGER NOT NULL)"]
     }
 
     static var dropStatements: [String] {

@@ -41,7 +41,9 @@ public final class Projections {
     public func rebuild() throws -> UInt64 {
         try ledger.withSideTables(write: true) { tables in
             for statement in ProjectionSchema.dropStatements { try tables.execute(statement) }
-            return try Self.catchUp(tables, ledger: ledger)
+            let count = try Self.catchUp(tables, ledger: ledger, indexed: false)
+            for statement in ProjectionSchema.indexes { try tables.execute(statement) }
+            return count
         }
     }
 
@@ -71,13 +73,17 @@ public final class Projections {
         }
     }
 
-    static func position(_ tables: SideTables) throws -> UInt64 {
+    static func position(_ tables: SideTables, indexed: Bool = true) throws -> UInt64 {
         for statement in ProjectionSchema.createStatements { try tables.execute(statement) }
+        // A replay from zero fills the tables first and builds the indexes once, after: sorting
+        // once is cheaper than updating every index on every insert.
+        if indexed { for statement in ProjectionSchema.indexes { try tables.execute(statement) } }
         let stored = try tables.rows(
             "SELECT seq FROM \(ProjectionSchema.positions) WHERE projection = ?", [.text(ProjectionSchema.versionKey)])
         if stored.first?[0].int != ProjectionSchema.version {
             // Tables of another shape: start again from the log.
             for statement in ProjectionSchema.dropStatements + ProjectionSchema.createStatements { try tables.execute(statement) }
+            if indexed { for statement in ProjectionSchema.indexes { try tables.execute(statement) } }
             try tables.run(
                 "INSERT INTO \(ProjectionSchema.positions) VALUES (?, ?)",
                 [.text(ProjectionSchema.versionKey), .integer(ProjectionSchema.version)])
@@ -89,8 +95,8 @@ public final class Projections {
         return UInt64(first[0].int ?? 0)
     }
 
-    static func catchUp(_ tables: SideTables, ledger: Ledger) throws -> UInt64 {
-        let start = try position(tables)
+    static func catchUp(_ tables: SideTables, ledger: Ledger, indexed: Bool = true) throws -> UInt64 {
+        let start = try position(tables, indexed: indexed)
         let writer = try ProjectionWriter(tables: tables)
         var last = start
         try ledger.forEachEvent(after: start) { event in
