@@ -59,7 +59,8 @@ demo: release
 	echo; echo "== genledger routing current"; $(GENLEDGER) routing current | sed -n '/^## Table video/,$$p'; \
 	echo; echo "== genledger report quarterly --quarter 2026-Q3 (per model; the first columns)"; \
 	$(GENLEDGER) report quarterly --quarter 2026-Q3 | sed -n '/^| model/,/^$$/p' | cut -d'|' -f1-13; \
-	$(GENLEDGER) report quarterly --quarter 2026-Q3 | sed -n '/^## Switching flags/,$$p'; \
+	echo; echo "== the 2026-Q2 review's switching flags (what prompted routing table video v2)"; \
+	$(GENLEDGER) report quarterly --quarter 2026-Q2 | sed -n '/^## Switching flags/,$$p'; \
 	echo; echo "== genledger report compliance --from 2026-04-01 --to 2026-09-30 (rules)"; \
 	$(GENLEDGER) report compliance --from 2026-04-01 --to 2026-09-30 | sed -n '/^| rule | pass/,/^$$/p' | cut -c1-120; \
 	mkdir -p $(DEMO_DIR)/reports; \

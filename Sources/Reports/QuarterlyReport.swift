@@ -17,7 +17,9 @@ public enum QuarterlyReport {
         let previous = try projections.modelQuarters(quarter.previous, asOf: asOf)
         let statuses = try projections.modelStatuses(asOf: asOf)
         let changes = try projections.modelChanges(quarter, asOf: asOf)
-        let tables = try projections.tablesInForce(asOf: asOf)
+        // Switching criteria are those of the tables in force when the quarter ended.
+        let quarterEnd = min(asOf, try projections.resolve(asOf: quarter.bounds.end))
+        let tables = try projections.tablesInForce(asOf: quarterEnd)
         let models = current.keys.sorted()
 
         func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
@@ -106,8 +108,8 @@ public enum QuarterlyReport {
                 heading: "Switching flags",
                 paragraphs: [
                     flags.isEmpty
-                        ? "No routing rule's switching criteria are met."
-                        : "\(flags.count) criteria met: the routing tables in force say these models should move."
+                        ? "No switching criterion of the routing tables in force at the end of \(quarter) is met."
+                        : "\(flags.count) criteria met: the routing tables in force at the end of \(quarter) (as of seq \(quarterEnd)) say these models should move."
                 ],
                 table: .init(columns: ["table / rule", "model", "criterion", "measured", "threshold", "criteria"], rows: flags)),
         ]
