@@ -30,7 +30,7 @@ public struct ComplianceAudit: Sendable {
     public static let definitions: [(String, String)] = [
         (
             "locked-seed",
-            "Campaign delivery work generates with the seed locked for its deliverable, else its campaign, before the request."
+            "Campaign work at a locked-seed stage (delivery, in the shipped policy) generates with the seed locked for its deliverable, else its campaign, before the request."
         ),
         (
             "regeneration-cap",
@@ -121,7 +121,7 @@ extension Projections {
                 )
                 guard inScope(deliverable), let context = deliverables[deliverable] else { continue }
                 let rules = policy(at: seq)
-                if context.stage == .delivery, let owner = context.campaign, rules?.lockedSeedStages.contains(.delivery) ?? true {
+                if let owner = context.campaign, rules?.lockedSeedStages.contains(context.stage) ?? (context.stage == .delivery) {
                     let locked =
                         lockedSeed("deliverable/\(deliverable)", before: seq) ?? lockedSeed("campaign/\(owner)", before: seq)
                     let seed = row[5].int!
