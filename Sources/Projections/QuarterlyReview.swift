@@ -1,4 +1,4 @@
-public import Governance
+import Governance
 public import LedgerLog
 
 /// A calendar quarter, `YYYY-Qn`.
@@ -84,25 +84,34 @@ public struct ModelChange: Sendable, Equatable {
 extension Projections {
     /// Every model's figures for a quarter, as the ledger stood at `asOf`.
     public func modelQuarters(_ quarter: Quarter, asOf: UInt64) throws -> [String: ModelQuarter] {
+        try modelQuarters([quarter], asOf: asOf)[0]
+    }
+
+    /// Several quarters in one pass over reviews and costs (the review compares two).
+    public func modelQuarters(_ quarters: [Quarter], asOf: UInt64) throws -> [[String: ModelQuarter]] {
         try catchUp()
-        let (start, end) = quarter.bounds
+        let ranges = quarters.map(\.bounds)
+        let start = ranges.map(\.start).min() ?? ""
+        let end = ranges.map(\.end).max() ?? ""
+        func quarterIndex(_ at: String) -> Int? { ranges.firstIndex { at >= $0.start && at < $0.end } }
         return try ledger.withSideTables(write: false) { tables in
             let bound: SideTables.Value = .integer(Int64(asOf))
-            var models: [String: ModelQuarter] = [:]
-            var generationModel: [String: String] = [:]  // deliverable/generation → model
-            var assetModel: [String: String] = [:]  // output asset → model
+            var models = [[String: ModelQuarter]](repeating: [:], count: quarters.count)
+            var generationModel: [String: (Int, String)] = [:]  // deliverable/generation → quarter, model
+            var assetModel: [String: (Int, String)] = [:]  // output asset → quarter, model
             for row in try tables.rows(
                 """
-                SELECT g.seq, g.deliverable, g.generation, g.model, o.outcome, o.failure_mode, o.latency_ms, o.asset
+                SELECT g.seq, g.deliverable, g.generation, g.model, o.outcome, o.failure_mode, o.latency_ms, o.asset, g.occurred_at
                 FROM proj_generations g
                 LEFT JOIN proj_generation_outcomes o ON o.deliverable = g.deliverable AND o.generation = g.generation AND o.seq <= ?1
                 WHERE g.seq <= ?1 AND g.occurred_at >= ?2 AND g.occurred_at < ?3 ORDER BY g.seq
                 """, [bound, .text(start), .text(end)])
             {
+                guard let q = quarterIndex(row[8].string!) else { continue }
                 let model = row[3].string!
                 let key = "\(row[1].string!)/\(row[2].string!)"
-                generationModel[key] = model
-                var figures = models[model] ?? ModelQuarter(model: model)
+                generationModel[key] = (q, model)
+                var figures = models[q][model] ?? ModelQuarter(model: model)
                 let seq = UInt64(row[0].int!)
                 figures.volume += 1
                 figures.firstSeq = figures.firstSeq ?? seq
@@ -111,13 +120,13 @@ extension Projections {
                 case "completed":
                     figures.completed += 1
                     if let latency = row[6].int { figures.latenciesMilliseconds.append(latency) }
-                    if let asset = row[7].string { assetModel[asset] = model }
+                    if let asset = row[7].string { assetModel[asset] = (q, model) }
                 case "failed":
                     figures.failed += 1
                     figures.failureModes[row[5].string ?? "unknown", default: 0] += 1
                 default: break
                 }
-                models[model] = figures
+                models[q][model] = figures
             }
             // Refined outputs belong to the model whose output they refine.
             var source: [String: String] = [:]
@@ -126,7 +135,7 @@ extension Projections {
             {
                 source[row[0].string!] = row[1].string!
             }
-            func owner(_ asset: String) -> String? {
+            func owner(_ asset: String) -> (Int, String)? {
                 var current = asset
                 for _ in 0..<64 {
                     if let model = assetModel[current] { return model }
@@ -137,9 +146,9 @@ extension Projections {
             }
             for row in try tables.rows("SELECT asset, verdict FROM proj_reviews WHERE seq <= ?", [bound]) {
                 // Acceptance counts reviews of the generated outputs themselves, not of refinements.
-                guard let model = assetModel[row[0].string!] else { continue }
-                models[model]?.reviewed += 1
-                if row[1].string == "accepted" { models[model]?.accepted += 1 }
+                guard let (q, model) = assetModel[row[0].string!] else { continue }
+                models[q][model]?.reviewed += 1
+                if row[1].string == "accepted" { models[q][model]?.accepted += 1 }
             }
             for row in try tables.rows(
                 "SELECT deliverable, kind, micros, generation, asset FROM proj_costs WHERE seq <= ?", [bound])
@@ -147,22 +156,22 @@ extension Projections {
                 let micros = row[2].int!
                 switch row[1].string {
                 case "generation":
-                    if let generation = row[3].string, let model = generationModel["\(row[0].string!)/\(generation)"] {
-                        models[model]?.generationMicros += micros
+                    if let generation = row[3].string, let (q, model) = generationModel["\(row[0].string!)/\(generation)"] {
+                        models[q][model]?.generationMicros += micros
                     }
                 case "refinement":
-                    if let asset = row[4].string, let model = owner(asset) { models[model]?.refinementMicros += micros }
+                    if let asset = row[4].string, let (q, model) = owner(asset) { models[q][model]?.refinementMicros += micros }
                 default:
-                    if let asset = row[4].string, let model = owner(asset) { models[model]?.timeMicros += micros }
+                    if let asset = row[4].string, let (q, model) = owner(asset) { models[q][model]?.timeMicros += micros }
                 }
             }
             for row in try tables.rows(
                 "SELECT deliverable, generation, from_model, to_model FROM proj_fallbacks WHERE seq <= ?", [bound])
             {
-                guard generationModel["\(row[0].string!)/\(row[1].string!)"] != nil else { continue }
-                models[row[2].string!]?.fallbacksOut += 1
-                if models[row[3].string!] == nil { models[row[3].string!] = ModelQuarter(model: row[3].string!) }
-                models[row[3].string!]?.fallbacksIn += 1
+                guard let (q, _) = generationModel["\(row[0].string!)/\(row[1].string!)"] else { continue }
+                models[q][row[2].string!]?.fallbacksOut += 1
+                if models[q][row[3].string!] == nil { models[q][row[3].string!] = ModelQuarter(model: row[3].string!) }
+                models[q][row[3].string!]?.fallbacksIn += 1
             }
             return models
         }

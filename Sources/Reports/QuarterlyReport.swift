@@ -13,8 +13,8 @@ public enum QuarterlyReport {
         """
 
     public static func build(_ projections: Projections, quarter: Quarter, asOf: UInt64) throws -> ReportDocument {
-        let current = try projections.modelQuarters(quarter, asOf: asOf)
-        let previous = try projections.modelQuarters(quarter.previous, asOf: asOf)
+        let both = try projections.modelQuarters([quarter, quarter.previous], asOf: asOf)
+        let (current, previous) = (both[0], both[1])
         let statuses = try projections.modelStatuses(asOf: asOf)
         let changes = try projections.modelChanges(quarter, asOf: asOf)
         // Switching criteria are those of the tables in force when the quarter ended.
