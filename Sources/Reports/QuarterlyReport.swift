@@ -92,7 +92,9 @@ public enum QuarterlyReport {
                     ], rows: rows),
                 chart: .init(
                     title: "Acceptance by model, \(quarter)", unit: "%",
-                    bars: models.compactMap { m in current[m]!.acceptanceRate.map { (m, ($0 * 1000).rounded() / 10) } })),
+                    bars: models.compactMap { m in
+                        current[m]!.acceptanceRate.map { ("\(m) (\(current[m]!.reviewed) reviewed)", ($0 * 1000).rounded() / 10) }
+                    })),
             .init(
                 heading: "True cost per acceptable deliverable",
                 chart: .init(

@@ -123,7 +123,7 @@ extension ReportDocument {
     /// Horizontal bars, scaled to the largest value.
     static func svg(_ chart: Chart) -> String {
         let barHeight = 18.0
-        let labelWidth = 190.0
+        let labelWidth = 250.0
         let plotWidth = 420.0
         let height = Double(chart.bars.count) * (barHeight + 6) + 30
         let top = max(chart.bars.map(\.value).max() ?? 0, 1e-9)
@@ -136,8 +136,10 @@ extension ReportDocument {
             out += "<text x=\"\(Int(labelWidth - 6))\" y=\"\(Int(y + 13))\" text-anchor=\"end\">\(escape(bar.label))</text>"
             out +=
                 "<rect x=\"\(Int(labelWidth))\" y=\"\(Int(y))\" width=\"\(String(format: "%.1f", width))\" height=\"\(Int(barHeight))\" fill=\"#3b82c4\"/>"
-            out +=
-                "<text x=\"\(String(format: "%.1f", labelWidth + width + 4))\" y=\"\(Int(y + 13))\">\(escape(Self.number(bar.value))) \(escape(chart.unit))</text>\n"
+            let value =
+                chart.unit == "%"
+                ? String(format: "%.1f%%", bar.value) : Self.number(bar.value) + (chart.unit.isEmpty ? "" : " " + chart.unit)
+            out += "<text x=\"\(String(format: "%.1f", labelWidth + width + 4))\" y=\"\(Int(y + 13))\">\(escape(value))</text>\n"
         }
         return out + "</svg>\n"
     }
