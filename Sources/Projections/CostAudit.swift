@@ -28,18 +28,39 @@ public struct CostAudit: Sendable {
     public var byModel: [String: CostGroup] = [:]
     public var byTier: [String: CostGroup] = [:]
     public var total = CostGroup(key: "all")
-    public var costSeqs: [UInt64] = []
+    /// How many cost events the month holds, and the first and last of their seqs.
+    public var costEvents = 0
+    public var firstCostSeq: UInt64?
+    public var lastCostSeq: UInt64?
+}
+
+/// A calendar month, `YYYY-MM`: its bounds as RFC 3339 text, and the months around it.
+struct CalendarMonth {
+    var year: Int
+    var number: Int
+
+    init(_ text: String) {
+        (year, number) = (Int(text.prefix(4)) ?? 0, Int(text.suffix(2)) ?? 1)
+    }
+
+    init(year: Int, number: Int) { (self.year, self.number) = (year, number) }
+
+    var text: String { "\(year)-\(number < 10 ? "0" : "")\(number)" }
+    var start: String { "\(text)-01T00:00:00.000000Z" }
+    var next: CalendarMonth {
+        number == 12 ? CalendarMonth(year: year + 1, number: 1) : CalendarMonth(year: year, number: number + 1)
+    }
+    var previous: CalendarMonth {
+        number == 1 ? CalendarMonth(year: year - 1, number: 12) : CalendarMonth(year: year, number: number - 1)
+    }
 }
 
 extension Projections {
     /// `month` is `YYYY-MM`.
     public func costAudit(month: String, asOf: UInt64) throws -> CostAudit {
         try catchUp()
-        let start = "\(month)-01T00:00:00.000000Z"
-        let (year, number) = (Int(month.prefix(4)) ?? 0, Int(month.suffix(2)) ?? 1)
-        let end =
-            number == 12
-            ? "\(year + 1)-01-01T00:00:00.000000Z" : "\(year)-\(number < 9 ? "0" : "")\(number + 1)-01T00:00:00.000000Z"
+        let start = CalendarMonth(month).start
+        let end = CalendarMonth(month).next.start
         let tiers = try modelStatuses(asOf: asOf).mapValues(\.tier.rawValue)
         return try ledger.withSideTables(write: false) { tables in
             let window: [SideTables.Value] = [.integer(Int64(asOf)), .text(start), .text(end)]
@@ -83,7 +104,10 @@ extension Projections {
                     }
                 }
                 let regeneration = (attempt ?? 1) > 1 || row[1].string == "opportunity"
-                audit.costSeqs.append(UInt64(row[0].int!))
+                let seq = UInt64(row[0].int!)
+                audit.costEvents += 1
+                audit.firstCostSeq = audit.firstCostSeq ?? seq
+                audit.lastCostSeq = seq
                 audit.total.spendMicros += micros
                 if regeneration { audit.total.regenerationMicros += micros }
                 add(&audit.byCategory, row[3].string ?? "?", micros: micros, regeneration: regeneration)
@@ -143,10 +167,10 @@ extension Projections {
     public func monthlyTrend(through month: String, count: Int, asOf: UInt64) throws -> [MonthTrend] {
         try catchUp()
         var months: [String] = []
-        var (year, number) = (Int(month.prefix(4)) ?? 0, Int(month.suffix(2)) ?? 1)
+        var current = CalendarMonth(month)
         for _ in 0..<count {
-            months.insert("\(year)-\(number < 10 ? "0" : "")\(number)", at: 0)
-            (year, number) = number == 1 ? (year - 1, 12) : (year, number - 1)
+            months.insert(current.text, at: 0)
+            current = current.previous
         }
         return try ledger.withSideTables(write: false) { tables in
             let bound: SideTables.Value = .integer(Int64(asOf))

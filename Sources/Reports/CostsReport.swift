@@ -39,8 +39,8 @@ public enum CostsReport {
         let trend = try projections.monthlyTrend(through: month, count: 6, asOf: asOf)
         let total = audit.total
         let span =
-            audit.costSeqs.isEmpty
-            ? "no cost events" : "\(audit.costSeqs.count) cost events, seqs \(audit.costSeqs.first!)…\(audit.costSeqs.last!)"
+            audit.costEvents == 0
+            ? "no cost events" : "\(audit.costEvents) cost events, seqs \(audit.firstCostSeq!)…\(audit.lastCostSeq!)"
         return ReportDocument(
             title: "Cost audit, \(month)", stamp: try .of(projections.ledger, size: asOf),
             sections: [

@@ -60,3 +60,19 @@ public enum Bench {
         return try Ledger(opening: path)
     }
 }
+
+extension Bench {
+    /// Runs this executable again with `arguments` (a child mode that measures one thing in a
+    /// process of its own, so its peak memory is its own) and returns its output's fields.
+    public static func runSelf(_ arguments: [String]) throws -> [String] {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        child.arguments = arguments
+        let pipe = Pipe()
+        child.standardOutput = pipe
+        try child.run()
+        child.waitUntilExit()
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+    }
+}

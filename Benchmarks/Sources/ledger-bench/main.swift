@@ -223,15 +223,7 @@ for _ in 0..<options.proofs {
 }
 
 // Verify's peak memory, in a process of its own so the append's memory does not count.
-let child = Process()
-child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-child.arguments = ["--verify-only", ledgerPath]
-let pipe = Pipe()
-child.standardOutput = pipe
-try child.run()
-child.waitUntilExit()
-let childOutput = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ")
-let verifyPeakMiB = Double(childOutput.last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0) / 1024
+let verifyPeakMiB = Double(try Bench.runSelf(["--verify-only", ledgerPath]).last.flatMap { Int($0) } ?? 0) / 1024
 
 func row(_ name: String, _ value: String, _ limit: String, _ ratio: Double?, _ goal: String) {
     let ratioText = ratio.map { String(format: "%.2f", $0) } ?? "—"

@@ -71,16 +71,8 @@ print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Process
 var rebuildRates: [Double] = []
 var rebuildPeaks: [Double] = []
 for run in 1...runs {
-    let child = Process()
-    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    child.arguments = ["--rebuild-only", historyPath]
-    let pipe = Pipe()
-    child.standardOutput = pipe
-    try child.run()
-    child.waitUntilExit()
-    let fields = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ")
-    let count = Double(fields[0])!, seconds = Double(fields[1])!,
-        peak = Double(fields[2].trimmingCharacters(in: .whitespacesAndNewlines))! / 1024
+    let fields = try Bench.runSelf(["--rebuild-only", historyPath])
+    let count = Double(fields[0])!, seconds = Double(fields[1])!, peak = Double(fields[2])! / 1024
     rebuildRates.append(count / seconds)
     rebuildPeaks.append(peak)
     print("  rebuild run \(run): \(Int(count / seconds)) events/s, peak \(String(format: "%.1f", peak)) MiB")

@@ -44,7 +44,7 @@ public final class GovernedLedger {
     /// Judges an event as if it were appended now, without appending anything.
     public func judge(_ event: ProposedEvent) throws -> GateJudgement? {
         let decoded = try Self.decode([event])[0]
-        try refresh { after, body in try ledger.forEachEvent(after: after, body) }
+        try refresh()
         do { try state.checkReferences(decoded) } catch let error as GovernanceError {
             throw error.at(index: 0, type: event.type)
         }
