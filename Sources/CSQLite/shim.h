@@ -25,4 +25,10 @@ static inline int genledger_sqlite3_bind_text_transient(sqlite3_stmt *stmt, int 
     return sqlite3_bind_text(stmt, index, text, count, SQLITE_TRANSIENT);
 }
 
+// Binds bytes owned by another statement's current row, without a copy (SQLITE_STATIC): the
+// caller rebinds before every step and clears the bindings before that row goes away.
+static inline int genledger_sqlite3_bind_text_static(sqlite3_stmt *stmt, int index, const void *text, int count) {
+    return sqlite3_bind_text(stmt, index, (const char *)text, count, SQLITE_STATIC);
+}
+
 #endif

@@ -128,7 +128,7 @@ public enum ProjectionSchema {
     static let positions = "proj_positions"
 
     /// Raised whenever a table changes shape: projections of another version are rebuilt.
-    static let version: Int64 = 3
+    static let version: Int64 = 4
     static let versionKey = "(schema)"
 
     static var createStatements: [String] {

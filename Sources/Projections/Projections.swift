@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Governance
 public import LedgerLog
 
@@ -32,7 +32,7 @@ public final class Projections {
         // Queries call this on entry; once caught up, a report's further calls cost one size read.
         if let known = caughtUpTo, try ledger.size() == known { return 0 }
         let folded = try ledger.withSideTables(write: true) { tables in
-            let count = try Self.catchUp(tables, ledger: ledger)
+            let count = try Self.catchUp(tables)
             caughtUpTo = try Self.position(tables)
             return count
         }
@@ -52,7 +52,7 @@ public final class Projections {
         caughtUpTo = nil
         return try ledger.withSideTables(write: true) { tables in
             for statement in ProjectionSchema.dropStatements { try tables.execute(statement) }
-            let count = try Self.catchUp(tables, ledger: ledger, indexed: false)
+            let count = try Self.catchUp(tables, indexed: false)
             for statement in ProjectionSchema.indexes { try tables.execute(statement) }
             return count
         }
@@ -74,11 +74,7 @@ public final class Projections {
                     for table in projection.tables { try? tables.execute("DROP TABLE IF EXISTS temp.\(table.name)") }
                 }
             }
-            let writer = try ProjectionWriter(tables: tables)
-            try ledger.forEachEvent(after: 0, through: position) { event in
-                try writer.apply(event)
-                return true
-            }
+            _ = try Self.fold(tables, after: 0, through: position)
             let replayed = try Self.digests(tables, schema: "temp")
             return CheckResult(position: position, incremental: incremental, replayed: replayed)
         }
@@ -106,24 +102,9 @@ public final class Projections {
         return UInt64(first[0].int ?? 0)
     }
 
-    static func catchUp(_ tables: SideTables, ledger: Ledger, indexed: Bool = true) throws -> UInt64 {
+    static func catchUp(_ tables: SideTables, indexed: Bool = true) throws -> UInt64 {
         let start = try position(tables, indexed: indexed)
-        let writer = try ProjectionWriter(tables: tables)
-        var last = start
-        try ledger.forEachEvent(after: start) { event in
-            guard event.seq == last + 1 else {
-                throw LedgerError(.damaged, "projections expected seq \(last + 1) next and read \(event.seq)", seq: event.seq)
-            }
-            do {
-                try writer.apply(event)
-            } catch let error as LedgerError {
-                throw error
-            } catch {
-                throw LedgerError(.damaged, "cannot project seq \(event.seq) (\(event.type)): \(error)", seq: event.seq)
-            }
-            last = event.seq
-            return true
-        }
+        let last = try fold(tables, after: start)
         if last != start || start == 0 {
             for projection in ProjectionSchema.projections {
                 try tables.run(
@@ -132,6 +113,16 @@ public final class Projections {
             }
         }
         return last - start
+    }
+
+    /// Runs every feed over the events after `after`, gapless; returns the last seq folded.
+    static func fold(_ tables: SideTables, after: UInt64, through last: UInt64? = nil) throws -> UInt64 {
+        do {
+            return try tables.run(try ProjectionFeeds.prepare(tables), after: after, through: last)
+        } catch var error as LedgerError where error.seq != nil {
+            error.message = "cannot project \(error.message)"
+            throw error
+        }
     }
 
     static func digests(_ tables: SideTables, schema: String) throws -> [Digest] {

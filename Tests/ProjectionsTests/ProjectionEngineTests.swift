@@ -32,6 +32,83 @@ struct ProjectionEngineTests {
         #expect(result.mismatched.isEmpty && result.incremental == before)
     }
 
+    @Test("every column reads its field: seed subjects, references, micro-units, documents, gate records")
+    func columns() throws {
+        let studio = try Studio()
+        let projections = Projections(studio.ledger)
+        try studio.openCampaign("C-1", seed: 1234)
+        try studio.openDeliverable("D-1", category: "social-short", stage: .draft, campaign: "C-1")
+        let asset = try studio.generate("D-1", attempt: 1)
+        let generation = studio.generationPayload("D-2", attempt: 1, model: "kling-2.5-turbo", decision: "none")
+        guard case .object(var payload) = generation else { throw LedgerError(.badInput, "not an object") }
+        try studio.openDeliverable("D-2", category: "social-short", stage: .draft, modality: .imageToVideo)
+        let decision = try studio.governed.route(
+            RouteRequest(deliverable: "D-2", category: "social-short", stage: .draft, modality: .imageToVideo)
+        ).decision
+        payload["routing_decision"] = .string(decision.decision)
+        payload["model"] = .string(decision.model)
+        payload["references"] = [
+            ["asset": .string(asset), "role": "upstream-image"], ["asset": .string(asset), "role": "style"],
+        ]
+        let requested = try studio.append(.generationRequested, "deliverable/D-2", .object(payload)).appended.seq
+        let cost = try studio.append(
+            .costRecorded, "deliverable/D-1",
+            ["deliverable": "D-1", "kind": "review-time", "amount": 12.345678, "currency": "USD"]
+        ).appended.seq
+        // A gated event written past the gate, straight into the log, has no gate record to project.
+        let ungated = try studio.ledger.append(
+            ProposedEvent(
+                type: "deliverable.delivered", stream: "deliverable/D-1",
+                payload: ["deliverable": "D-1", "asset": .string(asset), "platforms": ["web"]])
+        ).seq
+        try projections.catchUp()
+
+        func rows(_ sql: String) throws -> [[SideTables.Value]] {
+            try studio.ledger.withSideTables(write: false) { try $0.rows(sql) }
+        }
+        #expect(try rows("SELECT scope, subject, seed FROM proj_seeds") == [[.text("campaign"), .text("C-1"), .integer(1234)]])
+        #expect(
+            try rows("SELECT seq, asset, role FROM proj_references ORDER BY role")
+                == [
+                    [.integer(Int64(requested)), .text(asset), .text("style")],
+                    [.integer(Int64(requested)), .text(asset), .text("upstream-image")],
+                ])
+        #expect(
+            try rows("SELECT micros, kind FROM proj_costs WHERE seq = \(cost)") == [[.integer(12_345_678), .text("review-time")]])
+        #expect(
+            try rows("SELECT type, policy, outcome FROM proj_gate_records WHERE seq = \(requested)")
+                == [[.text("generation.requested"), .text("governance"), .text("allowed")]])
+        #expect(try rows("SELECT COUNT(*) FROM proj_gate_records WHERE seq = \(ungated)") == [[.integer(0)]])
+        #expect(try rows("SELECT COUNT(*) FROM proj_deliveries WHERE seq = \(ungated)") == [[.integer(1)]])
+        // A registration's price has no reason; the stored document is the payload's, canonical.
+        #expect(try rows("SELECT COUNT(*) FROM proj_model_prices WHERE reason IS NOT NULL") == [[.integer(0)]])
+        let published = try #require(try studio.ledger.events(type: "routing.table_published").first)
+        let document = try JSONParser.parse(published.payloadBytes)["document"]!
+        #expect(
+            try rows("SELECT document FROM proj_routing_tables WHERE seq = \(published.seq)")
+                == [[.text(CanonicalJSON.string(of: document))]])
+        #expect(try projections.check().mismatched.isEmpty)
+    }
+
+    @Test("an event a projection cannot hold stops the catch-up, naming its seq, type and column")
+    func unprojectable() throws {
+        let studio = try Studio()
+        let projections = Projections(studio.ledger)
+        try projections.catchUp()
+        // Written past the governance layer, straight into the log: a cost with no deliverable.
+        let seq = try studio.ledger.append(
+            ProposedEvent(type: "cost.recorded", stream: "deliverable/D-1", payload: ["kind": "review-time"])
+        ).seq
+        #expect {
+            try projections.catchUp()
+        } throws: { error in
+            let error = error as? LedgerError
+            return error?.seq == seq && error?.message.contains("cost.recorded") == true
+                && error?.message.contains("proj_costs.deliverable") == true
+        }
+        #expect(try projections.position() == seq - 1)
+    }
+
     @Test("as of a seq or a date answers as the ledger stood then")
     func asOf() throws {
         let studio = try Studio()

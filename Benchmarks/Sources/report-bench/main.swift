@@ -16,7 +16,6 @@ var upkeepEvents = 200_000
 var directory = FileManager.default.temporaryDirectory.appendingPathComponent("genledger-report-bench").path
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 var childRebuild: String?
-var probe: String?
 while let flag = arguments.next() {
     guard let value = arguments.next() else { break }
     switch flag {
@@ -25,30 +24,8 @@ while let flag = arguments.next() {
     case "--upkeep-events": upkeepEvents = Int(value)!
     case "--dir": directory = value
     case "--rebuild-only": childRebuild = value
-    case "--probe": probe = value
     default: fatalError("unknown flag \(flag)")
     }
-}
-
-if let probe {
-    // Where a rebuild's time goes: reading, parsing, decoding, without writing.
-    let ledger = try Ledger(opening: probe)
-    for stage in 0..<3 {
-        let start = Bench.now()
-        var count = 0
-        try ledger.forEachEvent(after: 0) { event in
-            if stage >= 1 {
-                let payload = try JSONParser.parse(event.payloadBytes)
-                if stage >= 2 {
-                    _ = try DomainEvent.decode(type: event.type, stream: event.stream, payload: payload, allowGateRecord: true)
-                }
-            }
-            count += 1
-            return true
-        }
-        print(["read", "read+parse", "read+parse+decode"][stage], Int(Double(count) / (Bench.now() - start)), "events/s")
-    }
-    exit(0)
 }
 
 if let childRebuild {

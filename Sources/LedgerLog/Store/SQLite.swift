@@ -182,6 +182,33 @@ final class SQLiteStatement {
 
     var columnCount: Int32 { sqlite3_column_count(handle) }
 
+    /// The index of a named parameter (`:name`), or 0 when the statement does not use it.
+    func parameterIndex(_ name: String) -> Int32 { sqlite3_bind_parameter_index(handle, name) }
+
+    /// A column's bytes in place: valid until this statement steps, resets or is finalized.
+    func bytes(_ column: Int32) -> UnsafeRawBufferPointer {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let pointer = sqlite3_column_blob(handle, column) else {
+            return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
+        return UnsafeRawBufferPointer(start: pointer, count: count)
+    }
+
+    /// Binds bytes as text without copying them: they must outlive the next step of this statement.
+    func bindText(_ index: Int32, borrowing bytes: UnsafeRawBufferPointer) {
+        // A zero-length text still needs a non-null pointer, or SQLite binds NULL.
+        _ = genledger_sqlite3_bind_text_static(
+            handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, Int32(bytes.count))
+    }
+
+    /// Steps to completion and resets, keeping the bindings.
+    func runKeepingBindings() throws {
+        defer { sqlite3_reset(handle) }
+        while try step() {}
+    }
+
+    func clearBindings() { sqlite3_clear_bindings(handle) }
+
     var parameterCount: Int32 { sqlite3_bind_parameter_count(handle) }
 
     /// SQLITE_INTEGER (1), SQLITE_FLOAT (2), SQLITE_TEXT (3), SQLITE_BLOB (4) or SQLITE_NULL (5).

@@ -1,0 +1,165 @@
+import Governance
+import LedgerLog
+
+/// How events become projection rows: for each table, the event types that add rows to it and,
+/// column by column, the SQL expression that reads the value from the event. The statements run
+/// straight over the log's rows (`SideTables.run`), reading payload fields with SQLite's JSON
+/// operators: the events were validated when they were appended, so a rebuild neither decodes nor
+/// copies them. A projection is therefore a pure function of the events, declared in one place.
+enum ProjectionFeeds {
+    struct Feed {
+        var types: [EventType]
+        var table: String
+        var values: [String]
+        /// A table-valued source for events that add several rows (`json_each` over an array),
+        /// with the bytes its payloads must contain to add any (see `SideTables.feed`).
+        var from: (source: String, requiring: String)? = nil
+        /// Skip the event, adding no row, when a NOT NULL column comes out NULL.
+        var skipsWhenNull = false
+
+        var sql: String {
+            if let from { return "INSERT INTO \(table) SELECT \(values.joined(separator: ", ")) FROM \(from.source)" }
+            // A single-row VALUES insert costs SQLite far less than INSERT … SELECT.
+            return "INSERT \(skipsWhenNull ? "OR IGNORE " : "")INTO \(table) VALUES (\(values.joined(separator: ", ")))"
+        }
+    }
+
+    // The event's envelope fields, and its payload's fields by JSON path.
+    static let seq = ":seq"
+    static let occurredAt = ":occurred_at"
+    static func field(_ path: String) -> String { ":payload ->> '$.\(path)'" }
+    /// An object or array field as canonical JSON text (the payload is canonical, so are its parts).
+    static func json(_ path: String) -> String { ":payload -> '$.\(path)'" }
+    /// A decimal amount in micro-units, rounded as `Money` rounds it.
+    static func micros(_ path: String) -> String { "CAST(round((\(field(path))) * 1000000) AS INTEGER)" }
+    static func literal(_ text: String) -> String { "'\(text)'" }
+    static let null = "NULL"
+
+    static let all: [Feed] = [
+        // catalog
+        Feed(
+            types: [.modelRegistered], table: "proj_model_registrations",
+            values: [seq, field("model"), field("provider"), field("version"), field("tier"), occurredAt]),
+        Feed(
+            types: [.modelRegistered, .modelPricingChanged], table: "proj_model_prices",
+            values: [
+                seq, field("model"), field("pricing.unit"), micros("pricing.amount"), field("pricing.currency"),
+                field("effective"), field("reason"),
+            ]),
+        Feed(
+            types: [.modelVersionChanged], table: "proj_model_versions",
+            values: [seq, field("model"), field("version"), field("effective"), field("reason")]),
+        Feed(
+            types: [.modelStatusChanged], table: "proj_model_statuses",
+            values: [seq, field("model"), field("status"), field("failure_mode"), field("effective"), field("reason")]),
+        Feed(
+            types: [.modelReviewCompleted], table: "proj_model_reviews",
+            values: [seq, field("model"), field("quarter"), field("decision"), field("reviewer")]),
+        // routing
+        Feed(
+            types: [.routingTablePublished], table: "proj_routing_tables",
+            values: [
+                seq, field("table"), field("version"), field("author"), field("rationale"), field("digest"), json("document"),
+                occurredAt,
+            ]),
+        Feed(
+            types: [.routingDecided], table: "proj_routing_decisions",
+            values: [
+                seq, field("decision"), field("request.deliverable"), field("table"), field("table_version"), field("rule"),
+                field("model"), field("fallback_from.model"),
+            ]),
+        Feed(
+            types: [.fallbackTriggered], table: "proj_fallbacks",
+            values: [
+                seq, field("deliverable"), field("generation"), field("from_model"), field("to_model"), field("failure_mode"),
+                field("table"), field("rule"),
+            ]),
+        // production
+        Feed(types: [.campaignOpened], table: "proj_campaigns", values: [seq, field("campaign"), field("name")]),
+        Feed(
+            types: [.deliverableOpened], table: "proj_deliverables",
+            values: [seq, field("deliverable"), field("campaign"), field("category"), field("stage"), field("modality")]),
+        Feed(
+            types: [.seedLocked], table: "proj_seeds",
+            // The subject sits under the scope's own name: `campaign` or `deliverable`.
+            values: [seq, field("scope"), ":payload ->> ('$.' || (\(field("scope"))))", field("seed")]),
+        Feed(types: [.templateVersioned], table: "proj_templates", values: [seq, field("template"), field("version")]),
+        Feed(
+            types: [.generationRequested], table: "proj_generations",
+            values: [
+                seq, field("deliverable"), field("generation"), field("attempt"), field("model"), field("model_version"),
+                field("template"), field("template_version"), field("seed"), field("routing_decision"),
+                field("fallback_from.generation"), occurredAt,
+            ]),
+        Feed(
+            types: [.generationRequested], table: "proj_references",
+            values: [seq, field("generation"), "value ->> '$.asset'", "value ->> '$.role'"],
+            from: ("json_each(:payload, '$.references')", requiring: "\"references\"")),
+        Feed(
+            types: [.generationCompleted], table: "proj_generation_outcomes",
+            values: [
+                seq, field("deliverable"), field("generation"), literal("completed"), null, field("latency_ms"), field("asset"),
+            ]),
+        Feed(
+            types: [.generationFailed], table: "proj_generation_outcomes",
+            values: [
+                seq, field("deliverable"), field("generation"), literal("failed"), field("failure_mode"), field("latency_ms"),
+                null,
+            ]),
+        Feed(
+            types: [.generationCompleted], table: "proj_assets",
+            values: [seq, field("asset"), field("deliverable"), field("generation"), null, null, null]),
+        Feed(
+            types: [.refinementApplied], table: "proj_assets",
+            values: [
+                seq, field("output_asset"), field("deliverable"), null, field("input_asset"), field("step"), field("model"),
+            ]),
+        Feed(
+            types: [.assetReviewed], table: "proj_reviews",
+            values: [seq, field("deliverable"), field("asset"), field("verdict"), field("reviewer")]),
+        Feed(
+            types: [.regenerationRequested], table: "proj_regenerations",
+            // The gate numbers an attempt the pipeline left out; 0 marks one recorded without.
+            values: [seq, field("deliverable"), "coalesce(\(field("attempt")), 0)", field("prior_asset"), field("reason")]),
+        Feed(types: [.deliverableDelivered], table: "proj_deliveries", values: [seq, field("deliverable"), field("asset")]),
+        // costs
+        Feed(
+            types: [.costRecorded], table: "proj_costs",
+            values: [
+                seq, field("deliverable"), field("kind"), micros("amount"), field("currency"), field("generation"),
+                field("asset"), occurredAt,
+            ]),
+        // governance
+        Feed(
+            types: [.policyPublished], table: "proj_policies",
+            values: [seq, field("policy"), field("version"), field("digest"), field("author"), json("document")]),
+        Feed(
+            // A gated event has a gate record when it came through the gate; one appended past it
+            // (straight into the log) has none and adds no row: its outcome, the one NOT NULL
+            // column that can come out NULL, is NULL then.
+            types: EventType.allCases.filter(\.isGated), table: "proj_gate_records",
+            values: [
+                seq, ":type", field("deliverable"), field("gate.policy"), "coalesce(\(field("gate.version")), 0)",
+                "CASE WHEN json_type(:payload, '$.gate') IS NOT NULL THEN coalesce(\(field("gate.outcome")), 'allowed') END",
+            ],
+            skipsWhenNull: true),
+        Feed(
+            types: [.policyDenied], table: "proj_denials",
+            values: [
+                seq, field("deliverable"), field("policy"), field("version"), field("rule"),
+                "coalesce(\(field("action")), '')", "coalesce(\(field("judged.type")), '')",
+            ]),
+        Feed(
+            types: [.policyOverrideGranted], table: "proj_overrides",
+            values: [
+                seq, field("deliverable"), field("rule"), field("approver"), field("extra_attempts"),
+                micros("extra_budget.amount"),
+            ]),
+    ]
+
+    /// Prepares every feed against the tables as they are now (main, or the temp scratch copies
+    /// `Projections.check` creates first: unqualified names resolve to temp first).
+    static func prepare(_ tables: SideTables) throws -> [SideTables.EventFeed] {
+        try all.map { feed in try tables.feed(types: feed.types.map(\.rawValue), requiring: feed.from?.requiring, feed.sql) }
+    }
+}
