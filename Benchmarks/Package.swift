@@ -25,6 +25,15 @@ let package = Package(
                 .product(name: "Projections", package: "GenLedger"), .product(name: "Reports", package: "GenLedger"),
             ]
         ),
+        // Replay under a candidate routing table over a simulated history.
+        .executableTarget(
+            name: "replay-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "LedgerLog", package: "GenLedger"), .product(name: "Governance", package: "GenLedger"),
+                .product(name: "Projections", package: "GenLedger"),
+            ]
+        ),
         // Validation and the gate against the bare log append, on a simulated history.
         .executableTarget(
             name: "gate-bench",

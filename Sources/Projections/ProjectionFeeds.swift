@@ -66,7 +66,10 @@ enum ProjectionFeeds {
             types: [.routingDecided], table: "proj_routing_decisions",
             values: [
                 seq, field("decision"), field("request.deliverable"), field("table"), field("table_version"), field("rule"),
-                field("model"), field("fallback_from.model"),
+                field("model"), field("fallback_from.model"), field("tier"), field("request.campaign"),
+                field("request.category"), field("request.stage"), field("request.modality"),
+                field("request.duration_seconds"), field("request.characters"), field("request.after_failure.model"),
+                field("request.after_failure.failure_mode"), occurredAt,
             ]),
         Feed(
             types: [.fallbackTriggered], table: "proj_fallbacks",
@@ -148,6 +151,13 @@ enum ProjectionFeeds {
             values: [
                 seq, field("deliverable"), field("policy"), field("version"), field("rule"),
                 "coalesce(\(field("action")), '')", "coalesce(\(field("judged.type")), '')",
+            ]),
+        Feed(
+            types: [.replayCompleted], table: "proj_replays",
+            values: [
+                seq, field("table"), field("candidate_version"), field("candidate_digest"), field("source"),
+                field("requests"), field("changed"), field("unroutable"), field("before.spend"), field("after.spend"),
+                field("currency"), occurredAt,
             ]),
         Feed(
             types: [.policyOverrideGranted], table: "proj_overrides",

@@ -44,7 +44,7 @@ public enum ProjectionSchema {
                 ),
                 (
                     "proj_routing_decisions",
-                    "seq INTEGER NOT NULL, decision TEXT NOT NULL, deliverable TEXT, table_name TEXT NOT NULL, table_version INTEGER NOT NULL, rule TEXT NOT NULL, model TEXT NOT NULL, fallback_from TEXT"
+                    "seq INTEGER NOT NULL, decision TEXT NOT NULL, deliverable TEXT, table_name TEXT NOT NULL, table_version INTEGER NOT NULL, rule TEXT NOT NULL, model TEXT NOT NULL, fallback_from TEXT, tier TEXT NOT NULL, campaign TEXT, category TEXT NOT NULL, stage TEXT NOT NULL, modality TEXT NOT NULL, duration_seconds REAL, characters INTEGER, after_failure_model TEXT, after_failure_mode TEXT, occurred_at TEXT NOT NULL"
                 ),
                 (
                     "proj_fallbacks",
@@ -108,6 +108,10 @@ public enum ProjectionSchema {
                     "seq INTEGER NOT NULL, deliverable TEXT, policy TEXT NOT NULL, version INTEGER NOT NULL, rule TEXT NOT NULL, action TEXT NOT NULL, judged_type TEXT NOT NULL"
                 ),
                 (
+                    "proj_replays",
+                    "seq INTEGER NOT NULL, table_name TEXT NOT NULL, candidate_version INTEGER NOT NULL, candidate_digest TEXT NOT NULL, source TEXT NOT NULL, requests INTEGER NOT NULL, changed INTEGER NOT NULL, unroutable INTEGER NOT NULL, spend_before REAL NOT NULL, spend_after REAL NOT NULL, currency TEXT NOT NULL, occurred_at TEXT NOT NULL"
+                ),
+                (
                     "proj_overrides",
                     "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, rule TEXT NOT NULL, approver TEXT NOT NULL, extra_attempts INTEGER, extra_micros INTEGER"
                 ),
@@ -128,7 +132,7 @@ public enum ProjectionSchema {
     static let positions = "proj_positions"
 
     /// Raised whenever a table changes shape: projections of another version are rebuilt.
-    static let version: Int64 = 4
+    static let version: Int64 = 5
     static let versionKey = "(schema)"
 
     static var createStatements: [String] {

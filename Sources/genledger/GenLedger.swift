@@ -12,6 +12,7 @@ struct GenLedger: ParsableCommand {
         subcommands: [
             Init.self, Append.self, Log.self, Verify.self, CheckpointCommand.self, Prove.self, VerifyProof.self,
             Export.self, Key.self, Policy.self, GateCommand.self, Route.self, Simulate.self, Rebuild.self, RoutingCommand.self,
+            ReplayCommand.self,
             ReportCommand.self, Explain.self,
         ]
     )

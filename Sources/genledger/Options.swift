@@ -60,3 +60,9 @@ func parseVerifierKey(_ argument: String) throws -> NoteVerifierKey {
 extension JSONValue {
     var canonical: String { CanonicalJSON.string(of: self) }
 }
+
+/// The actor recorded: `--actor`, else $GENLEDGER_ACTOR, else cli:$USER.
+func resolvedActor(_ option: String?) -> String {
+    option ?? ProcessInfo.processInfo.environment["GENLEDGER_ACTOR"]
+        ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+}

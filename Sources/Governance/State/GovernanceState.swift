@@ -35,7 +35,7 @@ public struct GovernanceState: Sendable {
         case .modelStatusChanged(let e):
             models[e.model]?.status = e.status
             models[e.model]?.failureMode = e.status == .active ? nil : (e.failureMode ?? (e.status == .retired ? .retired : nil))
-        case .modelReviewCompleted:
+        case .modelReviewCompleted, .replayCompleted:
             break
         case .routingTablePublished(let e):
             tables[e.table.name] = Published(document: e.table, version: e.table.version, digest: e.digest, seq: seq)

@@ -25,6 +25,7 @@ public enum DomainEvent: Sendable {
     case deliverableDelivered(DeliverableDelivered)
     case costRecorded(CostRecorded)
     case modelReviewCompleted(ModelReviewCompleted)
+    case replayCompleted(ReplayCompleted)
 
     /// The payload key the gate writes; callers may not supply it.
     public static let gateKey = "gate"
@@ -67,6 +68,7 @@ public enum DomainEvent: Sendable {
         case .deliverableDelivered: event = .deliverableDelivered(try DeliverableDelivered(f))
         case .costRecorded: event = .costRecorded(try CostRecorded(f))
         case .modelReviewCompleted: event = .modelReviewCompleted(try ModelReviewCompleted(f))
+        case .replayCompleted: event = .replayCompleted(try ReplayCompleted(f))
         }
         let expected = event.stream
         guard stream == expected else {
@@ -85,6 +87,7 @@ public enum DomainEvent: Sendable {
         case .modelStatusChanged(let e): "model/\(e.model)"
         case .modelReviewCompleted(let e): "model/\(e.model)"
         case .routingTablePublished(let e): "routing/\(e.table.name)"
+        case .replayCompleted(let e): "routing/\(e.table)"
         case .policyPublished(let e): "policy/\(e.policy.name)"
         case .templateVersioned(let e): "template/\(e.template)"
         case .campaignOpened(let e): "campaign/\(e.campaign)"

@@ -23,6 +23,7 @@ public enum EventType: String, CaseIterable, Sendable {
     case deliverableDelivered = "deliverable.delivered"
     case costRecorded = "cost.recorded"
     case modelReviewCompleted = "model.review_completed"
+    case replayCompleted = "replay.completed"
 
     /// Types the gate judges against the policy in force; the others are validated only.
     public var isGated: Bool {

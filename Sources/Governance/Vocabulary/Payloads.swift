@@ -467,3 +467,37 @@ public struct ModelReviewCompleted: Sendable {
         _ = try f.optionalString("notes")
     }
 }
+
+/// A what-if weighed: history replayed under a candidate routing table (`genledger replay
+/// --record`). Records what was compared and the summary, so a later review shows which
+/// alternatives were considered before a table changed. Changes nothing else.
+public struct ReplayCompleted: Sendable {
+    public var table: String
+    public var candidateVersion: Int64
+    public var candidateDigest: String
+    public var source: String
+    public var asOf: Int64
+    public var requests, changed, unroutable: Int64
+    init(_ f: Fields) throws {
+        table = try f.string("table")
+        candidateVersion = try f.int("candidate_version", min: 1)
+        candidateDigest = try f.digest("candidate_digest")
+        source = try f.string("source")
+        asOf = try f.int("as_of", min: 0)
+        requests = try f.int("requests", min: 0)
+        changed = try f.int("changed", min: 0)
+        unroutable = try f.int("unroutable", min: 0)
+        _ = try f.optionalInt("low_confidence", min: 0)
+        _ = try f.optionalString("file")
+        _ = try f.optionalString("from")
+        _ = try f.optionalString("to")
+        for side in ["before", "after"] {
+            let figures = try f.object(side)
+            _ = try figures.number("spend", min: 0)
+            _ = try figures.optionalNumber("regeneration_multiplier", min: 0)
+            _ = try figures.optionalNumber("failure_rate", min: 0)
+            _ = try figures.optionalNumber("true_cost_per_acceptable", min: 0)
+        }
+        _ = try f.choice("currency", Currency.self)
+    }
+}

@@ -149,6 +149,28 @@ public final class SideTables {
         }
     }
 
+    /// A query read row by row without materializing values: for long scans that keep only a
+    /// few columns of each row. Valid inside the transaction it was opened in.
+    public final class Cursor {
+        let statement: SQLiteStatement
+
+        init(statement: SQLiteStatement) { self.statement = statement }
+
+        /// Moves to the next row; false when there is none.
+        public func next() throws -> Bool { try statement.step() }
+        public func isNull(_ column: Int32) -> Bool { statement.isNull(column) }
+        public func int(_ column: Int32) -> Int64 { statement.int(column) }
+        public func double(_ column: Int32) -> Double { statement.double(column) }
+        public func text(_ column: Int32) -> String? { statement.isNull(column) ? nil : statement.text(column) }
+        /// A column's bytes in place (no String is made): valid until the next call to `next()`.
+        public func bytes(_ column: Int32) -> UnsafeRawBufferPointer { statement.bytes(column) }
+    }
+
+    public func cursor(_ sql: String, _ values: [Value] = []) throws -> Cursor {
+        // A statement of its own: cursors are read side by side (a merge by seq).
+        Cursor(statement: try Self.bind(try ledger.db.prepare(sql), sql, values))
+    }
+
     public func rows(_ sql: String, _ values: [Value] = []) throws -> [[Value]] {
         var out: [[Value]] = []
         try query(sql, values) { out.append($0) }

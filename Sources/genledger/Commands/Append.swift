@@ -36,8 +36,7 @@ struct Append: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let defaultActor =
-                actor ?? ProcessInfo.processInfo.environment["GENLEDGER_ACTOR"]
-                ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+                resolvedActor(actor)
             let reader = try file.map { try JSONLinesReader(path: $0) } ?? JSONLinesReader(standardInputWithMaxLineBytes: 2 << 20)
             var events: [ProposedEvent] = []
             var lines: [Int] = []

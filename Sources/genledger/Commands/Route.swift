@@ -42,8 +42,7 @@ struct Route: ParsableCommand {
             try governed.refresh()
             let routeRequest = try RouteRequest(completing: value, from: governed.state)
             let actor =
-                actor ?? ProcessInfo.processInfo.environment["GENLEDGER_ACTOR"]
-                ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+                resolvedActor(actor)
             let (decision, appended) = try governed.route(routeRequest, dryRun: dryRun, actor: actor)
             if appended != nil { try Projections(governed.ledger).catchUp() }
             var out = Output()
