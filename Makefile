@@ -52,6 +52,10 @@ demo: release
 	echo; echo "== would a budget-tier (draft) model be allowed on it? (genledger gate check)"; \
 	echo "{\"type\":\"generation.requested\",\"stream\":\"deliverable/D-DEMO\",\"payload\":{\"deliverable\":\"D-DEMO\",\"generation\":\"G-DEMO\",\"attempt\":1,\"model\":\"hailuo-02\",\"model_version\":\"02-768p\",\"template\":\"tpl-hero-video\",\"template_version\":2,\"seed\":1,\"parameters\":{\"aspect_ratio\":\"16:9\",\"duration_seconds\":30},\"routing_decision\":\"$$DECISION\"}}" \
 	  | $(GENLEDGER) gate check || echo "(exit $$?: would be denied; nothing was appended)"; \
+	echo; echo "== genledger replay --compare-published video@1 --from 2026-08-01 --record (had social shorts stayed on kling-2.5-turbo?)"; \
+	mkdir -p $(DEMO_DIR)/reports; \
+	$(GENLEDGER) replay --compare-published video@1 --from 2026-08-01 --record --format html --out $(DEMO_DIR)/reports/replay-video-v1-from-2026-08.html; \
+	$(GENLEDGER) replay --compare-published video@1 --from 2026-08-01 | sed -n '/^## Summary/,/^## Requests the candidate/p' | grep -v '^## Requests the candidate'; \
 	echo; echo "== genledger checkpoint (the reports are stamped with it; explain proves against it)"; \
 	$(GENLEDGER) checkpoint | tail -1; \
 	echo; echo "== genledger rebuild --check (the projections equal a fresh replay of the log)"; \

@@ -132,3 +132,38 @@ public enum RoutingDiff {
         return changes
     }
 }
+
+/// A what-if recorded by `genledger replay --record`.
+public struct RecordedReplay: Sendable, Equatable {
+    public var seq: UInt64
+    public var table: String
+    public var candidateVersion: Int64
+    public var candidateDigest: String
+    public var source: String
+    public var requests, changed, unroutable: Int64
+    public var spendBefore, spendAfter: Double
+    public var currency: String
+    public var occurredAt: String
+}
+
+extension Projections {
+    /// Every replay recorded at or before `asOf`, in seq order.
+    public func recordedReplays(asOf: UInt64) throws -> [RecordedReplay] {
+        try catchUp()
+        return try ledger.withSideTables(write: false) { tables in
+            try tables.rows(
+                """
+                SELECT seq, table_name, candidate_version, candidate_digest, source, requests, changed, unroutable,
+                       spend_before, spend_after, currency, occurred_at
+                FROM proj_replays WHERE seq <= ? ORDER BY seq
+                """, [.integer(Int64(asOf))]
+            ).map { row in
+                RecordedReplay(
+                    seq: UInt64(row[0].int ?? 0), table: row[1].string ?? "", candidateVersion: row[2].int ?? 0,
+                    candidateDigest: row[3].string ?? "", source: row[4].string ?? "", requests: row[5].int ?? 0,
+                    changed: row[6].int ?? 0, unroutable: row[7].int ?? 0, spendBefore: row[8].double ?? 0,
+                    spendAfter: row[9].double ?? 0, currency: row[10].string ?? "", occurredAt: row[11].string ?? "")
+            }
+        }
+    }
+}

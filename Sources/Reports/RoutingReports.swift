@@ -1,3 +1,4 @@
+import Foundation
 public import Governance
 public import LedgerLog
 public import Projections
@@ -71,6 +72,7 @@ public enum RoutingReports {
     /// Every version of every table, who published it and why.
     public static func history(_ projections: Projections, asOf: UInt64) throws -> ReportDocument {
         let versions = try projections.tableVersions(asOf: asOf)
+        let replays = try projections.recordedReplays(asOf: asOf)
         let rows = versions.map {
             [$0.table, "v\($0.version)", String($0.seq), $0.occurredAt, $0.author, $0.rationale, String($0.digest.prefix(16))]
         }
@@ -80,7 +82,26 @@ public enum RoutingReports {
                 .init(
                     heading: "Versions",
                     paragraphs: ["\(versions.count) versions of \(Set(versions.map(\.table)).count) tables."],
-                    table: .init(columns: ["table", "version", "seq", "published", "author", "rationale", "digest"], rows: rows))
+                    table: .init(columns: ["table", "version", "seq", "published", "author", "rationale", "digest"], rows: rows)),
+                .init(
+                    heading: "What-ifs weighed (replays recorded)",
+                    paragraphs: replays.isEmpty
+                        ? ["None recorded: `genledger replay … --record` appends one replay.completed per what-if."] : [],
+                    table: replays.isEmpty
+                        ? nil
+                        : .init(
+                            columns: [
+                                "seq", "recorded", "table", "candidate", "source", "requests", "changed", "unroutable",
+                                "estimated spend before → after",
+                            ],
+                            rows: replays.map {
+                                [
+                                    String($0.seq), $0.occurredAt, $0.table,
+                                    "v\($0.candidateVersion) (\($0.candidateDigest.prefix(16)))", $0.source, String($0.requests),
+                                    String($0.changed), String($0.unroutable),
+                                    String(format: "%.2f → %.2f %@", $0.spendBefore, $0.spendAfter, $0.currency),
+                                ]
+                            })),
             ],
             data: .array(
                 versions.map {

@@ -194,6 +194,9 @@ struct ReplayTests {
         #expect(event.type == "replay.completed" && event.stream == "routing/video")
         #expect(event.payload["candidate_digest"] == data?["candidate_digest"] && event.payload["from"] == "2026-01-01")
 
+        let history = try GenLedgerProcess.run(["routing", "history"], in: directory)
+        #expect(history.stdout.contains("## What-ifs weighed") && history.stdout.contains("| \(before + 1) |"))
+
         // Bad input names what is wrong, and writes nothing.
         let missing = try GenLedgerProcess.run(["replay", "--compare-published", "video@7"], in: directory)
         #expect(missing.status == 65 && missing.stderr.contains("published: image@1, video@1"))
