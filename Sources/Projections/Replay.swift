@@ -178,7 +178,7 @@ struct RateBook {
     private var byModel: [Int: Tally] = [:]
     private var byTier: [Int: Tally] = [:]
     private var byTierOverall: [Tier: Tally] = [:]
-    private(set) var byCategory: [Int: Tally] = [:]
+    private var byCategory: [Int: Tally] = [:]
 
     struct Key: Hashable {
         var model: Int
@@ -193,10 +193,7 @@ struct RateBook {
         return add(model: name, print: print, tier: tier(name))
     }
 
-    mutating func model(named name: String, tier: Tier?) -> Int {
-        if let index = modelNames.firstIndex(of: name) { return index }
-        return add(model: name, print: nil, tier: tier)
-    }
+    mutating func model(named name: String, tier: Tier?) -> Int { add(model: name, print: nil, tier: tier) }
 
     private mutating func add(model name: String, print: Fingerprint?, tier: Tier?) -> Int {
         if let index = modelNames.firstIndex(of: name) {
@@ -292,15 +289,10 @@ extension Projections {
     /// A published version of a routing table as a candidate: `version` of `table`, or of the
     /// only table that has that version. An error lists what was published.
     public func publishedCandidate(table: String?, version: Int64, asOf: UInt64) throws -> CandidateTable {
-        try catchUp()
-        let rows = try ledger.withSideTables(write: false) {
-            try $0.rows(
-                "SELECT seq, table_name, version, document, digest FROM proj_routing_tables WHERE seq <= ? ORDER BY seq",
-                [.integer(Int64(asOf))])
-        }
-        let matching = rows.filter { $0[2].int == version && (table == nil || $0[1].string == table) }
-        guard matching.count == 1, let row = matching.first else {
-            let published = rows.map { "\($0[1].string ?? "")@\($0[2].int ?? 0)" }.joined(separator: ", ")
+        let versions = try tableVersions(asOf: asOf)
+        let matching = versions.filter { $0.version == version && (table == nil || $0.table == table) }
+        guard matching.count == 1, let found = matching.first else {
+            let published = versions.map { "\($0.table)@\($0.version)" }.joined(separator: ", ")
             throw LedgerError(
                 .badInput,
                 (matching.isEmpty
@@ -308,8 +300,7 @@ extension Projections {
                     + (table.map { " of table '\($0)'" } ?? "") + "; published: \(published.isEmpty ? "none" : published)",
                 field: "compare-published")
         }
-        return try CandidateTable(
-            published: try JSONParser.parse(Array(row[3].string!.utf8)), digest: row[4].string!, seq: UInt64(row[0].int!))
+        return try CandidateTable(published: found.document, digest: found.digest, seq: found.seq)
     }
 
     /// The models registered at or before `asOf`: what a candidate table may name.
@@ -359,7 +350,7 @@ private struct ReplayRun {
         var assets = RecentMap<RateBook.Key?>(capacity: 1 << 16)
         var deliverables = RecentMap<Int>(capacity: 1 << 16)
         struct Decided {
-            var request: RequestKey
+            var request: RecordedRequest
             /// The candidate's model (its index in the book) and tier, or why there is none.
             var outcome: Result<(Int, String), GovernanceError>
         }
@@ -524,7 +515,7 @@ private struct ReplayRun {
                 if let known = decisions[print] {
                     decided = known
                 } else {
-                    let request = try RequestKey(row, seq: seq)
+                    let request = try RecordedRequest(row, seq: seq)
                     do {
                         let decision = try RoutingEngine.decide(request.request, in: weighed, decision: "replay")
                         decided = Decided(
@@ -597,37 +588,28 @@ private struct ReplayRun {
 }
 
 /// A recorded request, as the routing engine reads it.
-private struct RequestKey {
+private struct RecordedRequest {
     var category: String
     var stage: String
     var modality: String
-    var durationSeconds: Double?
-    var characters: Int64?
-    var afterFailureModel: String?
-    var afterFailureMode: String?
-
     let request: RouteRequest
 
     init(_ row: SideTables.Cursor, seq: UInt64) throws {
         category = row.text(3)!
         stage = row.text(4)!
         modality = row.text(5)!
-        durationSeconds = row.isNull(6) ? nil : row.double(6)
-        characters = row.isNull(7) ? nil : row.int(7)
-        afterFailureModel = row.text(8)
-        afterFailureMode = row.text(9)
         guard let stage = Stage(rawValue: stage), let modality = Modality(rawValue: modality) else {
             throw LedgerError(.damaged, "the recorded request has an unknown stage or modality", seq: seq)
         }
         var afterFailure: (model: String, failureMode: FailureMode)?
-        if let model = afterFailureModel {
-            guard let mode = afterFailureMode.flatMap(FailureMode.init(rawValue:)) else {
+        if let model = row.text(8) {
+            guard let mode = row.text(9).flatMap(FailureMode.init(rawValue:)) else {
                 throw LedgerError(.damaged, "the recorded request's after_failure has no known failure mode", seq: seq)
             }
             afterFailure = (model, mode)
         }
         request = RouteRequest(
-            category: category, stage: stage, modality: modality, durationSeconds: durationSeconds, characters: characters,
-            afterFailure: afterFailure)
+            category: category, stage: stage, modality: modality, durationSeconds: row.isNull(6) ? nil : row.double(6),
+            characters: row.isNull(7) ? nil : row.int(7), afterFailure: afterFailure)
     }
 }

@@ -113,14 +113,6 @@ public enum ReplayReport {
                     })))
         sections.append(.init(heading: "Method", paragraphs: method))
 
-        func figures(_ f: Replay.Figures) -> JSONValue {
-            [
-                "requests": .number(Double(f.requests)), "spend": .number((f.spendMicros / 1e4).rounded() / 100),
-                "regeneration_multiplier": f.regenerationMultiplier.map { .number(($0 * 1e4).rounded() / 1e4) } ?? .null,
-                "failure_rate": f.failureRate.map { .number(($0 * 1e4).rounded() / 1e4) } ?? .null,
-                "true_cost_per_acceptable": f.trueCostPerAcceptableMicros.map { .number(($0 / 1e4).rounded() / 100) } ?? .null,
-            ]
-        }
         let data: JSONValue = [
             "table": .string(replay.table), "candidate_version": .number(Double(replay.candidateVersion)),
             "candidate_digest": .string(replay.candidateDigest), "source": .string(replay.candidateSource.name),
@@ -130,7 +122,7 @@ public enum ReplayReport {
             "requests": .number(Double(replay.requests)), "changed": .number(Double(replay.changed)),
             "unroutable": .number(Double(replay.unroutableRequests)), "low_confidence": .number(Double(replay.lowConfidence)),
             "without_estimate": .number(Double(replay.withoutEstimate)), "currency": .string(currency),
-            "before": figures(before), "after": figures(after),
+            "before": figures(before, missing: .null), "after": figures(after, missing: .null),
             "moves": .array(
                 replay.moves.map {
                     [
@@ -152,7 +144,7 @@ public enum ReplayReport {
                     [
                         "category": .string($0.category), "requests": .number(Double($0.requests)),
                         "changed": .number(Double($0.changed)), "unroutable": .number(Double($0.unroutable)),
-                        "before": figures($0.before), "after": figures($0.after),
+                        "before": figures($0.before, missing: .null), "after": figures($0.after, missing: .null),
                     ]
                 }),
         ]
@@ -160,6 +152,38 @@ public enum ReplayReport {
             title: "Replay under '\(replay.table)' v\(replay.candidateVersion)",
             stamp: try .of(projections.ledger, size: replay.asOf),
             sections: sections, data: data)
+    }
+
+    /// The `replay.completed` payload `genledger replay --record` appends (docs/EVENTS.md).
+    public static func summary(_ replay: Replay) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "table": .string(replay.table), "candidate_version": .number(Double(replay.candidateVersion)),
+            "candidate_digest": .string(replay.candidateDigest), "source": .string(replay.candidateSource.name),
+            "as_of": .number(Double(replay.asOf)), "requests": .number(Double(replay.requests)),
+            "changed": .number(Double(replay.changed)), "unroutable": .number(Double(replay.unroutableRequests)),
+            "low_confidence": .number(Double(replay.lowConfidence)), "currency": .string(replay.currency.rawValue),
+            "before": figures(replay.before, missing: .omitted), "after": figures(replay.after, missing: .omitted),
+        ]
+        if case .file(let path) = replay.candidateSource { object["file"] = .string(path) }
+        if let from = replay.window.from { object["from"] = .string(from.description) }
+        if let to = replay.window.to { object["to"] = .string(to.description) }
+        return .object(object)
+    }
+
+    enum Missing { case null, omitted }
+
+    /// One side's figures, rounded: money to cents, ratios to four decimals.
+    static func figures(_ f: Replay.Figures, missing: Missing) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "requests": .number(Double(f.requests)), "spend": .number((f.spendMicros / 1e4).rounded() / 100),
+        ]
+        func set(_ key: String, _ value: Double?) {
+            if let value { object[key] = .number(value) } else if missing == .null { object[key] = .null }
+        }
+        set("regeneration_multiplier", f.regenerationMultiplier.map { ($0 * 1e4).rounded() / 1e4 })
+        set("failure_rate", f.failureRate.map { ($0 * 1e4).rounded() / 1e4 })
+        set("true_cost_per_acceptable", f.trueCostPerAcceptableMicros.map { ($0 / 1e4).rounded() / 100 })
+        return .object(object)
     }
 
     /// The estimate, in words (also in docs/REPLAY.md).

@@ -53,11 +53,10 @@ public final class SideTables {
         let types: [String]
         let requiring: [UInt8]
         let statement: SQLiteStatement
-        let sql: String
         let parameters: [(index: Int32, column: Int32)]
 
         init(types: [String], requiring: String?, statement: SQLiteStatement, sql: String) throws {
-            (self.types, self.statement, self.sql) = (types, statement, sql)
+            (self.types, self.statement) = (types, statement)
             self.requiring = Array((requiring ?? "").utf8)
             let named: [(String, Int32)] = [(":seq", 0), (":type", 1), (":occurred_at", 2), (":recorded_at", 3), (":payload", 4)]
             parameters = named.compactMap { name, column in

@@ -84,35 +84,12 @@ struct ReplayCommand: ParsableCommand {
             let governed = GovernedLedger(try ledger.open())
             let appended = try governed.append(
                 ProposedEvent(
-                    type: EventType.replayCompleted.rawValue, stream: "routing/\(replay.table)", payload: replay.summary,
+                    type: EventType.replayCompleted.rawValue, stream: "routing/\(replay.table)",
+                    payload: ReplayReport.summary(replay),
                     actor: actor))
             try Projections(governed.ledger).catchUp()
             // On standard error: the report on standard output stays what --format says.
             FileHandle.standardError.write(Data("recorded as replay.completed at seq \(appended.appended.seq)\n".utf8))
         }
-    }
-}
-
-extension Replay {
-    /// The `replay.completed` payload (docs/EVENTS.md).
-    var summary: JSONValue {
-        func figures(_ f: Figures) -> JSONValue {
-            var object: [String: JSONValue] = ["spend": .number((f.spendMicros / 1e4).rounded() / 100)]
-            if let m = f.regenerationMultiplier { object["regeneration_multiplier"] = .number((m * 1e4).rounded() / 1e4) }
-            if let r = f.failureRate { object["failure_rate"] = .number((r * 1e4).rounded() / 1e4) }
-            if let c = f.trueCostPerAcceptableMicros { object["true_cost_per_acceptable"] = .number((c / 1e4).rounded() / 100) }
-            return .object(object)
-        }
-        var object: [String: JSONValue] = [
-            "table": .string(table), "candidate_version": .number(Double(candidateVersion)),
-            "candidate_digest": .string(candidateDigest), "source": .string(candidateSource.name),
-            "as_of": .number(Double(asOf)), "requests": .number(Double(requests)), "changed": .number(Double(changed)),
-            "unroutable": .number(Double(unroutableRequests)), "low_confidence": .number(Double(lowConfidence)),
-            "currency": .string(currency.rawValue), "before": figures(before), "after": figures(after),
-        ]
-        if case .file(let path) = candidateSource { object["file"] = .string(path) }
-        if let from = window.from { object["from"] = .string(from.description) }
-        if let to = window.to { object["to"] = .string(to.description) }
-        return .object(object)
     }
 }
