@@ -172,13 +172,14 @@ struct Fingerprint: Hashable {
 struct RateBook {
     private var models: [Fingerprint: Int] = [:]
     private(set) var modelNames: [String] = []
-    private var tiers: [Tier?] = []
+    private var tiers: [Int?] = []  // each model's tier index
     private var categories: [Fingerprint: Int] = [:]
     private(set) var categoryNames: [String] = []
-    private var byModel: [Int: Tally] = [:]
-    private var byTier: [Int: Tally] = [:]
-    private var byTierOverall: [Tier: Tally] = [:]
-    private var byCategory: [Int: Tally] = [:]
+    // Tallies in arrays, indexed by model, tier and category index: updated on every fact.
+    private var byModel: [[Tally]] = []  // [model][category]
+    private var byTier: [[Tally]] = Array(repeating: [], count: Tier.allCases.count)  // [tier][category]
+    private var byTierOverall: [Tally] = Array(repeating: Tally(), count: Tier.allCases.count)
+    private var byCategory: [Tally] = []
 
     struct Key: Hashable {
         var model: Int
@@ -186,11 +187,11 @@ struct RateBook {
     }
 
     /// The index of a model (named by `column` of `row`), and its tier from the catalog.
-    mutating func model(_ row: SideTables.Cursor, _ column: Int32, tier: (String) -> Tier?) -> Int {
+    mutating func model(_ row: SideTables.Cursor, _ column: Int32, tiers: [String: Tier]) -> Int {
         let print = Fingerprint(row, column)
         if let known = models[print] { return known }
         let name = row.text(column) ?? ""
-        return add(model: name, print: print, tier: tier(name))
+        return add(model: name, print: print, tier: tiers[name])
     }
 
     mutating func model(named name: String, tier: Tier?) -> Int { add(model: name, print: nil, tier: tier) }
@@ -201,7 +202,8 @@ struct RateBook {
             return index
         }
         modelNames.append(name)
-        tiers.append(tier)
+        tiers.append(tier.map(Self.tierIndex))
+        byModel.append(Array(repeating: Tally(), count: categoryNames.count))
         if let print { models[print] = modelNames.count - 1 }
         return modelNames.count - 1
     }
@@ -219,30 +221,33 @@ struct RateBook {
         }
         categoryNames.append(name)
         if let print { categories[print] = categoryNames.count - 1 }
+        for model in byModel.indices { byModel[model].append(Tally()) }
+        for tier in byTier.indices { byTier[tier].append(Tally()) }
+        byCategory.append(Tally())
         return categoryNames.count - 1
     }
 
     /// Adds to the model's tally and to its tier's and category's.
     mutating func record(_ key: Key, _ change: (inout Tally) -> Void) {
-        change(&byModel[key.model << 20 | key.category, default: Tally()])
-        change(&byCategory[key.category, default: Tally()])
+        change(&byModel[key.model][key.category])
+        change(&byCategory[key.category])
         if let tier = tiers[key.model] {
-            change(&byTier[Self.tierIndex(tier) << 20 | key.category, default: Tally()])
-            change(&byTierOverall[tier, default: Tally()])
+            change(&byTier[tier][key.category])
+            change(&byTierOverall[tier])
         }
     }
 
     /// Adds to the category's tally only (costs of review time, opportunity and refinement).
     mutating func record(category: Int, _ change: (inout Tally) -> Void) {
-        change(&byCategory[category, default: Tally()])
+        change(&byCategory[category])
     }
 
     /// The model's own rates in the category; else its tier's in the category; else its tier's
     /// across categories (both marked low-confidence); nil when none has an accepted output.
     func rates(_ key: Key) -> ObservedRates? {
-        let category = byCategory[key.category] ?? Tally()
-        func rates(_ tally: Tally?, lowConfidence: Bool) -> ObservedRates? {
-            guard let tally, tally.attempts > 0, tally.accepted > 0 else { return nil }
+        let category = byCategory[key.category]
+        func rates(_ tally: Tally, lowConfidence: Bool) -> ObservedRates? {
+            guard tally.attempts > 0, tally.accepted > 0 else { return nil }
             let costPerAttempt = Double(tally.generationMicros) / Double(tally.attempts)
             let multiplier = Double(tally.attempts) / Double(tally.accepted)
             let timePerAttempt = category.attempts == 0 ? 0 : Double(category.timeMicros) / Double(category.attempts)
@@ -255,10 +260,9 @@ struct RateBook {
                 trueCostMicros: (costPerAttempt + timePerAttempt) * multiplier + refinementPerAccepted,
                 lowConfidence: lowConfidence)
         }
-        if let own = rates(byModel[key.model << 20 | key.category], lowConfidence: false) { return own }
+        if let own = rates(byModel[key.model][key.category], lowConfidence: false) { return own }
         guard let tier = tiers[key.model] else { return nil }
-        return rates(byTier[Self.tierIndex(tier) << 20 | key.category], lowConfidence: true)
-            ?? rates(byTierOverall[tier], lowConfidence: true)
+        return rates(byTier[tier][key.category], lowConfidence: true) ?? rates(byTierOverall[tier], lowConfidence: true)
     }
 
     private static func tierIndex(_ tier: Tier) -> Int { Tier.allCases.firstIndex(of: tier)! }
@@ -317,22 +321,21 @@ extension Projections {
     public func replay(_ candidate: CandidateTable, window: Replay.Window = .init(), asOf: UInt64) throws -> Replay {
         try catchUp()
         return try ledger.withSideTables(write: false) { tables in
-            var replay = Replay(
-                table: candidate.table.name, candidateVersion: candidate.table.version, candidateDigest: candidate.digest,
-                candidateSource: candidate.source, window: window, asOf: asOf)
-            try ReplayRun(tables: tables, ledger: ledger, candidate: candidate, asOf: asOf).run(into: &replay)
-            return replay
+            var run = ReplayRun(tables: tables, ledger: ledger, candidate: candidate, asOf: asOf, window: window)
+            return try run.run()
         }
     }
 }
 
 /// One replay: a merge, by seq, of the routing-relevant events, the facts the rates are
-/// tallied from, and the requests to decide again.
+/// tallied from, and the requests to decide again. Its state lives in this one value, changed by
+/// one method per stream.
 private struct ReplayRun {
     let tables: SideTables
     let ledger: Ledger
     let candidate: CandidateTable
-    let asOf: UInt64
+    let bound: SideTables.Value
+    var replay: Replay
 
     /// Catalog, routing-table and policy events: what the routing engine reads.
     static let routingSources = [
@@ -340,112 +343,61 @@ private struct ReplayRun {
         "proj_policies",
     ]
 
-    func run(into replay: inout Replay) throws {
-        let bound = SideTables.Value.integer(Int64(asOf))
-        var routing = GovernanceState()
-        var weighed = routing.weighing(candidate)
-        var book = RateBook()
-        // Generation → its key; generated output → its key (nil: a refined asset); deliverable → category.
-        var generations = RecentMap<RateBook.Key>(capacity: 1 << 16)
-        var assets = RecentMap<RateBook.Key?>(capacity: 1 << 16)
-        var deliverables = RecentMap<Int>(capacity: 1 << 16)
-        struct Decided {
-            var request: RecordedRequest
-            /// The candidate's model (its index in the book) and tier, or why there is none.
-            var outcome: Result<(Int, String), GovernanceError>
-        }
-        struct MoveKey: Hashable {
-            var category, from, to: Int
-        }
-        var decisions: [Fingerprint: Decided] = [:]
-        var moves: [MoveKey: Replay.Move] = [:]
-        var unroutable: [String: Replay.Unroutable] = [:]
-        var categories: [Replay.Category] = []  // by the book's category index
+    /// The candidate's decision for a request: its model (index in the book) and tier, or the key
+    /// of the unroutable group the request joins.
+    struct Decided {
+        var model = 0
+        var tier = ""
+        var unroutable: String?
+    }
 
-        // Lookups for what fell out of the recent maps (long-lived deliverables).
-        func generationKey(_ row: SideTables.Cursor, deliverable: Int32, generation: Int32) throws -> RateBook.Key? {
-            let print = Fingerprint(row, deliverable, generation)
-            if let known = generations.lookup(print) { return known }
-            guard
-                let found = try tables.rows(
-                    """
-                    SELECT g.model, d.category FROM proj_generations g JOIN proj_deliverables d ON d.deliverable = g.deliverable
-                    WHERE g.deliverable = ?1 AND g.generation = ?2 AND g.seq <= ?3
-                    """, [.text(row.text(deliverable) ?? ""), .text(row.text(generation) ?? ""), bound]
-                ).first, let model = found[0].string, let category = found[1].string
-            else { return nil }
-            let key = RateBook.Key(
-                model: book.model(named: model, tier: routing.models[model]?.tier), category: book.category(named: category))
-            generations.insert(print, key)
-            return key
-        }
-        func assetKey(_ row: SideTables.Cursor, _ asset: Int32) throws -> RateBook.Key? {
-            let print = Fingerprint(row, asset)
-            if let known = assets.lookup(print) { return known }
-            let found = try tables.rows(
-                """
-                SELECT g.model, d.category FROM proj_assets a
-                JOIN proj_generations g ON g.deliverable = a.deliverable AND g.generation = a.generation
-                JOIN proj_deliverables d ON d.deliverable = a.deliverable WHERE a.asset = ?1 AND a.seq <= ?2
-                """, [.text(row.text(asset) ?? ""), bound]
-            ).first
-            var key: RateBook.Key?
-            if let found, let model = found[0].string, let category = found[1].string {
-                key = RateBook.Key(
-                    model: book.model(named: model, tier: routing.models[model]?.tier), category: book.category(named: category))
-            }
-            assets.insert(print, key)
-            return key
-        }
-        func categoryIndex(_ row: SideTables.Cursor, _ deliverable: Int32) throws -> Int? {
-            let print = Fingerprint(row, deliverable)
-            if let known = deliverables.lookup(print) { return known }
-            guard
-                let category = try tables.rows(
-                    "SELECT category FROM proj_deliverables WHERE deliverable = ? AND seq <= ?",
-                    [.text(row.text(deliverable) ?? ""), bound]
-                ).first?[0].string
-            else { return nil }
-            let index = book.category(named: category)
-            deliverables.insert(print, index)
-            return index
-        }
+    struct MoveKey: Hashable {
+        var category, from, to: Int
+    }
 
+    var routing = GovernanceState()
+    /// The routing state with the candidate in force.
+    var weighed: GovernanceState
+    /// Each model's tier, kept apart from the routing state for the per-row code.
+    var tiers: [String: Tier] = [:]
+    var book = RateBook()
+    // Generation → its key; generated output → its key (nil: a refined asset); deliverable → category.
+    var generations = RecentMap<RateBook.Key>(capacity: 1 << 16)
+    var assets = RecentMap<RateBook.Key?>(capacity: 1 << 16)
+    var deliverables = RecentMap<Int>(capacity: 1 << 16)
+    var decisions: [Fingerprint: Decided] = [:]
+    var moves: [MoveKey: Replay.Move] = [:]
+    var unroutable: [String: Replay.Unroutable] = [:]
+    var categories: [Replay.Category] = []  // by the book's category index
+
+    init(tables: SideTables, ledger: Ledger, candidate: CandidateTable, asOf: UInt64, window: Replay.Window) {
+        (self.tables, self.ledger, self.candidate, bound) = (tables, ledger, candidate, .integer(Int64(asOf)))
+        weighed = GovernanceState().weighing(candidate)
+        replay = Replay(
+            table: candidate.table.name, candidateVersion: candidate.table.version, candidateDigest: candidate.digest,
+            candidateSource: candidate.source, window: window, asOf: asOf)
+    }
+
+    mutating func run() throws -> Replay {
         // The streams, each in seq order (rowid order: projection rows are inserted by seq).
-        let routingEvents = try tables.cursor(
-            Self.routingSources.map { "SELECT seq FROM \($0) WHERE seq <= ?1" }.joined(separator: " UNION ") + " ORDER BY seq",
-            [bound])
-        let attempts = try tables.cursor(
-            """
-            SELECT g.seq, g.deliverable, g.generation, g.model, d.category FROM proj_generations g
-            JOIN proj_deliverables d ON d.deliverable = g.deliverable WHERE g.seq <= ?1 ORDER BY g.rowid
-            """, [bound])
-        let outcomes = try tables.cursor(
-            "SELECT seq, deliverable, generation, outcome, asset FROM proj_generation_outcomes WHERE seq <= ?1 ORDER BY rowid",
-            [bound])
-        let refinements = try tables.cursor(
-            "SELECT seq, asset FROM proj_assets WHERE generation IS NULL AND seq <= ?1 ORDER BY rowid", [bound])
-        let acceptances = try tables.cursor(
-            "SELECT seq, asset FROM proj_reviews WHERE verdict = 'accepted' AND seq <= ?1 ORDER BY rowid", [bound])
-        let costs = try tables.cursor(
-            "SELECT seq, deliverable, kind, micros, generation FROM proj_costs WHERE seq <= ?1 ORDER BY rowid", [bound])
-        var requestSQL = """
-            SELECT seq, model, tier, category, stage, modality, duration_seconds, characters, after_failure_model,
-                   after_failure_mode
-            FROM proj_routing_decisions WHERE seq <= ?1
-            """
-        var values: [SideTables.Value] = [bound]
-        if let from = replay.window.from {
-            requestSQL += " AND occurred_at >= ?\(values.count + 1)"
-            values.append(.text("\(from)T00:00:00.000000Z"))
-        }
-        if let to = replay.window.to {
-            requestSQL += " AND occurred_at <= ?\(values.count + 1)"
-            values.append(.text("\(to)T23:59:59.999999Z"))
-        }
-        let requests = try tables.cursor(requestSQL + " ORDER BY rowid", values)
-
-        let streams = [routingEvents, attempts, outcomes, refinements, acceptances, costs, requests]
+        let streams = [
+            try tables.cursor(
+                Self.routingSources.map { "SELECT seq FROM \($0) WHERE seq <= ?1" }.joined(separator: " UNION ")
+                    + " ORDER BY seq", [bound]),
+            try tables.cursor("SELECT seq, deliverable, category FROM proj_deliverables WHERE seq <= ?1 ORDER BY rowid", [bound]),
+            try tables.cursor(
+                "SELECT seq, deliverable, generation, model FROM proj_generations WHERE seq <= ?1 ORDER BY rowid", [bound]),
+            try tables.cursor(
+                "SELECT seq, deliverable, generation, outcome, asset FROM proj_generation_outcomes WHERE seq <= ?1 ORDER BY rowid",
+                [bound]),
+            try tables.cursor(
+                "SELECT seq, asset FROM proj_assets WHERE generation IS NULL AND seq <= ?1 ORDER BY rowid", [bound]),
+            try tables.cursor(
+                "SELECT seq, asset FROM proj_reviews WHERE verdict = 'accepted' AND seq <= ?1 ORDER BY rowid", [bound]),
+            try tables.cursor(
+                "SELECT seq, deliverable, kind, micros, generation FROM proj_costs WHERE seq <= ?1 ORDER BY rowid", [bound]),
+            try requestCursor(),
+        ]
         var heads: [UInt64?] = try streams.map { try $0.next() ? UInt64($0.int(0)) : nil }
         while true {
             var next: Int?
@@ -457,123 +409,14 @@ private struct ReplayRun {
             let seq = heads[stream]!
             let row = streams[stream]
             switch stream {
-            case 0:
-                guard let event = try ledger.event(seq: seq) else { break }
-                let decoded = try DomainEvent.decode(
-                    type: event.type, stream: event.stream, payload: event.payload, allowGateRecord: true)
-                routing.apply(decoded, seq: seq)
-                weighed = routing.weighing(candidate)
-                decisions.removeAll(keepingCapacity: true)
-                if let currency = routing.policyInForce?.document.currency { replay.currency = currency }
-            case 1:
-                let key = RateBook.Key(
-                    model: book.model(row, 3) { routing.models[$0]?.tier }, category: book.category(row, 4))
-                generations.insert(Fingerprint(row, 1, 2), key)
-                deliverables.insert(Fingerprint(row, 1), key.category)
-                book.record(key) { $0.attempts += 1 }
-            case 2:
-                guard let key = try generationKey(row, deliverable: 1, generation: 2) else { break }
-                if row.text(3) == "failed" {
-                    book.record(key) { $0.failed += 1 }
-                } else {
-                    book.record(key) { $0.completed += 1 }
-                    if !row.isNull(4) { assets.insert(Fingerprint(row, 4), key) }
-                }
-            case 3:
-                // A refined asset: its acceptance is not a generated output's.
-                assets.insert(Fingerprint(row, 1), nil)
-            case 4:
-                guard let key = try assetKey(row, 1) else { break }
-                book.record(key) { $0.accepted += 1 }
-            case 5:
-                let micros = row.int(3)
-                switch row.text(2) {
-                case CostKind.generation.rawValue:
-                    if !row.isNull(4), let key = try generationKey(row, deliverable: 1, generation: 4) {
-                        book.record(key) { $0.generationMicros += micros }
-                    }
-                case CostKind.refinement.rawValue:
-                    if let category = try categoryIndex(row, 1) {
-                        book.record(category: category) { $0.refinementMicros += micros }
-                    }
-                default:
-                    if let category = try categoryIndex(row, 1) { book.record(category: category) { $0.timeMicros += micros } }
-                }
-            default:
-                replay.requests += 1
-                replay.firstSeq = replay.firstSeq ?? seq
-                replay.lastSeq = seq
-                let category = book.category(row, 3)
-                while categories.count <= category {
-                    categories.append(Replay.Category(category: book.categoryNames[categories.count]))
-                }
-                categories[category].requests += 1
-                // Equal requests in one state get equal decisions: decide each once per state.
-                // (Duration by its bits, NULL as a NaN pattern no duration has: reading a number's bytes would print it.)
-                let print = Fingerprint(row, 3, 4, 5, 7, 8, 9, word: row.isNull(6) ? .max : row.double(6).bitPattern)
-                let decided: Decided
-                if let known = decisions[print] {
-                    decided = known
-                } else {
-                    let request = try RecordedRequest(row, seq: seq)
-                    do {
-                        let decision = try RoutingEngine.decide(request.request, in: weighed, decision: "replay")
-                        decided = Decided(
-                            request: request,
-                            outcome: .success(
-                                (
-                                    book.model(named: decision.model, tier: routing.models[decision.model]?.tier),
-                                    decision.tier.rawValue
-                                )))
-                    } catch let error as GovernanceError {
-                        decided = Decided(request: request, outcome: .failure(error))
-                    }
-                    decisions[print] = decided
-                }
-                switch decided.outcome {
-                case .failure(let error):
-                    replay.unroutableRequests += 1
-                    categories[category].unroutable += 1
-                    let request = decided.request
-                    let id = "\(request.category)|\(request.stage)|\(request.modality)"
-                    var entry =
-                        unroutable[id]
-                        ?? Replay.Unroutable(
-                            category: request.category, stage: request.stage, modality: request.modality,
-                            reason: error.message)
-                    entry.requests += 1
-                    if entry.seqs.count < 5 { entry.seqs.append(seq) }
-                    unroutable[id] = entry
-                case .success(let (candidateModel, candidateTier)):
-                    let recordedModel = book.model(row, 1) { routing.models[$0]?.tier }
-                    if candidateModel != recordedModel {
-                        replay.changed += 1
-                        categories[category].changed += 1
-                        let id = MoveKey(category: category, from: recordedModel, to: candidateModel)
-                        var move =
-                            moves[id]
-                            ?? Replay.Move(
-                                category: book.categoryNames[category], from: book.modelNames[recordedModel],
-                                fromTier: row.text(2) ?? "", to: book.modelNames[candidateModel], toTier: candidateTier)
-                        move.requests += 1
-                        if move.seqs.count < 5 { move.seqs.append(seq) }
-                        moves[id] = move
-                    }
-                    guard
-                        let before = book.rates(RateBook.Key(model: recordedModel, category: category)),
-                        let after = book.rates(RateBook.Key(model: candidateModel, category: category))
-                    else {
-                        replay.withoutEstimate += 1
-                        break
-                    }
-                    // One recorded attempt; the candidate's model would need after/before as many.
-                    let spendAfter = after.costPerAttemptMicros * after.multiplier / before.multiplier
-                    replay.before.add(spend: before.costPerAttemptMicros, before)
-                    replay.after.add(spend: spendAfter, after)
-                    categories[category].before.add(spend: before.costPerAttemptMicros, before)
-                    categories[category].after.add(spend: spendAfter, after)
-                    if before.lowConfidence || after.lowConfidence { replay.lowConfidence += 1 }
-                }
+            case 0: try routingEvent(seq)
+            case 1: deliverables.insert(Fingerprint(row, 1), book.category(row, 2))
+            case 2: try attempt(row)
+            case 3: try outcome(row)
+            case 4: assets.insert(Fingerprint(row, 1), nil)  // a refined asset: its acceptance is not a generated output's
+            case 5: if let key = try assetKey(row, 1) { book.record(key) { $0.accepted += 1 } }
+            case 6: try cost(row)
+            default: try request(row, seq)
             }
             heads[stream] = try row.next() ? UInt64(row.int(0)) : nil
         }
@@ -584,6 +427,187 @@ private struct ReplayRun {
             ($0.category, $0.stage, $0.modality) < ($1.category, $1.stage, $1.modality)
         }
         replay.byCategory = categories.filter { $0.requests > 0 }.sorted { $0.category < $1.category }
+        return replay
+    }
+
+    func requestCursor() throws -> SideTables.Cursor {
+        var sql = """
+            SELECT seq, model, tier, category, stage, modality, duration_seconds, characters, after_failure_model,
+                   after_failure_mode
+            FROM proj_routing_decisions WHERE seq <= ?1
+            """
+        var values: [SideTables.Value] = [bound]
+        if let from = replay.window.from {
+            sql += " AND occurred_at >= ?\(values.count + 1)"
+            values.append(.text("\(from)T00:00:00.000000Z"))
+        }
+        if let to = replay.window.to {
+            sql += " AND occurred_at <= ?\(values.count + 1)"
+            values.append(.text("\(to)T23:59:59.999999Z"))
+        }
+        return try tables.cursor(sql + " ORDER BY rowid", values)
+    }
+
+    mutating func routingEvent(_ seq: UInt64) throws {
+        guard let event = try ledger.event(seq: seq) else { return }
+        routing.apply(
+            try DomainEvent.decode(type: event.type, stream: event.stream, payload: event.payload, allowGateRecord: true),
+            seq: seq)
+        weighed = routing.weighing(candidate)
+        tiers = routing.models.mapValues(\.tier)
+        decisions.removeAll(keepingCapacity: true)
+        if let currency = routing.policyInForce?.document.currency { replay.currency = currency }
+    }
+
+    mutating func attempt(_ row: SideTables.Cursor) throws {
+        guard let category = try categoryIndex(row, 1) else { return }
+        let key = RateBook.Key(model: book.model(row, 3, tiers: tiers), category: category)
+        generations.insert(Fingerprint(row, 1, 2), key)
+        book.record(key) { $0.attempts += 1 }
+    }
+
+    mutating func outcome(_ row: SideTables.Cursor) throws {
+        guard let key = try generationKey(row, deliverable: 1, generation: 2) else { return }
+        if row.text(3) == "failed" {
+            book.record(key) { $0.failed += 1 }
+        } else {
+            book.record(key) { $0.completed += 1 }
+            if !row.isNull(4) { assets.insert(Fingerprint(row, 4), key) }
+        }
+    }
+
+    mutating func cost(_ row: SideTables.Cursor) throws {
+        let micros = row.int(3)
+        switch row.text(2) {
+        case CostKind.generation.rawValue:
+            if !row.isNull(4), let key = try generationKey(row, deliverable: 1, generation: 4) {
+                book.record(key) { $0.generationMicros += micros }
+            }
+        case CostKind.refinement.rawValue:
+            if let category = try categoryIndex(row, 1) { book.record(category: category) { $0.refinementMicros += micros } }
+        default:
+            if let category = try categoryIndex(row, 1) { book.record(category: category) { $0.timeMicros += micros } }
+        }
+    }
+
+    mutating func request(_ row: SideTables.Cursor, _ seq: UInt64) throws {
+        replay.requests += 1
+        replay.firstSeq = replay.firstSeq ?? seq
+        replay.lastSeq = seq
+        let category = book.category(row, 3)
+        while categories.count <= category {
+            categories.append(Replay.Category(category: book.categoryNames[categories.count]))
+        }
+        categories[category].requests += 1
+        let decided = try decide(row, seq)
+        if let id = decided.unroutable {
+            replay.unroutableRequests += 1
+            categories[category].unroutable += 1
+            unroutable[id]!.requests += 1
+            if unroutable[id]!.seqs.count < 5 { unroutable[id]!.seqs.append(seq) }
+            return
+        }
+        let recordedModel = book.model(row, 1, tiers: tiers)
+        if decided.model != recordedModel {
+            replay.changed += 1
+            categories[category].changed += 1
+            let id = MoveKey(category: category, from: recordedModel, to: decided.model)
+            if moves[id] == nil {
+                moves[id] = Replay.Move(
+                    category: book.categoryNames[category], from: book.modelNames[recordedModel], fromTier: row.text(2) ?? "",
+                    to: book.modelNames[decided.model], toTier: decided.tier)
+            }
+            moves[id]!.requests += 1
+            if moves[id]!.seqs.count < 5 { moves[id]!.seqs.append(seq) }
+        }
+        guard
+            let before = book.rates(RateBook.Key(model: recordedModel, category: category)),
+            let after = book.rates(RateBook.Key(model: decided.model, category: category))
+        else {
+            replay.withoutEstimate += 1
+            return
+        }
+        // One recorded attempt; the candidate's model would need after/before as many.
+        let spendAfter = after.costPerAttemptMicros * after.multiplier / before.multiplier
+        replay.before.add(spend: before.costPerAttemptMicros, before)
+        replay.after.add(spend: spendAfter, after)
+        categories[category].before.add(spend: before.costPerAttemptMicros, before)
+        categories[category].after.add(spend: spendAfter, after)
+        if before.lowConfidence || after.lowConfidence { replay.lowConfidence += 1 }
+    }
+
+    /// The candidate's decision: equal requests in one routing state get equal decisions, so
+    /// each is decided once per state.
+    mutating func decide(_ row: SideTables.Cursor, _ seq: UInt64) throws -> Decided {
+        // (Duration by its bits, NULL as a NaN pattern no duration has: a number's bytes would be printed.)
+        let print = Fingerprint(row, 3, 4, 5, 7, 8, 9, word: row.isNull(6) ? .max : row.double(6).bitPattern)
+        if let known = decisions[print] { return known }
+        let recorded = try RecordedRequest(row, seq: seq)
+        let decided: Decided
+        do {
+            let decision = try RoutingEngine.decide(recorded.request, in: weighed, decision: "replay")
+            decided = Decided(
+                model: book.model(named: decision.model, tier: tiers[decision.model]), tier: decision.tier.rawValue)
+        } catch let error as GovernanceError {
+            let id = "\(recorded.category)|\(recorded.stage)|\(recorded.modality)"
+            if unroutable[id] == nil {
+                unroutable[id] = Replay.Unroutable(
+                    category: recorded.category, stage: recorded.stage, modality: recorded.modality, reason: error.message)
+            }
+            decided = Decided(unroutable: id)
+        }
+        decisions[print] = decided
+        return decided
+    }
+
+    // Lookups for what fell out of the recent maps (long-lived deliverables).
+
+    mutating func generationKey(_ row: SideTables.Cursor, deliverable: Int32, generation: Int32) throws -> RateBook.Key? {
+        let print = Fingerprint(row, deliverable, generation)
+        if let known = generations.lookup(print) { return known }
+        guard
+            let found = try tables.rows(
+                """
+                SELECT g.model, d.category FROM proj_generations g JOIN proj_deliverables d ON d.deliverable = g.deliverable
+                WHERE g.deliverable = ?1 AND g.generation = ?2 AND g.seq <= ?3
+                """, [.text(row.text(deliverable) ?? ""), .text(row.text(generation) ?? ""), bound]
+            ).first, let model = found[0].string, let category = found[1].string
+        else { return nil }
+        let key = RateBook.Key(model: book.model(named: model, tier: tiers[model]), category: book.category(named: category))
+        generations.insert(print, key)
+        return key
+    }
+
+    mutating func assetKey(_ row: SideTables.Cursor, _ asset: Int32) throws -> RateBook.Key? {
+        let print = Fingerprint(row, asset)
+        if let known = assets.lookup(print) { return known }
+        let found = try tables.rows(
+            """
+            SELECT g.model, d.category FROM proj_assets a
+            JOIN proj_generations g ON g.deliverable = a.deliverable AND g.generation = a.generation
+            JOIN proj_deliverables d ON d.deliverable = a.deliverable WHERE a.asset = ?1 AND a.seq <= ?2
+            """, [.text(row.text(asset) ?? ""), bound]
+        ).first
+        var key: RateBook.Key?
+        if let found, let model = found[0].string, let category = found[1].string {
+            key = RateBook.Key(model: book.model(named: model, tier: tiers[model]), category: book.category(named: category))
+        }
+        assets.insert(print, key)
+        return key
+    }
+
+    mutating func categoryIndex(_ row: SideTables.Cursor, _ deliverable: Int32) throws -> Int? {
+        let print = Fingerprint(row, deliverable)
+        if let known = deliverables.lookup(print) { return known }
+        guard
+            let category = try tables.rows(
+                "SELECT category FROM proj_deliverables WHERE deliverable = ? AND seq <= ?",
+                [.text(row.text(deliverable) ?? ""), bound]
+            ).first?[0].string
+        else { return nil }
+        let index = book.category(named: category)
+        deliverables.insert(print, index)
+        return index
     }
 }
 
