@@ -67,6 +67,8 @@ public struct Replay: Sendable {
         public var requests = 0
         public var changed = 0
         public var unroutable = 0
+        /// Compared requests whose estimate rests on a tier's average.
+        public var lowConfidence = 0
         public var before = Figures()
         public var after = Figures()
     }
@@ -533,7 +535,10 @@ private struct ReplayRun {
         replay.after.add(spend: spendAfter, after)
         categories[category].before.add(spend: before.costPerAttemptMicros, before)
         categories[category].after.add(spend: spendAfter, after)
-        if before.lowConfidence || after.lowConfidence { replay.lowConfidence += 1 }
+        if before.lowConfidence || after.lowConfidence {
+            replay.lowConfidence += 1
+            categories[category].lowConfidence += 1
+        }
     }
 
     /// The candidate's decision: equal requests in one routing state get equal decisions, so

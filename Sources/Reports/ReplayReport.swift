@@ -100,13 +100,14 @@ public enum ReplayReport {
                 heading: "By category",
                 table: .init(
                     columns: [
-                        "category", "requests", "changed", "unroutable", "spend recorded", "spend candidate",
+                        "category", "requests", "changed", "unroutable", "low-confidence", "spend recorded", "spend candidate",
                         "multiplier recorded", "multiplier candidate", "true cost recorded", "true cost candidate",
                     ],
                     rows: replay.byCategory.map {
                         [
                             $0.category, String($0.requests), String($0.changed), String($0.unroutable),
-                            money($0.before.spendMicros), money($0.after.spendMicros), ratio($0.before.regenerationMultiplier),
+                            String($0.lowConfidence), money($0.before.spendMicros), money($0.after.spendMicros),
+                            ratio($0.before.regenerationMultiplier),
                             ratio($0.after.regenerationMultiplier), money($0.before.trueCostPerAcceptableMicros),
                             money($0.after.trueCostPerAcceptableMicros),
                         ]
@@ -144,6 +145,7 @@ public enum ReplayReport {
                     [
                         "category": .string($0.category), "requests": .number(Double($0.requests)),
                         "changed": .number(Double($0.changed)), "unroutable": .number(Double($0.unroutable)),
+                        "low_confidence": .number(Double($0.lowConfidence)),
                         "before": figures($0.before, missing: .null), "after": figures($0.after, missing: .null),
                     ]
                 }),

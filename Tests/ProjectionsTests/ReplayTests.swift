@@ -100,6 +100,8 @@ struct ReplayTests {
                 replay.after.trueCostPerAcceptableMicros.map { $0 / 1e6 },
                 ((1 + time) * 1 + pooled.cost * pooled.multiplier) / 2))
         #expect(replay.lowConfidence == 1 && replay.withoutEstimate == 0)
+        #expect(
+            replay.byCategory.map { [$0.category, String($0.lowConfidence)] } == [["concept-sketch", "0"], ["key-visual", "1"]])
         let sketch = try #require(replay.byCategory.first { $0.category == "concept-sketch" })
         #expect(close(sketch.before.spendMicros / 1e6, 2) && close(sketch.after.spendMicros / 1e6, 0.5))
 
@@ -126,6 +128,10 @@ struct ReplayTests {
         let replay = try projections.replay(inForce, asOf: size)
         #expect(replay.requests == 4 && replay.changed == 0 && replay.unroutableRequests == 0 && replay.moves.isEmpty)
         #expect(replay.before == replay.after && replay.before.requests == 3)  // the first request has no history yet
+        // As of the third deliverable's opening, only the first two requests had been recorded.
+        let third = try #require(try studio.ledger.events(type: "deliverable.opened").dropFirst(2).first).seq
+        let earlier = try projections.replay(inForce, asOf: third)
+        #expect(earlier.requests == 2 && earlier.lastSeq! < third)
         #expect(try studio.ledger.size() == size)
     }
 
