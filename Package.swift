@@ -15,11 +15,17 @@ let package = Package(
         .library(name: "Governance", targets: ["Governance"]),
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "LedgerService", targets: ["LedgerService"]),
         .executable(name: "genledger", targets: ["genledger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries, reached through thin shims; no C type appears in a public API.
@@ -48,6 +54,20 @@ let package = Package(
         // Interfaces layer: report rendering (Markdown, JSON, CSV, HTML with SVG) and the command line.
         .target(name: "Reports", dependencies: ["LedgerLog", "Governance", "Projections"]),
 
+        // Interfaces layer: the HTTP service (`genledger serve`), a thin layer over the same library.
+        .target(
+            name: "LedgerService",
+            dependencies: [
+                "LedgerLog", "Governance", "Projections", "Reports",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         .executableTarget(
             name: "genledger",
             dependencies: [
@@ -55,6 +75,7 @@ let package = Package(
                 "Governance",
                 "Projections",
                 "Reports",
+                "LedgerService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -76,6 +97,10 @@ let package = Package(
         .testTarget(
             name: "GenLedgerCLITests",
             dependencies: ["LedgerLog", "LedgerTestSupport", "genledger"]
+        ),
+        .testTarget(
+            name: "LedgerServiceTests",
+            dependencies: ["LedgerLog", "Governance", "LedgerTestSupport", "genledger"]
         ),
     ]
 )

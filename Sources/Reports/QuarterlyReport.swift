@@ -12,6 +12,15 @@ public enum QuarterlyReport {
         spend attributed to the model's outputs (and what was refined from them) / accepted outputs.
         """
 
+    /// The quarter of the event at `seq` (the default quarter: that of the last event as of).
+    public static func quarter(of seq: UInt64, in ledger: Ledger) throws -> Quarter {
+        guard seq > 0, let event = try ledger.event(seq: seq) else {
+            throw LedgerError(.badInput, "the ledger is empty; name a quarter", field: "quarter")
+        }
+        let month = Int(event.occurredAt.dropFirst(5).prefix(2)) ?? 1
+        return Quarter("\(event.occurredAt.prefix(4))-Q\((month - 1) / 3 + 1)")!
+    }
+
     public static func build(_ projections: Projections, quarter: Quarter, asOf: UInt64) throws -> ReportDocument {
         let both = try projections.modelQuarters([quarter, quarter.previous], asOf: asOf)
         let (current, previous) = (both[0], both[1])

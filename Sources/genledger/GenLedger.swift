@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct GenLedger: ParsableCommand {
+struct GenLedger: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "genledger",
         abstract: "The tamper-evident audit and governance ledger for AI image and video pipelines.",
@@ -13,7 +13,7 @@ struct GenLedger: ParsableCommand {
             Init.self, Append.self, Log.self, Verify.self, CheckpointCommand.self, Prove.self, VerifyProof.self,
             Export.self, Key.self, Policy.self, GateCommand.self, Route.self, Simulate.self, Rebuild.self, RoutingCommand.self,
             ReplayCommand.self,
-            ReportCommand.self, Explain.self,
+            ReportCommand.self, Explain.self, Serve.self, Token.self,
         ]
     )
 }

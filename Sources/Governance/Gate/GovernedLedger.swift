@@ -14,11 +14,11 @@ public struct GovernedAppend: Sendable {
 public final class GovernedLedger {
     public let ledger: Ledger
     /// Folded from the log up to `state.position`; refreshed inside every transaction.
-    public private(set) var state = GovernanceState()
+    public internal(set) var state = GovernanceState()
     /// Set when the state may hold events that were rolled back: the next use refolds.
     private var stateIsSuspect = false
     /// Set while the state holds events of the open transaction.
-    private var foldedUncommitted = false
+    var foldedUncommitted = false
 
     public init(_ ledger: Ledger) {
         self.ledger = ledger

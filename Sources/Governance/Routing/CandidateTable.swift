@@ -31,14 +31,19 @@ public struct CandidateTable: Sendable {
             error.file = path
             throw error
         }
-        let document = try PolicyDocument(yaml: text, file: path)
+        try self.init(yaml: text, file: path, knownModels: knownModels)
+    }
+
+    /// A routing table given as YAML text (an HTTP request's body, say), named `file` in errors.
+    public init(yaml text: String, file: String, knownModels: Set<String>) throws {
+        let document = try PolicyDocument(yaml: text, file: file)
         table = try document.read(RoutingTable.init)
         for (model, field) in table.modelReferences where !knownModels.contains(model) {
             throw document.locate(
                 GovernanceError(.invalidPolicy, "model '\(model)' is not in the catalog recorded in the ledger", field: field))
         }
         digest = PolicyDigest.of(document.value)
-        source = .file(path)
+        source = .file(file)
     }
 
     /// A published version, from the document its `routing.table_published` event recorded.

@@ -22,6 +22,24 @@ public struct AppendSession {
     public func append(_ events: [ProposedEvent]) throws -> [AppendedEvent] {
         try ledger.appendInTransaction(ledger.prepare(events))
     }
+
+    /// Runs `body` as a savepoint of the session: what it appends stays in the session when it
+    /// returns and is undone, alone, when it throws. Group commit uses one per request, so a
+    /// request that fails leaves the others of its transaction whole.
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try ledger.db.execute("SAVEPOINT request")
+        do {
+            let result = try body()
+            try ledger.db.execute("RELEASE request")
+            return result
+        } catch {
+            // The cached tree edge may describe events that are now undone.
+            ledger.frontier = nil
+            try ledger.db.execute("ROLLBACK TO request")
+            try ledger.db.execute("RELEASE request")
+            throw error
+        }
+    }
 }
 
 extension Ledger {

@@ -45,7 +45,7 @@ struct Append: ParsableCommand {
             while let line = try readLine(reader) {
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                 do {
-                    var event = try EventLine.parse(line)
+                    var event = try ProposedEvent(line: line)
                     if event.actor == nil { event.actor = defaultActor }
                     if each {
                         print(try ledger.append(event), to: &out)
@@ -96,59 +96,5 @@ struct Append: ParsableCommand {
 
     private func readLine(_ reader: JSONLinesReader) throws -> [UInt8]? {
         do { return try reader.next() } catch let error as LedgerError { throw error.at(line: reader.lineNumber + 1) }
-    }
-}
-
-/// One input line of `genledger append` (and of the HTTP API later): the proposed envelope.
-enum EventLine {
-    static let fields: Set<String> = ["type", "stream", "payload", "id", "occurred_at", "actor", "expected_version"]
-
-    static func parse(_ line: [UInt8]) throws -> ProposedEvent {
-        let value: JSONValue
-        do { value = try JSONParser.parse(line) } catch let failure as JSONParser.Failure {
-            throw LedgerError(.badInput, "malformed JSON: \(failure)")
-        }
-        guard case .object(let members) = value else {
-            throw LedgerError(.badInput, "each line is a JSON object, not \(value.kindName)")
-        }
-        if let unknown = Set(members.keys).subtracting(fields).sorted().first {
-            throw LedgerError(.badInput, "unknown field (expected \(fields.sorted().joined(separator: ", ")))", field: unknown)
-        }
-        func requiredString(_ key: String) throws -> String {
-            guard let member = members[key] else { throw LedgerError(.badInput, "is required", field: key) }
-            guard let string = member.stringValue else {
-                throw LedgerError(.badInput, "must be a string, not \(member.kindName)", field: key)
-            }
-            return string
-        }
-        func optionalString(_ key: String) throws -> String? {
-            guard let member = members[key], member != .null else { return nil }
-            guard let string = member.stringValue else {
-                throw LedgerError(.badInput, "must be a string, not \(member.kindName)", field: key)
-            }
-            return string
-        }
-        guard let payload = members["payload"] else { throw LedgerError(.badInput, "is required", field: "payload") }
-        guard case .object = payload else {
-            throw LedgerError(.badInput, "must be a JSON object, not \(payload.kindName)", field: "payload")
-        }
-        var event = ProposedEvent(type: try requiredString("type"), stream: try requiredString("stream"), payload: payload)
-        if let id = try optionalString("id") {
-            guard let uuid = UUID(uuidString: id) else { throw LedgerError(.badInput, "'\(id)' is not a UUID", field: "id") }
-            event.id = uuid
-        }
-        if let occurredAt = try optionalString("occurred_at") {
-            do { event.occurredAt = try Timestamp(rfc3339: occurredAt) } catch let error as LedgerError {
-                throw LedgerError(.badInput, error.message, field: "occurred_at")
-            }
-        }
-        event.actor = try optionalString("actor")
-        if let expected = members["expected_version"], expected != .null {
-            guard let version = expected.integerValue, version >= 0 else {
-                throw LedgerError(.badInput, "must be a non-negative integer", field: "expected_version")
-            }
-            event.expectedVersion = UInt64(version)
-        }
-        return event
     }
 }

@@ -31,7 +31,7 @@ struct GateCommand: ParsableCommand {
                 let text =
                     try file.map { try readTextFile($0, what: "event") }
                     ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                let event = try EventLine.parse(Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8))
+                let event = try ProposedEvent(line: Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8))
                 let governed = GovernedLedger(try ledger.open())
                 var out = Output()
                 guard let judgement = try governed.judge(event) else {

@@ -26,18 +26,10 @@ struct ReportCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 try report.emit(ledger) { projections, asOf in
-                    let chosen = try quarter.flatMap(Quarter.init) ?? Self.quarter(of: asOf, in: projections.ledger)
+                    let chosen = try quarter.flatMap(Quarter.init) ?? QuarterlyReport.quarter(of: asOf, in: projections.ledger)
                     return try QuarterlyReport.build(projections, quarter: chosen, asOf: asOf)
                 }
             }
-        }
-
-        static func quarter(of seq: UInt64, in ledger: Ledger) throws -> Quarter {
-            guard seq > 0, let event = try ledger.event(seq: seq) else {
-                throw LedgerError(.badInput, "the ledger is empty; name a --quarter")
-            }
-            let month = Int(event.occurredAt.dropFirst(5).prefix(2)) ?? 1
-            return Quarter("\(event.occurredAt.prefix(4))-Q\((month - 1) / 3 + 1)")!
         }
     }
 

@@ -1,0 +1,140 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LedgerLog
+import Logging
+
+/// The secrets the service accepts, loaded from the ledger file and reloaded when an unknown one
+/// arrives (a token created while the server runs works at once) or every few seconds (so a
+/// revoked one stops working soon after).
+final class TokenCache: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private let path: String
+    private var tokens: [String: ServiceToken] = [:]
+    private var loadedAt = ContinuousClock.now
+    private var lastMissReload = ContinuousClock.now
+
+    init(path: String) throws {
+        self.path = path
+        try reload()
+    }
+
+    private func reload() throws {
+        let loaded = try ServiceTokens.load(from: try Ledger(opening: path))
+        lock.lock()
+        tokens = loaded
+        loadedAt = .now
+        lock.unlock()
+    }
+
+    func token(for secret: String) -> ServiceToken? {
+        let digest = ServiceTokens.digest(secret)
+        lock.lock()
+        let stale = loadedAt.duration(to: .now) > .seconds(5)
+        // Unknown secrets reload at most ten times a second, so guessing cannot hammer the file.
+        let mayReloadOnMiss = tokens[digest] == nil && lastMissReload.duration(to: .now) > .milliseconds(100)
+        if mayReloadOnMiss { lastMissReload = .now }
+        let found = tokens[digest]
+        lock.unlock()
+        if stale || mayReloadOnMiss {
+            try? reload()
+            lock.lock()
+            defer { lock.unlock() }
+            return tokens[digest]
+        }
+        return found
+    }
+}
+
+/// A token bucket per token: `rate` requests a second on average, bursts up to `rate`.
+final class RateLimiter: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    let rate: Double
+    private var buckets: [String: (tokens: Double, at: ContinuousClock.Instant)] = [:]
+
+    init(rate: Double) { self.rate = rate }
+
+    /// nil when allowed; else the seconds to wait.
+    func take(_ name: String) -> Double? {
+        guard rate > 0 else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        let now = ContinuousClock.now
+        var bucket = buckets[name] ?? (rate, now)
+        let elapsed = bucket.at.duration(to: now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        bucket.tokens = min(rate, bucket.tokens + seconds * rate)
+        bucket.at = now
+        guard bucket.tokens >= 1 else {
+            buckets[name] = bucket
+            return (1 - bucket.tokens) / rate
+        }
+        bucket.tokens -= 1
+        buckets[name] = bucket
+        return nil
+    }
+}
+
+/// Authenticates every request but `/healthz` (a bearer token; for the web pages also the
+/// `genledger_token` cookie or an `access_token` query parameter), applies the rate limit,
+/// turns every error into its JSON answer and times the request for `/metrics`.
+struct Authentication: RouterMiddleware {
+    typealias Context = ServiceRequestContext
+    let tokens: TokenCache
+    let limiter: RateLimiter
+    let metrics: ServiceMetrics
+
+    static let cookie = "genledger_token"
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
+        let started = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await authenticate(request, context: context, next: next)
+        } catch {
+            let failure = APIError(error)
+            if failure.status == .internalServerError {
+                context.logger.error("\(request.method) \(request.uri.path): \(String(describing: error))")
+            }
+            response = failure.response
+        }
+        let elapsed = started.duration(to: .now)
+        metrics.observe(
+            method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: response.status.code,
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return response
+    }
+
+    private func authenticate(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        if request.uri.path == "/healthz" { return try await next(request, context) }
+        let isPage = request.uri.path == "/pages" || request.uri.path.hasPrefix("/pages/")
+        var secret: String?
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthenticated }
+            secret = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        } else if isPage {
+            secret = request.uri.queryParameters.get("access_token") ?? request.cookies[Self.cookie]?.value
+        }
+        guard let secret, let token = tokens.token(for: secret) else { throw APIError.unauthenticated }
+        if let wait = limiter.take(token.name) {
+            metrics.limited()
+            var error = APIError(
+                .tooManyRequests, "rate-limited",
+                "more than \(Int(limiter.rate)) requests a second for this token (--rate-limit); retry later")
+            error.headers[.retryAfter] = String(max(1, Int(wait.rounded(.up))))
+            throw error
+        }
+        var context = context
+        context.token = token
+        var response = try await next(request, context)
+        if isPage, request.uri.queryParameters.get("access_token") != nil {
+            // Links between pages then work without the query parameter.
+            response.setCookie(.init(name: Self.cookie, value: secret, path: "/pages", httpOnly: true, sameSite: .strict))
+        }
+        return response
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Governance
+import HTTPTypes
+public import Hummingbird
+import LedgerLog
+import Logging
+import NIOCore
+import Projections
+import ServiceLifecycle
+import UnixSignals
+
+/// How `genledger serve` runs; every limit here is documented in docs/API.md.
+public struct ServiceConfiguration: Sendable {
+    public var ledgerPath: String
+    public var host = "127.0.0.1"
+    /// 0: any free port (printed when listening).
+    public var port = 8080
+    /// Largest request body accepted (413 beyond).
+    public var maxBodyBytes = 1 << 20
+    /// Most events in one `POST /v1/events` batch (413 beyond).
+    public var maxBatchEvents = 1000
+    /// Requests a second per token, on average, with bursts up to the same number (429 beyond); 0: no limit.
+    public var rateLimit: Double = 200
+    /// Group commit (on) or one transaction per write request (the benchmark's baseline).
+    public var groupCommit = true
+    /// Read connections.
+    public var readers = 2
+
+    public init(ledgerPath: String) { self.ledgerPath = ledgerPath }
+}
+
+/// The ledger as an HTTP service (docs/API.md, docs/openapi.yaml): a thin layer over the same
+/// library the command line uses. Writes go through one `GroupCommitter`; reads use their own
+/// connections; SIGTERM and SIGINT stop accepting, let requests in flight finish (so nothing
+/// acknowledged is lost: an acknowledgement follows its commit) and end live subscriptions.
+public enum LedgerServer {
+    /// Serves until SIGTERM or SIGINT. `listening` is called with the bound host and port.
+    public static func run(_ configuration: ServiceConfiguration, listening: @escaping @Sendable (String, Int) -> Void)
+        async throws
+    {
+        var logger = Logger(label: "genledger.serve")
+        logger.logLevel = .notice
+        let service = try LedgerEndpoints(configuration)
+        let router = Router(context: ServiceRequestContext.self)
+        router.add(middleware: Authentication(tokens: service.tokens, limiter: service.limiter, metrics: service.metrics))
+        service.addRoutes(to: router)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "genledger"),
+            onServerRunning: { channel in
+                listening(configuration.host, channel.localAddress?.port ?? configuration.port)
+            },
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: app),
+                    // Last in, so first told of the shutdown: it ends the live subscriptions, which
+                    // would otherwise keep the server draining for ever.
+                    .init(service: SubscriptionCloser(watch: service.watch), successTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
+
+/// Ends the live subscriptions when the service group begins to shut down.
+struct SubscriptionCloser: ServiceLifecycle.Service {
+    let watch: LogWatch
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        watch.close()
+    }
+}
+
+/// The routes and what they share.
+final class LedgerEndpoints: Sendable {
+    let configuration: ServiceConfiguration
+    let readers: ReaderPool
+    let committer: GroupCommitter
+    let watch: LogWatch
+    let metrics: ServiceMetrics
+    let tokens: TokenCache
+    let limiter: RateLimiter
+
+    init(_ configuration: ServiceConfiguration) throws {
+        self.configuration = configuration
+        let ledger = try Ledger(opening: configuration.ledgerPath)
+        let size = try ledger.size()
+        let projections = Projections(ledger)
+        let position = try projections.catchUp()
+        readers = try ReaderPool(path: configuration.ledgerPath, count: configuration.readers)
+        watch = LogWatch(size: size)
+        metrics = ServiceMetrics(ledgerSize: size, projectionsAt: position)
+        committer = try GroupCommitter(
+            path: configuration.ledgerPath, grouping: configuration.groupCommit, metrics: metrics, watch: watch)
+        tokens = try TokenCache(path: configuration.ledgerPath)
+        limiter = RateLimiter(rate: configuration.rateLimit)
+    }
+
+    func addRoutes(to router: Router<ServiceRequestContext>) {
+        router.get("/healthz") { _, _ in
+            Response.json(["status": "ok", "tree_size": .number(Double(self.watch.current))])
+        }
+        router.get("/metrics") { _, context in
+            _ = try context.require(Access.operate)
+            return Response.text(self.metrics.text, contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        addWriteRoutes(to: router)
+        addReadRoutes(to: router)
+        addAnswerRoutes(to: router)
+        addPages(to: router)
+    }
+
+    // MARK: Shared helpers
+
+    /// The request's body, refused with 413 past the configured limit.
+    func body(_ request: Request) async throws -> [UInt8] {
+        let limit = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw tooLarge(length)
+        }
+        var bytes: [UInt8] = []
+        for try await buffer in request.body {
+            guard bytes.count + buffer.readableBytes <= limit else { throw tooLarge(bytes.count + buffer.readableBytes) }
+            bytes.append(contentsOf: buffer.readableBytesView)
+        }
+        return bytes
+    }
+
+    private func tooLarge(_ size: Int) -> APIError {
+        APIError(
+            .contentTooLarge, "too-large",
+            "the body is more than \(configuration.maxBodyBytes) bytes, the limit (--max-body)",
+            details: ["limit": .number(Double(configuration.maxBodyBytes))])
+    }
+
+    /// The body as a JSON object.
+    func jsonObject(_ request: Request) async throws -> [String: JSONValue] {
+        let bytes = try await body(request)
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch let failure as JSONParser.Failure {
+            throw APIError(.badRequest, "malformed-json", "the body is not JSON: \(failure)")
+        }
+        guard case .object(let object) = value else {
+            throw APIError.badRequest("the body must be a JSON object, not \(value.kindName)")
+        }
+        return object
+    }
+
+    /// The Idempotency-Key header, checked.
+    func idempotencyKey(_ request: Request) throws -> String? {
+        guard let key = request.headers[Self.idempotencyKeyField] else { return nil }
+        guard (1...255).contains(key.utf8.count) else {
+            throw APIError.badRequest("Idempotency-Key is 1 to 255 characters", field: "Idempotency-Key")
+        }
+        return key
+    }
+
+    static let idempotencyKeyField = HTTPField.Name("Idempotency-Key")!
+
+    /// The event id an idempotency key stands for: the same key from the same token, the same id.
+    static func derivedID(token: ServiceToken, key: String, index: Int) -> UUID {
+        GovernedLedger.derivedID("idempotency-key \(token.name) \(key) \(index)")
+    }
+
+    /// An integer query parameter, 422 naming it when it is not one.
+    func integer(_ request: Request, _ name: String) throws -> UInt64? {
+        guard let text = request.uri.queryParameters.get(name), !text.isEmpty else { return nil }
+        guard let value = UInt64(text) else { throw APIError.badRequest("'\(text)' is not a non-negative integer", field: name) }
+        return value
+    }
+}
+
+extension APIError {
+    /// 404 for a path the API does not have.
+    static let notFound = APIError(.notFound, "not-found", "no such resource")
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Governance
+import Hummingbird
+import LedgerLog
+import Projections
+import Reports
+
+/// The answers the projections give: routing in force and its history, the reports, an asset's
+/// explanation, and replays. JSON under /v1; the same documents as HTML pages under /pages.
+extension LedgerEndpoints {
+    /// A report the service can answer, by path (without the /v1 or /pages prefix).
+    struct ReportRoute: Sendable {
+        let path: String
+        let title: String
+        let build: @Sendable (Projections, UInt64, Request, Parameters) throws -> ReportDocument
+    }
+
+    static let reportRoutes: [ReportRoute] = [
+        ReportRoute(path: "/routing/current", title: "Routing tables in force") { projections, asOf, _, _ in
+            try RoutingReports.current(projections, asOf: asOf)
+        },
+        ReportRoute(path: "/routing/history", title: "Routing history") { projections, asOf, _, _ in
+            try RoutingReports.history(projections, asOf: asOf)
+        },
+        ReportRoute(path: "/reports/quarterly", title: "Quarterly model review") { projections, asOf, request, _ in
+            let quarter: Quarter
+            if let text = request.uri.queryParameters.get("quarter") {
+                guard let parsed = Quarter(text) else {
+                    throw APIError.badRequest("'\(text)' is not a quarter (2026-Q3)", field: "quarter")
+                }
+                quarter = parsed
+            } else {
+                quarter = try QuarterlyReport.quarter(of: asOf, in: projections.ledger)
+            }
+            return try QuarterlyReport.build(projections, quarter: quarter, asOf: asOf)
+        },
+        ReportRoute(path: "/reports/costs", title: "Monthly cost audit") { projections, asOf, request, _ in
+            guard let month = request.uri.queryParameters.get("month") else {
+                throw APIError.badRequest("is required (2026-09)", field: "month")
+            }
+            guard CalendarDate(month + "-01") != nil else {
+                throw APIError.badRequest("'\(month)' is not a month (2026-09)", field: "month")
+            }
+            return try CostsReport.build(projections, month: month, asOf: asOf)
+        },
+        ReportRoute(path: "/reports/compliance", title: "Compliance audit") { projections, asOf, request, _ in
+            func date(_ name: String) throws -> CalendarDate {
+                guard let text = request.uri.queryParameters.get(name) else {
+                    throw APIError.badRequest("is required (YYYY-MM-DD)", field: name)
+                }
+                guard let date = CalendarDate(text) else {
+                    throw APIError.badRequest("'\(text)' is not a date (YYYY-MM-DD)", field: name)
+                }
+                return date
+            }
+            let (from, to) = (try date("from"), try date("to"))
+            guard !(to < from) else { throw APIError.badRequest("must not be before from", field: "to") }
+            return try ComplianceReport.build(
+                projections, from: from, to: to, campaign: request.uri.queryParameters.get("campaign"), asOf: asOf)
+        },
+        ReportRoute(path: "/assets/{id}/explain", title: "Why an asset looks the way it does") {
+            projections, asOf, _, parameters in
+            guard let asset = parameters.get("id"), !asset.isEmpty else { throw APIError.badRequest("is required", field: "id") }
+            return try ExplainReport.build(projections, asset: asset, asOf: asOf)
+        },
+    ]
+
+    func addAnswerRoutes(to router: Router<ServiceRequestContext>) {
+        for route in Self.reportRoutes {
+            router.get(RouterPath("/v1" + route.path)) { request, context in
+                _ = try context.require(Access.read)
+                let text = try await self.report(route, request, context, format: .json)
+                return Response.text(text, contentType: "application/json")
+            }
+        }
+
+        router.post("/v1/replay") { request, context in
+            var token = try context.require(Access.read)
+            let body = try await self.jsonObject(request)
+            let known: Set<String> = ["routing", "compare_published", "table", "from", "to", "as_of", "record"]
+            if let field = Set(body.keys).subtracting(known).sorted().first {
+                throw APIError.badRequest("unknown field", field: field)
+            }
+            let record = body["record"] == .bool(true)
+            if record { token = try context.require(Access.write) }
+            try await self.committer.catchUpProjections()
+            let (report, summary, table) = try await self.readers.read { ledger in
+                let projections = Projections(ledger)
+                let asOf = try projections.resolve(asOf: try Self.string(body, "as_of"))
+                let window = Replay.Window(from: try Self.date(body, "from"), to: try Self.date(body, "to"))
+                if let from = window.from, let to = window.to, to < from {
+                    throw APIError.badRequest("the window ends (\(to)) before it starts (\(from))", field: "to")
+                }
+                let candidate: CandidateTable
+                switch (try Self.string(body, "routing"), try Self.string(body, "compare_published")) {
+                case (let yaml?, nil):
+                    candidate = try CandidateTable(
+                        yaml: yaml, file: "routing", knownModels: try projections.registeredModels(asOf: asOf))
+                case (nil, let published?):
+                    let parts = published.split(separator: "@", omittingEmptySubsequences: false)
+                    guard let version = Int64(parts.last!), parts.count <= 2 else {
+                        throw APIError.badRequest("'\(published)' is not a version (V or TABLE@V)", field: "compare_published")
+                    }
+                    candidate = try projections.publishedCandidate(
+                        table: parts.count == 2 ? String(parts[0]) : try Self.string(body, "table"), version: version, asOf: asOf)
+                default:
+                    throw APIError.badRequest("give exactly one of routing (YAML text) and compare_published (V or TABLE@V)")
+                }
+                let replay = try projections.replay(candidate, window: window, asOf: asOf)
+                return (
+                    try ReplayReport.build(projections, replay).rendered(as: .json), ReplayReport.summary(replay), replay.table
+                )
+            }
+            guard record else { return Response.text(report, contentType: "application/json") }
+            let event = ProposedEvent(
+                type: EventType.replayCompleted.rawValue, stream: "routing/\(table)", payload: summary, actor: token.name)
+            let appended = try await self.commit { $0.append([event]).map { $0[0] } }
+            self.metrics.appended(1)
+            // The report's own JSON, with where it was recorded beside it.
+            let wrapped = #"{"recorded":\#(CanonicalJSON.string(of: Self.json(appended))),"report":\#(report)}"#
+            return Response.text(wrapped, contentType: "application/json", status: .created)
+        }
+    }
+
+    /// Catches the read models up, resolves `as_of` and renders the report.
+    func report(_ route: ReportRoute, _ request: Request, _ context: ServiceRequestContext, format: ReportFormat) async throws
+        -> String
+    {
+        try await committer.catchUpProjections()
+        let asOfText = request.uri.queryParameters.get("as_of")
+        let parameters = context.parameters
+        return try await readers.read { ledger in
+            let projections = Projections(ledger)
+            let asOf: UInt64
+            do { asOf = try projections.resolve(asOf: asOfText) } catch let error as LedgerError {
+                throw APIError.badRequest(error.message, field: "as_of")
+            }
+            return try route.build(projections, asOf, request, parameters).rendered(as: format)
+        }
+    }
+
+    static func string(_ body: [String: JSONValue], _ key: String) throws -> String? {
+        guard let value = body[key], value != .null else { return nil }
+        guard let string = value.stringValue else {
+            throw APIError.badRequest("must be a string, not \(value.kindName)", field: key)
+        }
+        return string
+    }
+
+    static func date(_ body: [String: JSONValue], _ key: String) throws -> CalendarDate? {
+        guard let text = try string(body, key) else { return nil }
+        guard let date = CalendarDate(text) else { throw APIError.badRequest("'\(text)' is not a date (YYYY-MM-DD)", field: key) }
+        return date
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import LedgerLog
+import Reports
+
+/// Server-rendered pages for reviewers: the same report documents as the JSON API, as HTML with
+/// inline SVG charts and the lineage graph; no JavaScript. A browser signs in once with
+/// `/pages?access_token=...` (a cookie then carries the token) or sends a bearer header.
+extension LedgerEndpoints {
+    func addPages(to router: Router<ServiceRequestContext>) {
+        router.get("/pages") { _, context in
+            _ = try context.require(Access.read)
+            return Response.text(Self.index, contentType: "text/html; charset=utf-8")
+        }
+        // The explain form's target: forms cannot fill a path, so this forwards to it.
+        router.get("/pages/explain") { request, context in
+            _ = try context.require(Access.read)
+            guard let asset = request.uri.queryParameters.get("asset"), !asset.isEmpty else {
+                throw APIError.badRequest("is required", field: "asset")
+            }
+            let escaped = asset.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? asset
+            return Response(status: .seeOther, headers: [.location: "/pages/assets/\(escaped)/explain"])
+        }
+        for route in Self.reportRoutes {
+            router.get(RouterPath("/pages" + route.path)) { request, context in
+                _ = try context.require(Access.read)
+                do {
+                    let html = try await self.report(route, request, context, format: .html)
+                    return Response.text(Self.withNavigation(html), contentType: "text/html; charset=utf-8")
+                } catch {
+                    // A person reads this one: the same error, as a page.
+                    let failure = APIError(error)
+                    let page = Self.page(
+                        title: "\(failure.status.code) \(failure.status.reasonPhrase)",
+                        body: "<p>\(Self.escape(failure.message))</p>"
+                            + (failure.details["field"]?.stringValue.map { "<p>field: <code>\(Self.escape($0))</code></p>" } ?? "")
+                    )
+                    return Response.text(page, contentType: "text/html; charset=utf-8", status: failure.status)
+                }
+            }
+        }
+    }
+
+    static let navigation = """
+        <nav style="font-size:13px;margin-bottom:1rem"><a href="/pages">GenLedger</a> ·
+        <a href="/pages/routing/current">routing in force</a> · <a href="/pages/routing/history">routing history</a> ·
+        <a href="/pages/reports/quarterly">quarterly review</a></nav>
+        """
+
+    static func withNavigation(_ html: String) -> String {
+        guard let body = html.range(of: "<body>") else { return html }
+        return html.replacingCharacters(in: body, with: "<body>\n" + navigation)
+    }
+
+    static func page(title: String, body: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <style>
+        body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1d232a;padding:0 1rem}
+        form{margin:.4rem 0 1rem} input{font:inherit;padding:.15rem .3rem} li{margin:.25rem 0}
+        </style></head><body>
+        \(navigation)
+        <h1>\(escape(title))</h1>
+        \(body)
+        </body></html>
+        """
+    }
+
+    static let index = page(
+        title: "GenLedger",
+        body: """
+            <p>Every page is computed from the ledger's projections and stamped with the tree it was
+            computed at. Add <code>as_of=SEQ</code> or <code>as_of=YYYY-MM-DD</code> to any address to see it as it stood then.</p>
+            <ul>
+            <li><a href="/pages/routing/current">The routing tables in force</a>: which models are degraded or retired, which fallbacks are live.</li>
+            <li><a href="/pages/routing/history">Routing history</a>: every version of every table, who published it and why, and the what-ifs weighed.</li>
+            <li><a href="/pages/reports/quarterly">Quarterly model review</a> (the latest quarter)
+              <form action="/pages/reports/quarterly"><input name="quarter" placeholder="2026-Q3" pattern="[0-9]{4}-Q[1-4]" required> <button>review</button></form></li>
+            <li>Monthly cost audit
+              <form action="/pages/reports/costs"><input name="month" placeholder="2026-09" pattern="[0-9]{4}-[0-9]{2}" required> <button>audit</button></form></li>
+            <li>Compliance audit
+              <form action="/pages/reports/compliance"><input name="from" placeholder="2026-04-01" required> to
+              <input name="to" placeholder="2026-09-30" required> <input name="campaign" placeholder="campaign (optional)"> <button>audit</button></form></li>
+            <li>Why an asset looks the way it does: its lineage, every event proven against the latest checkpoint
+              <form action="/pages/explain"><input name="asset" placeholder="asset id" required> <button>explain</button></form></li>
+            </ul>
+            """)
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
