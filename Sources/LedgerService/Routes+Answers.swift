@@ -61,7 +61,11 @@ extension LedgerEndpoints {
         ReportRoute(path: "/assets/{id}/explain", title: "Why an asset looks the way it does") {
             projections, asOf, _, parameters in
             guard let asset = parameters.get("id"), !asset.isEmpty else { throw APIError.badRequest("is required", field: "id") }
-            return try ExplainReport.build(projections, asset: asset, asOf: asOf)
+            do { return try ExplainReport.build(projections, asset: asset, asOf: asOf) } catch let error as LedgerError
+                where error.code == .badInput && error.field == "asset"
+            {
+                throw APIError(.notFound, "not-found", error.message, details: ["field": "asset"])
+            }
         },
     ]
 

@@ -67,18 +67,14 @@ extension LedgerEndpoints {
             }
             let size = try self.integer(request, "size")
             let proof = try await self.readers.read { ledger in
-                try ledger.withSideTables(write: false) { _ in
-                    let total = try ledger.size()
-                    guard seq <= total else {
-                        throw APIError(
-                            .notFound, "not-found", "no event has seq \(seq) (the ledger has \(total))",
-                            details: ["seq": .number(Double(seq))])
-                    }
-                    guard let event = try ledger.event(seq: seq) else {
-                        throw LedgerError(.damaged, "event is missing", seq: seq)
-                    }
-                    return try ledger.inclusionProof(seq: seq, treeSize: size).json(origin: ledger.origin, event: event)
+                let total = try ledger.size()
+                guard seq <= total else {
+                    throw APIError(
+                        .notFound, "not-found", "no event has seq \(seq) (the ledger has \(total))",
+                        details: ["seq": .number(Double(seq))])
                 }
+                guard let event = try ledger.event(seq: seq) else { throw LedgerError(.damaged, "event is missing", seq: seq) }
+                return try ledger.inclusionProof(seq: seq, treeSize: size).json(origin: ledger.origin, event: event)
             }
             return Response.json(proof)
         }
@@ -88,9 +84,7 @@ extension LedgerEndpoints {
             guard let from = try self.integer(request, "from") else { throw APIError.badRequest("is required", field: "from") }
             let to = try self.integer(request, "to")
             let proof = try await self.readers.read { ledger in
-                try ledger.withSideTables(write: false) { _ in
-                    try ledger.consistencyProof(oldSize: from, newSize: try to ?? ledger.size()).json(origin: ledger.origin)
-                }
+                try ledger.consistencyProof(oldSize: from, newSize: try to ?? ledger.size()).json(origin: ledger.origin)
             }
             return Response.json(proof)
         }
