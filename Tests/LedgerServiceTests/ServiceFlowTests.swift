@@ -1,0 +1,241 @@
+import Foundation
+import Governance
+import LedgerLog
+import LedgerTestSupport
+import Testing
+
+/// Authorization, subscriptions, retries, races and shutdown: what many clients at once do.
+@Suite struct ServiceFlowTests {
+    /// Every endpoint × every role (and no token): allowed answers anything but 401/403;
+    /// refused answers exactly 403 (401 without a token).
+    @Test func authorizationMatrix() async throws {
+        let server = try LiveServer()
+        let roles = ["writer", "approver", "auditor", "admin"]
+        let reads = Set(roles)
+        let writes: Set<String> = ["writer", "admin"]
+        let operate: Set<String> = ["auditor", "admin"]
+        let endpoints: [(method: String, path: String, body: String?, allowed: Set<String>)] = [
+            ("GET", "/v1/events", nil, reads),
+            ("GET", "/v1/checkpoint", nil, reads),
+            ("GET", "/v1/proofs/inclusion/1", nil, reads),
+            ("GET", "/v1/proofs/consistency?from=1", nil, reads),
+            ("GET", "/v1/routing/current", nil, reads),
+            ("GET", "/v1/routing/history", nil, reads),
+            ("GET", "/v1/reports/quarterly?quarter=2026-Q3", nil, reads),
+            ("GET", "/v1/reports/costs?month=2026-09", nil, reads),
+            ("GET", "/v1/reports/compliance?from=2026-07-01&to=2026-09-30", nil, reads),
+            ("GET", "/v1/assets/A-1/explain", nil, reads),
+            ("GET", "/pages", nil, reads),
+            ("GET", "/pages/routing/current", nil, reads),
+            ("GET", "/pages/routing/history", nil, reads),
+            ("GET", "/pages/reports/quarterly?quarter=2026-Q3", nil, reads),
+            ("GET", "/pages/reports/costs?month=2026-09", nil, reads),
+            ("GET", "/pages/reports/compliance?from=2026-07-01&to=2026-09-30", nil, reads),
+            ("GET", "/pages/assets/A-1/explain", nil, reads),
+            ("GET", "/pages/explain?asset=A-1", nil, reads),
+            (
+                "POST", "/v1/route?dry_run=true", #"{"category":"hero-video","stage":"delivery","modality":"text-to-video"}"#,
+                reads
+            ),
+            ("POST", "/v1/replay", #"{"compare_published":"video@1"}"#, reads),
+            ("POST", "/v1/events", "[\(EventLines.openCampaign("C-M"))]", writes),
+            ("POST", "/v1/route", #"{"category":"hero-video","stage":"delivery","modality":"text-to-video"}"#, writes),
+            ("POST", "/v1/regenerations", #"{"deliverable":"D-none","prior_asset":"A","reason":"r"}"#, writes),
+            ("POST", "/v1/replay", #"{"compare_published":"video@1","record":true}"#, writes),
+            (
+                "POST", "/v1/overrides", #"{"deliverable":"D-none","rule":"regeneration-cap","reason":"r","extra_attempts":1}"#,
+                ["approver"]
+            ),
+            ("GET", "/metrics", nil, operate),
+        ]
+        var failures: [String] = []
+        for endpoint in endpoints {
+            let anonymous = try await server.request(endpoint.method, endpoint.path, role: nil, body: endpoint.body)
+            if anonymous.status != 401 {
+                failures.append("\(endpoint.method) \(endpoint.path) without a token: \(anonymous.status)")
+            }
+            for role in roles {
+                let reply = try await server.request(endpoint.method, endpoint.path, role: role, body: endpoint.body)
+                let expectAllowed = endpoint.allowed.contains(role)
+                if expectAllowed && (reply.status == 401 || reply.status == 403 && reply.error("code") as? String == "forbidden")
+                {
+                    failures.append("\(endpoint.method) \(endpoint.path) as \(role): refused (\(reply.status))")
+                }
+                if !expectAllowed && (reply.status != 403 || reply.error("code") as? String != "forbidden") {
+                    failures.append("\(endpoint.method) \(endpoint.path) as \(role): \(reply.status), expected 403")
+                }
+                if reply.status >= 500 {
+                    failures.append("\(endpoint.method) \(endpoint.path) as \(role): \(reply.status) \(reply.text)")
+                }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+        #expect(try await server.get("/healthz", role: nil).status == 200, "health needs no token")
+    }
+
+    /// Server-sent events: catch-up from a seq, then live; no gap even though appends land
+    /// while the catch-up is still paging.
+    @Test func subscriptionCatchesUpThenFollowsWithoutGaps() async throws {
+        let server = try LiveServer()
+        let lines = (0..<3000).map { EventLines.openCampaign("C-\($0)") }
+        for chunk in stride(from: 0, to: lines.count, by: 500) {
+            let reply = try await server.post("/v1/events", "[" + lines[chunk..<chunk + 500].joined(separator: ",") + "]")
+            #expect(reply.status == 201)
+        }
+        let before = try #require(try await server.get("/healthz", role: nil).object["tree_size"] as? Int)
+        let live = 30
+        let size = before + live
+        let start = 5
+        let connection = try RawConnection(port: server.port)
+        connection.send(RawConnection.request("GET", "/v1/events/stream?after=\(start)", token: server.tokens["auditor"]!))
+        // The stream is read on a thread of its own while appends race the catch-up.
+        let reading = Task.detached { () -> String in
+            var received: [UInt8] = []
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                let chunk = connection.receive()
+                if chunk.isEmpty { break }
+                received += chunk
+                if String(decoding: received.suffix(4096), as: UTF8.self).contains("id: \(size)\n") { break }
+            }
+            return String(decoding: received, as: UTF8.self)
+        }
+        for i in 0..<live {
+            #expect(try await server.post("/v1/events", "[\(EventLines.openCampaign("L-\(i)"))]").status == 201)
+        }
+        let text = await reading.value
+        let ids = Self.eventIDs(text)
+        let gaps = zip(ids, ids.dropFirst()).filter { $1 != $0 + 1 }.prefix(5).map { "\($0)→\($1)" }
+        #expect(ids.first == start + 1 && ids.last == size && ids.count == size - start, "\(ids.count) ids")
+        #expect(gaps.isEmpty, "every seq once, in order, through the live appends; jumps: \(gaps)")
+        #expect(text.hasPrefix("HTTP/1.1 200"))
+        #expect(text.lowercased().contains("content-type: text/event-stream"))
+        #expect(text.contains("event: campaign.opened\ndata: {"))
+
+        // A reconnect with Last-Event-ID resumes after it.
+        let again = try RawConnection(port: server.port)
+        again.send(
+            RawConnection.request(
+                "GET", "/v1/events/stream", token: server.tokens["auditor"]!, headers: ["Last-Event-ID": String(size - 2)]))
+        var resumed = ""
+        while !resumed.contains("id: \(size)\n") {
+            let chunk = again.receive()
+            if chunk.isEmpty { break }
+            resumed += String(decoding: chunk, as: UTF8.self)
+        }
+        let resumedIDs = Self.eventIDs(resumed)
+        #expect(resumedIDs == [size - 1, size])
+    }
+
+    /// The `id:` lines of a raw HTTP response (chunk framing included: lines are split on bytes,
+    /// since Swift keeps "\r\n" as one Character).
+    static func eventIDs(_ text: String) -> [Int] {
+        text.utf8.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            let string = String(decoding: line, as: UTF8.self)
+            return string.hasPrefix("id: ") ? Int(string.dropFirst(4)) : nil
+        }
+    }
+
+    /// A client that hangs up before its answer arrives retries with the same Idempotency-Key
+    /// and gets the original seqs: nothing twice, nothing lost.
+    @Test func retryAfterTheClientGaveUp() async throws {
+        let server = try LiveServer()
+        let batch = "[\(EventLines.openCampaign("C-1")),\(EventLines.openDeliverable("D-1"))]"
+        let hangUp = try RawConnection(port: server.port)
+        hangUp.send(
+            RawConnection.request(
+                "POST", "/v1/events", token: server.tokens["writer"]!, body: batch, headers: ["Idempotency-Key": "job-42"]))
+        // The client gives up at once, before reading a byte of the answer.
+        shutdown(hangUp.socket, Int32(SHUT_RDWR))
+        var retry: LiveServer.Reply?
+        for _ in 0..<50 {
+            retry = try await server.post("/v1/events", batch, headers: ["Idempotency-Key": "job-42"])
+            if retry?.status == 200 { break }  // the first request had committed: the retry is its echo
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let answer = try #require(retry)
+        #expect([200, 201].contains(answer.status))
+        let events = try #require(answer.object["events"] as? [[String: Any]])
+        #expect(events.count == 2)
+        let recorded = try await server.get("/v1/events?stream=campaign/C-1")
+        #expect((recorded.object["events"] as? [Any])?.count == 1, "recorded once, whoever committed it")
+        let deliverables = try await server.get("/v1/events?stream=deliverable/D-1")
+        #expect((deliverables.object["events"] as? [Any])?.count == 1)
+        // And a later retry still answers the same seqs.
+        let later = try await server.post("/v1/events", batch, headers: ["Idempotency-Key": "job-42"])
+        #expect(later.status == 200)
+        #expect((later.object["events"] as? [[String: Any]])?.map { $0["seq"] as? Int } == events.map { $0["seq"] as? Int })
+    }
+
+    /// Two pipelines ask for the last attempt under a cap at the same moment: one is allowed.
+    @Test func twoClientsRacePastOneCap() async throws {
+        let studio = try Studio()
+        var priors: [String: String] = [:]
+        for d in 1...6 {
+            let id = "D-\(d)"
+            try studio.openDeliverable(id, category: "social-short", stage: .delivery)
+            var prior = try studio.generate(id, attempt: 1)
+            for attempt in 2...3 {
+                try studio.governed.append(studio.regeneration(id, prior: prior, attempt: Int64(attempt)))
+                prior = try studio.generate(id, attempt: Int64(attempt))
+            }
+            priors[id] = prior
+        }
+        let server = try LiveServer(ledger: studio.ledger.path)
+        for (deliverable, prior) in priors.sorted(by: { $0.key < $1.key }) {
+            let body = #"{"deliverable":"\#(deliverable)","prior_asset":"\#(prior)","reason":"race"}"#
+            async let a = server.post("/v1/regenerations", body)
+            async let b = server.post("/v1/regenerations", body)
+            let answers = try await [a, b]
+            let allowed = answers.filter { $0.object["allowed"] as? Bool == true }
+            let denied = answers.filter { $0.object["allowed"] as? Bool == false }
+            #expect(allowed.count == 1 && denied.count == 1, "\(deliverable): \(answers.map(\.text))")
+            #expect(allowed.first?.object["attempt"] as? Int == 4)
+            #expect(denied.first?.object["rule"] as? String == "regeneration-cap")
+        }
+        let requests = try await server.get("/v1/events?type=regeneration.requested&limit=1000")
+        let attempts = (requests.object["events"] as? [[String: Any]] ?? []).compactMap {
+            ($0["payload"] as? [String: Any])?["attempt"] as? Int
+        }
+        #expect(attempts.filter { $0 == 4 }.count == priors.count && !attempts.contains(5), "no fifth attempt was granted")
+    }
+
+    /// SIGTERM while 16 clients append: the server finishes what it accepted and exits 0; every
+    /// acknowledged event is in the ledger, which verifies.
+    @Test func sigtermDrainsAndLosesNothingAcknowledged() async throws {
+        let server = try LiveServer()
+        let acknowledged = await withTaskGroup(of: [String].self) { group in
+            for client in 0..<16 {
+                group.addTask {
+                    var mine: [String] = []
+                    for i in 0..<400 {
+                        let id = UUID().uuidString.lowercased()
+                        let event = EventLines.openCampaign("C-\(client)-\(i)", extra: #","id":"\#(id)""#)
+                        guard let reply = try? await server.post("/v1/events", "[\(event)]"), reply.status == 201 else { break }
+                        mine.append(id)
+                    }
+                    return mine
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(700))
+                kill(server.process.process.processIdentifier, SIGTERM)
+                return []
+            }
+            var all: [String] = []
+            for await ids in group { all += ids }
+            return all
+        }
+        server.process.process.waitUntilExit()
+        #expect(server.process.process.terminationStatus == 0)
+        #expect(acknowledged.count > 0 && acknowledged.count < 16 * 400, "the shutdown came mid-load")
+        let log = try server.setup.genledger(["log", "--type", "campaign.opened", "--json"])
+        let recorded = Set(
+            log.split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String
+            })
+        let lost = acknowledged.filter { !recorded.contains($0) }
+        #expect(lost.isEmpty, "acknowledged but not recorded: \(lost.prefix(5))")
+        try server.setup.genledger(["verify"])
+    }
+}
