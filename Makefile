@@ -5,18 +5,36 @@ SYSTEM_PACKAGES := libsqlite3-dev libssl-dev
 DEMO_DIR := demo
 GENLEDGER = .build/release/genledger
 
-.PHONY: deps build release test demo bench format clean
+# What the tests need beyond the build: a real browser for the web pages, fonts for its
+# screenshots, and schemathesis and an OpenAPI validator (PyPI) for docs/openapi.yaml.
+TEST_PACKAGES := chromium fonts-dejavu-core
+TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator
+TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator
 
-## Install the system libraries the package links against, when absent.
-deps:
+.PHONY: deps test-deps build release test demo bench format clean
+
+## Install the Debian packages named in $(1) that are absent.
+define install-packages
 	@missing=""; \
-	for pkg in $(SYSTEM_PACKAGES); do \
+	for pkg in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+
+## Install the system libraries the package links against, when absent.
+deps:
+	$(call install-packages,$(SYSTEM_PACKAGES))
+
+## Install what the tests use, when absent.
+test-deps: deps
+	$(call install-packages,$(TEST_PACKAGES))
+	@python3 -c "import $(TEST_PYTHON_MODULES)" 2>/dev/null || { \
+	  echo "installing (PyPI): $(TEST_PYTHON_PACKAGES)"; \
+	  python3 -m pip install -q $(TEST_PYTHON_PACKAGES) || python3 -m pip install -q --user $(TEST_PYTHON_PACKAGES); }
 
 build: deps
 	$(SWIFT) build
@@ -24,7 +42,7 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product genledger
 
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

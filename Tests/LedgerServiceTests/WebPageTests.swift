@@ -43,7 +43,8 @@ import Testing
     @Test func pagesRenderInABrowser() async throws {
         let server = try LiveServer { setup in
             try setup.genledger([
-                "simulate", "--seed", "5", "--deliverables", "60", "--months", "6", "--policies", RepositoryFiles.path("policies"),
+                "simulate", "--seed", "5", "--deliverables", "60", "--months", "6", "--policies",
+                RepositoryFiles.path("policies"),
             ])
             try setup.genledger(["checkpoint"])
         }
