@@ -34,6 +34,8 @@ let package = Package(
                 .product(name: "Projections", package: "GenLedger"),
             ]
         ),
+        // Durable appends over HTTP with 1, 8 and 32 clients (wrk), group commit against one commit per request.
+        .executableTarget(name: "service-bench", dependencies: ["BenchSupport"]),
         // Validation and the gate against the bare log append, on a simulated history.
         .executableTarget(
             name: "gate-bench",

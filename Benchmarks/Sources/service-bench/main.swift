@@ -1,0 +1,186 @@
+import BenchSupport
+import Foundation
+
+// Durable appends over HTTP under concurrency. For each mode (group commit on, and one
+// transaction per request: the baseline of the same run) a fresh ledger is served by the
+// release `genledger serve` on a loopback port and loaded by wrk (Debian's) with 1, 8 and 32
+// connections, each POSTing one event per request. Appends/s are counted from the ledger
+// (tree size before and after: durable, acknowledged events), latencies are wrk's. Prints
+// medians over the runs and the ratio to the one-commit-per-event rate of the same run.
+
+struct Options {
+    var seconds = 10
+    var runs = 3
+    var clients = [1, 8, 32]
+    var genledger = "../.build/release/genledger"
+    var policies = "../policies"
+    var directory = FileManager.default.temporaryDirectory.appendingPathComponent("genledger-service-bench").path
+
+    init() {
+        var arguments = CommandLine.arguments.dropFirst().makeIterator()
+        while let flag = arguments.next() {
+            guard let value = arguments.next() else { break }
+            switch flag {
+            case "--seconds": seconds = Int(value)!
+            case "--runs": runs = Int(value)!
+            case "--clients": clients = value.split(separator: ",").map { Int($0)! }
+            case "--genledger": genledger = value
+            case "--policies": policies = value
+            case "--dir": directory = value
+            default: fatalError("unknown flag \(flag)")
+            }
+        }
+    }
+}
+
+@discardableResult
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") || executable.hasPrefix(".") ? executable : "/usr/bin/env")
+    process.arguments = executable.hasPrefix("/") || executable.hasPrefix(".") ? arguments : [executable] + arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self)
+    guard process.terminationStatus == 0 else { fatalError("\(executable) \(arguments.joined(separator: " ")) failed: \(text)") }
+    return text
+}
+
+/// One server on a fresh ledger.
+final class Server {
+    let process = Process()
+    let port: Int
+    let token: String
+    let log: String
+
+    init(_ options: Options, groupCommit: Bool) throws {
+        let ledger = options.directory + "/service-\(groupCommit ? "group" : "single").db"
+        Bench.removeLedger(ledger)
+        let env = ["GENLEDGER_LEDGER": ledger]
+        try run(options.genledger, ["init", "--origin", "bench.example/log"], environment: env)
+        try run(options.genledger, ["policy", "publish", options.policies], environment: env)
+        let opening =
+            #"{"type":"deliverable.opened","stream":"deliverable/D-BENCH","payload":{"deliverable":"D-BENCH","category":"hero-video","stage":"draft","modality":"text-to-video","platforms":[{"platform":"web","aspect_ratio":"16:9"}]}}"#
+        let input = options.directory + "/opening.jsonl"
+        try opening.write(toFile: input, atomically: true, encoding: .utf8)
+        try run(options.genledger, ["append", "--file", input], environment: env)
+        token = try run(options.genledger, ["token", "create", "--role", "writer", "--name", "pipeline:bench"], environment: env)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        log = options.directory + "/serve-\(groupCommit ? "group" : "single").log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.executableURL = URL(fileURLWithPath: options.genledger)
+        process.arguments =
+            ["serve", "--port", "0", "--rate-limit", "0"] + (groupCommit ? [] : ["--no-group-commit"])
+        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        process.standardOutput = FileHandle(forWritingAtPath: log)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var found: Int?
+        for _ in 0..<200 where found == nil {
+            Thread.sleep(forTimeInterval: 0.05)
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "http://127.0.0.1:") { found = Int(text[range.upperBound...].prefix { $0.isNumber }) }
+        }
+        port = found!
+    }
+
+    /// The ledger's size, from /healthz.
+    func size() throws -> Int {
+        let text = try run("curl", ["-s", "http://127.0.0.1:\(port)/healthz"])
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        return object["tree_size"] as! Int
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+struct Measure {
+    var appendsPerSecond: Double
+    var p50: Double  // ms
+    var p99: Double
+    var errors: Int
+}
+
+/// wrk's latency distribution line, e.g. "     50%    1.23ms", in milliseconds.
+func milliseconds(_ output: String, percentile: String) -> Double {
+    for line in output.split(separator: "\n") {
+        let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0] == percentile else { continue }
+        let value = parts[1]
+        if value.hasSuffix("us") { return Double(value.dropLast(2))! / 1000 }
+        if value.hasSuffix("ms") { return Double(value.dropLast(2))! }
+        if value.hasSuffix("s") { return Double(value.dropLast(1))! * 1000 }
+    }
+    return .nan
+}
+
+func load(_ server: Server, clients: Int, seconds: Int, script: String) throws -> Measure {
+    let before = try server.size()
+    let output = try run(
+        "wrk",
+        [
+            "-t", String(min(clients, 2)), "-c", String(clients), "-d", "\(seconds)s", "--latency", "--timeout", "10s", "-s", script,
+            "-H", "Authorization: Bearer \(server.token)", "http://127.0.0.1:\(server.port)/v1/events",
+        ])
+    let after = try server.size()
+    var errors = 0
+    for line in output.split(separator: "\n") where line.contains("Non-2xx or 3xx responses:") {
+        errors = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) ?? 0
+    }
+    return Measure(
+        appendsPerSecond: Double(after - before) / Double(seconds), p50: milliseconds(output, percentile: "50%"),
+        p99: milliseconds(output, percentile: "99%"), errors: errors)
+}
+
+let options = Options()
+try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
+let script = options.directory + "/append.lua"
+try """
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "application/json"
+    wrk.body = '[{"type":"cost.recorded","stream":"deliverable/D-BENCH","payload":{"deliverable":"D-BENCH","kind":"review-time","amount":0.25,"currency":"USD"}}]'
+    """.write(toFile: script, atomically: true, encoding: .utf8)
+
+print("service-bench: \(options.runs) runs × \(options.seconds) s per client count; wrk on loopback; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+var results: [String: [Measure]] = [:]
+for runIndex in 1...options.runs {
+    for grouping in [false, true] {
+        let server = try Server(options, groupCommit: grouping)
+        defer { server.stop() }
+        _ = try load(server, clients: 8, seconds: 1, script: script)  // warm up
+        for clients in options.clients {
+            let measure = try load(server, clients: clients, seconds: options.seconds, script: script)
+            let key = "\(grouping ? "group" : "single") \(clients)"
+            results[key, default: []].append(measure)
+            print(
+                String(
+                    format: "  run %d  %-6@ commit, %2d clients: %8.0f appends/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d", runIndex,
+                    grouping ? "group" : "single", clients, measure.appendsPerSecond, measure.p50, measure.p99, measure.errors))
+        }
+    }
+}
+
+func median(_ key: String, _ value: (Measure) -> Double) -> Double { Bench.median(results[key]!.map(value)) }
+let baseline = median("single 1") { $0.appendsPerSecond }
+let singleBest = options.clients.map { median("single \($0)") { $0.appendsPerSecond } }.max()!
+print("\n| commit | clients | durable appends/s (median) | p50 ms | p99 ms | × one commit per event, 1 client | × one commit per event, same clients |")
+print("|---|---|---|---|---|---|---|")
+for grouping in [false, true] {
+    for clients in options.clients {
+        let key = "\(grouping ? "group" : "single") \(clients)"
+        let rate = median(key) { $0.appendsPerSecond }
+        let same = median("single \(clients)") { $0.appendsPerSecond }
+        print(
+            String(
+                format: "| %@ | %d | %.0f | %.2f | %.2f | %.2f | %.2f |", grouping ? "group" : "one per request", clients, rate,
+                median(key) { $0.p50 }, median(key) { $0.p99 }, rate / baseline, rate / same))
+    }
+}
+print(String(format: "\nbest one-commit-per-event rate (any client count): %.0f appends/s", singleBest))
