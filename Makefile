@@ -102,10 +102,15 @@ demo: release
 	echo "  $(GENLEDGER) routing current --as-of 2026-06-15    routing as it stood on a past day"; \
 	echo "  $(GENLEDGER) log --stream deliverable/D-000001     one deliverable's whole story"
 
-## Speed and memory against same-run baselines (see docs/BENCHMARKS.md).
+## Speed and memory against same-run baselines (see docs/BENCHMARKS.md). The service bench
+## loads the release server with wrk (Debian's) on loopback.
+BENCH_PACKAGES := wrk curl
 bench: deps
+	$(call install-packages,$(BENCH_PACKAGES))
+	$(SWIFT) build -c release --product genledger
 	cd Benchmarks && $(SWIFT) run -c release ledger-bench $(BENCH_ARGS)
 	cd Benchmarks && $(SWIFT) run -c release gate-bench $(GATE_BENCH_ARGS)
+	cd Benchmarks && $(SWIFT) run -c release service-bench $(SERVICE_BENCH_ARGS)
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks/Sources

@@ -84,7 +84,7 @@ struct APIError: Error {
             if let index = error.index { details["index"] = .number(Double(index)) }
             if let seq = error.seq { details["seq"] = .number(Double(seq)) }
             if let line = error.line { details["line"] = .number(Double(line)) }
-            let message = Self.stripLocation(error)
+            let message = error.message  // where it is at fault is in the details
             switch error.code {
             case .badInput: self.init(.unprocessableContent, error.code.rawValue, message, details: details)
             case .conflict: self.init(.conflict, error.code.rawValue, message, details: details)
@@ -119,9 +119,6 @@ struct APIError: Error {
             self.init(.internalServerError, "internal", "the server failed to answer; its log says why")
         }
     }
-
-    /// The message alone: where it is at fault is in the details.
-    private static func stripLocation(_ error: LedgerError) -> String { error.message }
 }
 
 extension Response {
