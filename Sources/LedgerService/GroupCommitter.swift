@@ -54,10 +54,20 @@ final class GroupCommitter: @unchecked Sendable {  // `governed` is used on `que
         }
     }
 
-    /// Brings the read models up to the log (the reports catch up before they answer anyway).
+    /// Events folded per turn on the writer's queue: a few tens of milliseconds, so writes
+    /// waiting behind a catch-up are not held up longer.
+    static let catchUpSlice: UInt64 = 5000
+
+    /// Brings the read models up to the log, a slice at a time between groups of writes.
     func catchUpProjections() async throws {
-        let position = try await exclusive { governed in try Projections(governed.ledger).catchUp() }
-        metrics.projectionPosition(position)
+        while try await exclusive({ _ in try self.catchUpSlice() }) == Self.catchUpSlice {}
+    }
+
+    /// One slice of catch-up, on `queue`; returns how many events it folded.
+    private func catchUpSlice() throws -> UInt64 {
+        let folded = try projections.catchUp(atMost: Self.catchUpSlice)
+        metrics.projectionPosition(try projections.position())
+        return folded
     }
 
     private func enqueue(_ job: Job) {
@@ -77,11 +87,24 @@ final class GroupCommitter: @unchecked Sendable {  // `governed` is used on `que
             if jobs.isEmpty { draining = false }
             lock.unlock()
             if jobs.isEmpty {
-                // Idle: keep the read models close behind the log.
-                if let position = try? projections.catchUp() { metrics.projectionPosition(position) }
+                scheduleCatchUp()
                 return
             }
             commit(jobs)
+        }
+    }
+
+    private var catchUpScheduled = false  // touched on `queue` only
+
+    /// Keeps the read models close behind the log, off the write path: a quarter second after
+    /// the writer goes idle (reports catch up on demand anyway).
+    private func scheduleCatchUp() {
+        guard !catchUpScheduled else { return }
+        catchUpScheduled = true
+        queue.asyncAfter(deadline: .now() + .milliseconds(250)) {
+            self.catchUpScheduled = false
+            // More behind: the next slice after another pause, so writes go first.
+            if (try? self.catchUpSlice()) == Self.catchUpSlice { self.scheduleCatchUp() }
         }
     }
 

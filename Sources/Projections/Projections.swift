@@ -26,13 +26,14 @@ public final class Projections {
         }
     }
 
-    /// Folds every event after the stored position. Returns how many were folded.
+    /// Folds every event after the stored position (at most `limit` of them, so a writer that
+    /// shares the connection is not held up long). Returns how many were folded.
     @discardableResult
-    public func catchUp() throws -> UInt64 {
+    public func catchUp(atMost limit: UInt64? = nil) throws -> UInt64 {
         // Queries call this on entry; once caught up, a report's further calls cost one size read.
         if let known = caughtUpTo, try ledger.size() == known { return 0 }
         let folded = try ledger.withSideTables(write: true) { tables in
-            let count = try Self.catchUp(tables)
+            let count = try Self.catchUp(tables, atMost: limit)
             caughtUpTo = try Self.position(tables)
             return count
         }
@@ -102,9 +103,9 @@ public final class Projections {
         return UInt64(first[0].int ?? 0)
     }
 
-    static func catchUp(_ tables: SideTables, indexed: Bool = true) throws -> UInt64 {
+    static func catchUp(_ tables: SideTables, indexed: Bool = true, atMost limit: UInt64? = nil) throws -> UInt64 {
         let start = try position(tables, indexed: indexed)
-        let last = try fold(tables, after: start)
+        let last = try fold(tables, after: start, through: limit.map { start + $0 })
         if last != start || start == 0 {
             for projection in ProjectionSchema.projections {
                 try tables.run(

@@ -36,7 +36,8 @@ struct Options {
 @discardableResult
 func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") || executable.hasPrefix(".") ? executable : "/usr/bin/env")
+    process.executableURL = URL(
+        fileURLWithPath: executable.hasPrefix("/") || executable.hasPrefix(".") ? executable : "/usr/bin/env")
     process.arguments = executable.hasPrefix("/") || executable.hasPrefix(".") ? arguments : [executable] + arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let pipe = Pipe()
@@ -55,11 +56,13 @@ final class Server {
     let process = Process()
     let port: Int
     let token: String
+    let adminToken: String
     let log: String
 
     init(_ options: Options, groupCommit: Bool) throws {
         let ledger = options.directory + "/service-\(groupCommit ? "group" : "single").db"
         Bench.removeLedger(ledger)
+        try? FileManager.default.removeItem(atPath: ledger + ".key")
         let env = ["GENLEDGER_LEDGER": ledger]
         try run(options.genledger, ["init", "--origin", "bench.example/log"], environment: env)
         try run(options.genledger, ["policy", "publish", options.policies], environment: env)
@@ -70,6 +73,10 @@ final class Server {
         try run(options.genledger, ["append", "--file", input], environment: env)
         token = try run(options.genledger, ["token", "create", "--role", "writer", "--name", "pipeline:bench"], environment: env)
             .trimmingCharacters(in: .whitespacesAndNewlines)
+        adminToken = try run(
+            options.genledger, ["token", "create", "--role", "admin", "--name", "admin:bench"], environment: env
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines)
         log = options.directory + "/serve-\(groupCommit ? "group" : "single").log"
         FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: options.genledger)
@@ -93,6 +100,15 @@ final class Server {
         let text = try run("curl", ["-s", "http://127.0.0.1:\(port)/healthz"])
         let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
         return object["tree_size"] as! Int
+    }
+
+    /// Write requests answered per durable commit so far (from /metrics).
+    func requestsPerCommit() throws -> Double {
+        let text = try run("curl", ["-s", "-H", "Authorization: Bearer \(adminToken)", "http://127.0.0.1:\(port)/metrics"])
+        func value(_ name: String) -> Double {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) } ?? .nan
+        }
+        return value("genledger_committed_requests_total") / value("genledger_commits_total")
     }
 
     func stop() {
@@ -126,7 +142,8 @@ func load(_ server: Server, clients: Int, seconds: Int, script: String) throws -
     let output = try run(
         "wrk",
         [
-            "-t", String(min(clients, 2)), "-c", String(clients), "-d", "\(seconds)s", "--latency", "--timeout", "10s", "-s", script,
+            "-t", String(min(clients, 2)), "-c", String(clients), "-d", "\(seconds)s", "--latency", "--timeout", "10s", "-s",
+            script,
             "-H", "Authorization: Bearer \(server.token)", "http://127.0.0.1:\(server.port)/v1/events",
         ])
     let after = try server.size()
@@ -143,12 +160,14 @@ let options = Options()
 try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
 let script = options.directory + "/append.lua"
 try """
-    wrk.method = "POST"
-    wrk.headers["Content-Type"] = "application/json"
-    wrk.body = '[{"type":"cost.recorded","stream":"deliverable/D-BENCH","payload":{"deliverable":"D-BENCH","kind":"review-time","amount":0.25,"currency":"USD"}}]'
-    """.write(toFile: script, atomically: true, encoding: .utf8)
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '[{"type":"cost.recorded","stream":"deliverable/D-BENCH","payload":{"deliverable":"D-BENCH","kind":"review-time","amount":0.25,"currency":"USD"}}]'
+""".write(toFile: script, atomically: true, encoding: .utf8)
 
-print("service-bench: \(options.runs) runs × \(options.seconds) s per client count; wrk on loopback; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+print(
+    "service-bench: \(options.runs) runs × \(options.seconds) s per client count; wrk on loopback; \(ProcessInfo.processInfo.activeProcessorCount) cores"
+)
 var results: [String: [Measure]] = [:]
 for runIndex in 1...options.runs {
     for grouping in [false, true] {
@@ -161,16 +180,25 @@ for runIndex in 1...options.runs {
             results[key, default: []].append(measure)
             print(
                 String(
-                    format: "  run %d  %-6@ commit, %2d clients: %8.0f appends/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d", runIndex,
+                    format: "  run %d  %-6@ commit, %2d clients: %8.0f appends/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d",
+                    runIndex,
                     grouping ? "group" : "single", clients, measure.appendsPerSecond, measure.p50, measure.p99, measure.errors))
+        }
+        if grouping {
+            print(
+                String(
+                    format: "  run %d  group commit: %.1f write requests per durable commit over the run", runIndex,
+                    try server.requestsPerCommit()))
         }
     }
 }
 
-func median(_ key: String, _ value: (Measure) -> Double) -> Double { Bench.median(results[key]!.map(value)) }
+@MainActor func median(_ key: String, _ value: (Measure) -> Double) -> Double { Bench.median(results[key]!.map(value)) }
 let baseline = median("single 1") { $0.appendsPerSecond }
 let singleBest = options.clients.map { median("single \($0)") { $0.appendsPerSecond } }.max()!
-print("\n| commit | clients | durable appends/s (median) | p50 ms | p99 ms | × one commit per event, 1 client | × one commit per event, same clients |")
+print(
+    "\n| commit | clients | durable appends/s (median) | p50 ms | p99 ms | × one commit per event, 1 client | × one commit per event, same clients |"
+)
 print("|---|---|---|---|---|---|---|")
 for grouping in [false, true] {
     for clients in options.clients {
