@@ -204,6 +204,7 @@ import Testing
     /// acknowledged event is in the ledger, which verifies.
     @Test func sigtermDrainsAndLosesNothingAcknowledged() async throws {
         let server = try LiveServer()
+        let progress = AcknowledgementCount()
         let acknowledged = await withTaskGroup(of: [String].self) { group in
             for client in 0..<16 {
                 group.addTask {
@@ -213,12 +214,15 @@ import Testing
                         let event = EventLines.openCampaign("C-\(client)-\(i)", extra: #","id":"\#(id)""#)
                         guard let reply = try? await server.post("/v1/events", "[\(event)]"), reply.status == 201 else { break }
                         mine.append(id)
+                        progress.increment()
                     }
                     return mine
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .milliseconds(700))
+                // Mid-load, however fast or slow the machine: after 200 acknowledgements.
+                let deadline = ContinuousClock.now + .seconds(60)
+                while progress.value < 200 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
                 kill(server.process.process.processIdentifier, SIGTERM)
                 return []
             }
@@ -237,5 +241,23 @@ import Testing
         let lost = acknowledged.filter { !recorded.contains($0) }
         #expect(lost.isEmpty, "acknowledged but not recorded: \(lost.prefix(5))")
         try server.setup.genledger(["verify"])
+    }
+}
+
+/// How many appends the clients have seen acknowledged so far.
+final class AcknowledgementCount: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var count = 0
+
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
     }
 }
