@@ -106,6 +106,10 @@ import Testing
             "GET", "/v1/events", role: nil, headers: ["Authorization": "Bearer glt_" + String(repeating: "0", count: 64)])
         #expect(wrong.status == 401 && wrong.text == none.text, "a wrong token learns nothing more than no token")
         #expect(try await server.request("GET", "/v1/events", role: nil, headers: ["Authorization": "Basic eDp5"]).status == 401)
+        #expect(try await server.request("GET", "/v1/events", role: nil, headers: ["Authorization": "Bearer"]).status == 401)
+        let anyCase = try await server.request(
+            "GET", "/v1/events?limit=1", role: nil, headers: ["Authorization": "bEaReR  \(server.tokens["auditor"]!) "])
+        #expect(anyCase.status == 200, "the scheme is case-insensitive (RFC 9110); spaces around the token do not matter")
         #expect(try await server.get("/v1/nothing-here").status == 404)
         #expect(try await server.get("/v1/events?limit=0").status == 422)
         #expect(try await server.get("/v1/events?after=x").error("field") as? String == "after")
