@@ -125,6 +125,31 @@ import Testing
         }
         let resumedIDs = Self.eventIDs(resumed)
         #expect(resumedIDs == [size - 1, size])
+
+        // Filtered: only that stream's events, and the stream still follows live appends.
+        let filtered = try RawConnection(port: server.port)
+        filtered.send(
+            RawConnection.request("GET", "/v1/events/stream?stream=campaign/L-3&after=0", token: server.tokens["auditor"]!))
+        var only = ""
+        while Self.eventIDs(only).isEmpty {
+            let chunk = filtered.receive()
+            if chunk.isEmpty { break }
+            only += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(Self.eventIDs(only).count == 1 && only.contains("\"campaign/L-3\""))
+        #expect(try await server.post("/v1/events", "[\(EventLines.cost("nothing", amount: 1))]").status == 422)
+        #expect(try await server.post("/v1/events", "[\(EventLines.openCampaign("L-x"))]").status == 201)
+        #expect(
+            try await server.post(
+                "/v1/events",
+                #"[{"type":"seed.locked","stream":"campaign/L-3","payload":{"scope":"campaign","campaign":"L-3","seed":7}}]"#
+            ).status == 201)
+        while Self.eventIDs(only).count < 2 {
+            let chunk = filtered.receive()
+            if chunk.isEmpty { break }
+            only += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(Self.eventIDs(only) == [Self.eventIDs(only)[0], size + 2], "the next event of that stream, not the one between")
     }
 
     /// The `id:` lines of a raw HTTP response (chunk framing included: lines are split on bytes,

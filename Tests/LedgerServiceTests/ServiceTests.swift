@@ -75,6 +75,40 @@ import Testing
         #expect((record.object["events"] as? [[String: Any]])?.first?["type"] as? String == "policy.denied")
     }
 
+    @Test func tokensAreShownOnceListedAndRevoked() async throws {
+        let server = try LiveServer()
+        let list = try server.setup.genledger(["token", "list"])
+        #expect(list.contains("writer:test\twriter") && list.contains("auditor:test\tauditor"))
+        for secret in server.tokens.values {
+            #expect(secret.hasPrefix("glt_") && secret.count == 68)
+            #expect(!list.contains(secret), "a secret is never shown again")
+        }
+        let again = try GenLedgerProcess.run(
+            ["token", "create", "--role", "admin", "--name", "writer:test"], environment: ["GENLEDGER_LEDGER": server.ledgerPath],
+            in: server.directory)
+        #expect(again.status == 73 && again.stderr.contains("exists"))
+        let badRole = try GenLedgerProcess.run(
+            ["token", "create", "--role", "root", "--name", "x"], environment: ["GENLEDGER_LEDGER": server.ledgerPath],
+            in: server.directory)
+        #expect(badRole.status == 64)
+        // A token made while the server runs works at once; a revoked one stops within seconds.
+        let late = try server.setup.genledger(["token", "create", "--role", "auditor", "--name", "late"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(
+            try await server.request("GET", "/v1/events?limit=1", role: nil, headers: ["Authorization": "Bearer \(late)"]).status
+                == 200)
+        try server.setup.genledger(["token", "revoke", "late"])
+        var status = 200
+        for _ in 0..<40 where status == 200 {
+            try await Task.sleep(for: .milliseconds(250))
+            status = try await server.request(
+                "GET", "/v1/events?limit=1", role: nil, headers: ["Authorization": "Bearer \(late)"]
+            ).status
+        }
+        #expect(status == 401)
+        #expect(try await server.get("/v1/events?limit=1").status == 200, "the others still work")
+    }
+
     @Test func limitsAnswer413And429() async throws {
         // One request a second per token: each check below uses its own token's bucket.
         let server = try LiveServer(arguments: ["--max-body", "2048", "--max-batch", "3", "--rate-limit", "1"])
