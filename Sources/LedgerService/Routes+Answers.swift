@@ -116,13 +116,16 @@ extension LedgerEndpoints {
                 )
             }
             guard record else { return Response.text(report, contentType: "application/json") }
+            // With an Idempotency-Key a retried record answers the first (the same key for a
+            // different replay is a conflict).
             let event = ProposedEvent(
+                id: try self.idempotencyKey(request).map { Self.derivedID(token: token, key: $0, index: 0) },
                 type: EventType.replayCompleted.rawValue, stream: "routing/\(table)", payload: summary, actor: token.name)
             let appended = try await self.commit { $0.append([event]).map { $0[0] } }
-            self.metrics.appended(1)
+            if !appended.appended.isDuplicate { self.metrics.appended(1) }
             // The report's own JSON, with where it was recorded beside it.
             let wrapped = #"{"recorded":\#(CanonicalJSON.string(of: Self.json(appended))),"report":\#(report)}"#
-            return Response.text(wrapped, contentType: "application/json", status: .created)
+            return Response.text(wrapped, contentType: "application/json", status: appended.appended.isDuplicate ? .ok : .created)
         }
     }
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The proposed envelope as JSON: one line of `genledger append`, one element of an HTTP batch.
 extension ProposedEvent {
