@@ -79,18 +79,33 @@ extension LedgerEndpoints {
         }
 
         router.post("/v1/replay") { request, context in
-            var token = try context.require(Access.read)
+            let reader = try context.require(Access.read)
             let body = try await self.jsonObject(request)
             let known: Set<String> = ["routing", "compare_published", "table", "from", "to", "as_of", "record"]
             if let field = Set(body.keys).subtracting(known).sorted().first {
                 throw APIError.badRequest("unknown field", field: field)
             }
             let record = body["record"] == .bool(true)
-            if record { token = try context.require(Access.write) }
+            let token = record ? try context.require(Access.write) : reader
+            // With an Idempotency-Key a retried record answers the first: the replay is computed
+            // again as of the seq the recorded one was computed at, and nothing is appended.
+            let id = record ? try self.idempotencyKey(request).map { Self.derivedID(token: token, key: $0, index: 0) } : nil
+            let earlier = try await self.readers.read { ledger -> (event: JSONValue, asOf: String)? in
+                guard let id, let event = try ledger.event(id: id.uuidString.lowercased()) else { return nil }
+                guard event.type == EventType.replayCompleted.rawValue,
+                    let asOf = (try JSONParser.parse(event.payloadBytes))["as_of"]?.integerValue
+                else {
+                    throw LedgerError(
+                        .conflict, "the Idempotency-Key was used for seq \(event.seq), a \(event.type)", seq: event.seq)
+                }
+                let appended = AppendedEvent(
+                    seq: event.seq, id: event.id, streamVersion: event.streamVersion, hash: event.hash, isDuplicate: true)
+                return (Self.json(appended), String(asOf))
+            }
             try await self.committer.catchUpProjections()
             let (report, summary, table) = try await self.readers.read { ledger in
                 let projections = Projections(ledger)
-                let asOf = try projections.resolve(asOf: try Self.string(body, "as_of"))
+                let asOf = try projections.resolve(asOf: try earlier?.asOf ?? Self.string(body, "as_of"))
                 let window = Replay.Window(from: try Self.date(body, "from"), to: try Self.date(body, "to"))
                 if let from = window.from, let to = window.to, to < from {
                     throw APIError.badRequest("the window ends (\(to)) before it starts (\(from))", field: "to")
@@ -116,11 +131,12 @@ extension LedgerEndpoints {
                 )
             }
             guard record else { return Response.text(report, contentType: "application/json") }
-            // With an Idempotency-Key a retried record answers the first (the same key for a
-            // different replay is a conflict).
+            if let earlier {
+                let wrapped = #"{"recorded":\#(CanonicalJSON.string(of: earlier.event)),"report":\#(report)}"#
+                return Response.text(wrapped, contentType: "application/json")
+            }
             let event = ProposedEvent(
-                id: try self.idempotencyKey(request).map { Self.derivedID(token: token, key: $0, index: 0) },
-                type: EventType.replayCompleted.rawValue, stream: "routing/\(table)", payload: summary, actor: token.name)
+                id: id, type: EventType.replayCompleted.rawValue, stream: "routing/\(table)", payload: summary, actor: token.name)
             let appended = try await self.commit { $0.append([event]).map { $0[0] } }
             if !appended.appended.isDuplicate { self.metrics.appended(1) }
             // The report's own JSON, with where it was recorded beside it.

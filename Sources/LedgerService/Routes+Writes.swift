@@ -184,12 +184,15 @@ extension LedgerEndpoints {
     }
 
     static func json(_ governed: GovernedAppend) -> JSONValue {
-        let result = governed.appended
+        json(governed.appended, gate: governed.judgement)
+    }
+
+    static func json(_ result: AppendedEvent, gate judgement: GateJudgement? = nil) -> JSONValue {
         var object: [String: JSONValue] = [
             "seq": .number(Double(result.seq)), "id": .string(result.id), "hash": .string(result.hash.hex),
             "stream_version": .number(Double(result.streamVersion)), "duplicate": .bool(result.isDuplicate),
         ]
-        if let judgement = governed.judgement { object["gate"] = judgement.record }
+        if let judgement { object["gate"] = judgement.record }
         return .object(object)
     }
 }

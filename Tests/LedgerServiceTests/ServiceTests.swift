@@ -294,12 +294,13 @@ import Testing
         let recorded = try await server.post(
             "/v1/replay", #"{"compare_published":"video@1","record":true}"#, headers: ["Idempotency-Key": "replay-1"])
         #expect(recorded.status == 201 && (recorded.object["recorded"] as? [String: Any])?["seq"] is Int)
-        let retried = try await server.post(
+        let recordedAgain = try await server.post(
             "/v1/replay", #"{"compare_published":"video@1","record":true}"#, headers: ["Idempotency-Key": "replay-1"])
-        #expect(retried.status == 200)
+        #expect(recordedAgain.status == 200)
         #expect(
-            (retried.object["recorded"] as? [String: Any])?["seq"] as? Int == (recorded.object["recorded"] as? [String: Any])?[
-                "seq"]
+            (recordedAgain.object["recorded"] as? [String: Any])?["seq"] as? Int
+                == (recorded.object["recorded"] as? [String: Any])?[
+                    "seq"]
                 as? Int)
         let candidate = try String(contentsOfFile: RepositoryFiles.path("policies/routing/video.yaml"), encoding: .utf8)
         let yaml = try JSONSerialization.data(withJSONObject: ["routing": candidate])
