@@ -174,8 +174,3 @@ final class LedgerEndpoints: Sendable {
         return value
     }
 }
-
-extension APIError {
-    /// 404 for a path the API does not have.
-    static let notFound = APIError(.notFound, "not-found", "no such resource")
-}

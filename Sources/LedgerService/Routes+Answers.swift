@@ -11,18 +11,17 @@ extension LedgerEndpoints {
     /// A report the service can answer, by path (without the /v1 or /pages prefix).
     struct ReportRoute: Sendable {
         let path: String
-        let title: String
         let build: @Sendable (Projections, UInt64, Request, Parameters) throws -> ReportDocument
     }
 
     static let reportRoutes: [ReportRoute] = [
-        ReportRoute(path: "/routing/current", title: "Routing tables in force") { projections, asOf, _, _ in
+        ReportRoute(path: "/routing/current") { projections, asOf, _, _ in
             try RoutingReports.current(projections, asOf: asOf)
         },
-        ReportRoute(path: "/routing/history", title: "Routing history") { projections, asOf, _, _ in
+        ReportRoute(path: "/routing/history") { projections, asOf, _, _ in
             try RoutingReports.history(projections, asOf: asOf)
         },
-        ReportRoute(path: "/reports/quarterly", title: "Quarterly model review") { projections, asOf, request, _ in
+        ReportRoute(path: "/reports/quarterly") { projections, asOf, request, _ in
             let quarter: Quarter
             if let text = request.uri.queryParameters.get("quarter") {
                 guard let parsed = Quarter(text) else {
@@ -34,7 +33,7 @@ extension LedgerEndpoints {
             }
             return try QuarterlyReport.build(projections, quarter: quarter, asOf: asOf)
         },
-        ReportRoute(path: "/reports/costs", title: "Monthly cost audit") { projections, asOf, request, _ in
+        ReportRoute(path: "/reports/costs") { projections, asOf, request, _ in
             guard let month = request.uri.queryParameters.get("month") else {
                 throw APIError.badRequest("is required (2026-09)", field: "month")
             }
@@ -43,7 +42,7 @@ extension LedgerEndpoints {
             }
             return try CostsReport.build(projections, month: month, asOf: asOf)
         },
-        ReportRoute(path: "/reports/compliance", title: "Compliance audit") { projections, asOf, request, _ in
+        ReportRoute(path: "/reports/compliance") { projections, asOf, request, _ in
             func date(_ name: String) throws -> CalendarDate {
                 guard let text = request.uri.queryParameters.get(name) else {
                     throw APIError.badRequest("is required (YYYY-MM-DD)", field: name)
@@ -58,7 +57,7 @@ extension LedgerEndpoints {
             return try ComplianceReport.build(
                 projections, from: from, to: to, campaign: request.uri.queryParameters.get("campaign"), asOf: asOf)
         },
-        ReportRoute(path: "/assets/{id}/explain", title: "Why an asset looks the way it does") {
+        ReportRoute(path: "/assets/{id}/explain") {
             projections, asOf, _, parameters in
             guard let asset = parameters.get("id"), !asset.isEmpty else { throw APIError.badRequest("is required", field: "id") }
             do { return try ExplainReport.build(projections, asset: asset, asOf: asOf) } catch let error as LedgerError

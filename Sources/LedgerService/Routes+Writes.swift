@@ -9,9 +9,9 @@ extension LedgerEndpoints {
     func addWriteRoutes(to router: Router<ServiceRequestContext>) {
         router.post("/v1/events") { request, context in
             let token = try context.require(Access.write)
-            let events = try self.proposedEvents(
+            let (events, decoded) = try self.proposedEvents(
                 try await self.body(request), token: token, key: try self.idempotencyKey(request))
-            let appended = try await self.commit { $0.append(events) }
+            let appended = try await self.commit { $0.append(events, decoded: decoded) }
             let written = appended.filter { !$0.appended.isDuplicate }.count
             self.metrics.appended(written)
             return Response.json(
@@ -132,7 +132,9 @@ extension LedgerEndpoints {
     /// A batch: a JSON array of events, or `{"events": [...]}`. Every event is checked before any
     /// is appended; all the errors found are answered together (422), each naming its index
     /// and field.
-    func proposedEvents(_ bytes: [UInt8], token: ServiceToken, key: String?) throws -> [ProposedEvent] {
+    func proposedEvents(_ bytes: [UInt8], token: ServiceToken, key: String?) throws -> (
+        events: [ProposedEvent], decoded: [DomainEvent]
+    ) {
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch let failure as JSONParser.Failure {
             throw APIError(.badRequest, "malformed-json", "the body is not JSON: \(failure)")
@@ -156,6 +158,7 @@ extension LedgerEndpoints {
                 details: ["limit": .number(Double(configuration.maxBatchEvents))])
         }
         var events: [ProposedEvent] = []
+        var decoded: [DomainEvent] = []
         var problems: [JSONValue] = []
         for (index, element) in elements.enumerated() {
             do {
@@ -165,7 +168,7 @@ extension LedgerEndpoints {
                 }
                 event.actor = token.name
                 if event.id == nil, let key { event.id = Self.derivedID(token: token, key: key, index: index) }
-                _ = try DomainEvent.decode(type: event.type, stream: event.stream, payload: event.payload)
+                decoded.append(try DomainEvent.decode(type: event.type, stream: event.stream, payload: event.payload))
                 events.append(event)
             } catch {
                 var detail = APIError(error).json["error"]?.objectValue ?? [:]
@@ -180,7 +183,7 @@ extension LedgerEndpoints {
                 "\(problems.count) of \(elements.count) events are not valid; none was appended",
                 details: ["errors": .array(problems)])
         }
-        return events
+        return (events, decoded)
     }
 
     static func json(_ governed: GovernedAppend) -> JSONValue {

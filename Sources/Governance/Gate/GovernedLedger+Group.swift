@@ -10,9 +10,11 @@ public struct GroupSession {
     let session: AppendSession
 
     /// One batch, whole or not at all: as `GovernedLedger.append(_:)`, inside the group.
-    public func append(_ events: [ProposedEvent]) -> Result<[GovernedAppend], any Error> {
+    /// `decoded` spares decoding again events the caller already decoded (`DomainEvent.decode`).
+    public func append(_ events: [ProposedEvent], decoded: [DomainEvent]? = nil) -> Result<[GovernedAppend], any Error> {
         isolated {
-            let decoded = try GovernedLedger.decode(events)
+            let decoded = try decoded ?? GovernedLedger.decode(events)
+            precondition(decoded.count == events.count, "one decoded event per proposed event")
             return try governed.appendInSession(session, events, decoded)
         }
     }
