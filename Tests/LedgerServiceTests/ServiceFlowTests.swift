@@ -229,6 +229,10 @@ import Testing
     /// acknowledged event is in the ledger, which verifies.
     @Test func sigtermDrainsAndLosesNothingAcknowledged() async throws {
         let server = try LiveServer()
+        // A live subscriber must not keep the server from exiting.
+        let subscriber = try RawConnection(port: server.port)
+        subscriber.send(RawConnection.request("GET", "/v1/events/stream", token: server.tokens["auditor"]!))
+        #expect(String(decoding: subscriber.receive(), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
         let progress = AcknowledgementCount()
         let acknowledged = await withTaskGroup(of: [String].self) { group in
             for client in 0..<16 {
@@ -255,6 +259,10 @@ import Testing
             for await ids in group { all += ids }
             return all
         }
+        let exitDeadline = Date().addingTimeInterval(30)
+        while server.process.process.isRunning && Date() < exitDeadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!server.process.process.isRunning, "the server exits after SIGTERM, live stream and all")
+        if server.process.process.isRunning { kill(server.process.process.processIdentifier, SIGKILL) }
         server.process.process.waitUntilExit()
         #expect(server.process.process.terminationStatus == 0)
         #expect(acknowledged.count > 0 && acknowledged.count < 16 * 400, "the shutdown came mid-load")
