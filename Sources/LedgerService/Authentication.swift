@@ -62,7 +62,7 @@ final class RateLimiter: @unchecked Sendable {  // guarded by `lock`
         let now = ContinuousClock.now
         var bucket = buckets[name] ?? (rate, now)
         let elapsed = bucket.at.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         bucket.tokens = min(rate, bucket.tokens + seconds * rate)
         bucket.at = now
         guard bucket.tokens >= 1 else {
@@ -102,7 +102,7 @@ struct Authentication: RouterMiddleware {
         let elapsed = started.duration(to: .now)
         metrics.observe(
             method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: response.status.code,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            seconds: elapsed.seconds)
         return response
     }
 
@@ -152,4 +152,9 @@ struct Authentication: RouterMiddleware {
         }
         return response
     }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double (for rates and histograms).
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -99,7 +99,7 @@ extension LedgerEndpoints {
                 }
                 let appended = AppendedEvent(
                     seq: event.seq, id: event.id, streamVersion: event.streamVersion, hash: event.hash, isDuplicate: true)
-                return (Self.json(appended), String(asOf))
+                return (GovernedAppend(appended: appended).json, String(asOf))
             }
             try await self.committer.catchUpProjections()
             let (report, summary, table) = try await self.readers.read { ledger in
@@ -139,7 +139,7 @@ extension LedgerEndpoints {
             let appended = try await self.commit { $0.append([event]).map { $0[0] } }
             if !appended.appended.isDuplicate { self.metrics.appended(1) }
             // The report's own JSON, with where it was recorded beside it.
-            let wrapped = #"{"recorded":\#(CanonicalJSON.string(of: Self.json(appended))),"report":\#(report)}"#
+            let wrapped = #"{"recorded":\#(CanonicalJSON.string(of: appended.json)),"report":\#(report)}"#
             return Response.text(wrapped, contentType: "application/json", status: appended.appended.isDuplicate ? .ok : .created)
         }
     }

@@ -15,7 +15,7 @@ extension LedgerEndpoints {
             let written = appended.filter { !$0.appended.isDuplicate }.count
             self.metrics.appended(written)
             return Response.json(
-                ["events": .array(appended.map(Self.json)), "tree_size": .number(Double(self.watch.current))],
+                ["events": .array(appended.map(\.json)), "tree_size": .number(Double(self.watch.current))],
                 status: written > 0 ? .created : .ok)
         }
 
@@ -26,7 +26,7 @@ extension LedgerEndpoints {
             if dryRun {
                 let decision = try await self.committer.exclusive { governed in
                     try governed.refresh()
-                    return try RoutingEngine.decide(try RouteRequest(completing: body, from: governed.state), in: governed.state)
+                    return try governed.route(try RouteRequest(completing: body, from: governed.state), dryRun: true).decision
                         .payload
                 }
                 return Response.json(["decision": decision, "recorded": false])
@@ -39,7 +39,7 @@ extension LedgerEndpoints {
             }
             if !appended.appended.isDuplicate { self.metrics.appended(1) }
             return Response.json(
-                ["decision": decision, "recorded": true, "event": Self.json(appended)],
+                ["decision": decision, "recorded": true, "event": appended.json],
                 status: appended.appended.isDuplicate ? .ok : .created)
         }
 
@@ -64,7 +64,7 @@ extension LedgerEndpoints {
             case .success(let appended):
                 if !appended.appended.isDuplicate { self.metrics.appended(1) }
                 var answer: [String: JSONValue] = [
-                    "allowed": true, "deliverable": .string(deliverable), "event": Self.json(appended),
+                    "allowed": true, "deliverable": .string(deliverable), "event": appended.json,
                 ]
                 if let attempt = outcome.attempt { answer["attempt"] = .number(Double(attempt)) }
                 if let judgement = appended.judgement {
@@ -112,7 +112,7 @@ extension LedgerEndpoints {
                 return session.append([event]).map { $0[0] }
             }
             if !appended.appended.isDuplicate { self.metrics.appended(1) }
-            return Response.json(["event": Self.json(appended)], status: appended.appended.isDuplicate ? .ok : .created)
+            return Response.json(["event": appended.json], status: appended.appended.isDuplicate ? .ok : .created)
         }
     }
 
@@ -184,18 +184,5 @@ extension LedgerEndpoints {
                 details: ["errors": .array(problems)])
         }
         return (events, decoded)
-    }
-
-    static func json(_ governed: GovernedAppend) -> JSONValue {
-        json(governed.appended, gate: governed.judgement)
-    }
-
-    static func json(_ result: AppendedEvent, gate judgement: GateJudgement? = nil) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "seq": .number(Double(result.seq)), "id": .string(result.id), "hash": .string(result.hash.hex),
-            "stream_version": .number(Double(result.streamVersion)), "duplicate": .bool(result.isDuplicate),
-        ]
-        if let judgement { object["gate"] = judgement.record }
-        return .object(object)
     }
 }

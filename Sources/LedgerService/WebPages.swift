@@ -32,8 +32,10 @@ extension LedgerEndpoints {
                     let failure = APIError(error)
                     let page = Self.page(
                         title: "\(failure.status.code) \(failure.status.reasonPhrase)",
-                        body: "<p>\(Self.escape(failure.message))</p>"
-                            + (failure.details["field"]?.stringValue.map { "<p>field: <code>\(Self.escape($0))</code></p>" } ?? "")
+                        body: "<p>\(ReportDocument.escape(failure.message))</p>"
+                            + (failure.details["field"]?.stringValue.map {
+                                "<p>field: <code>\(ReportDocument.escape($0))</code></p>"
+                            } ?? "")
                     )
                     return Response.text(page, contentType: "text/html; charset=utf-8", status: failure.status)
                 }
@@ -55,13 +57,13 @@ extension LedgerEndpoints {
     static func page(title: String, body: String) -> String {
         """
         <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <html lang="en"><head><meta charset="utf-8"><title>\(ReportDocument.escape(title))</title>
         <style>
         body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1d232a;padding:0 1rem}
         form{margin:.4rem 0 1rem} input{font:inherit;padding:.15rem .3rem} li{margin:.25rem 0}
         </style></head><body>
         \(navigation)
-        <h1>\(escape(title))</h1>
+        <h1>\(ReportDocument.escape(title))</h1>
         \(body)
         </body></html>
         """
@@ -86,9 +88,4 @@ extension LedgerEndpoints {
               <form action="/pages/explain"><input name="asset" placeholder="asset id" required> <button>explain</button></form></li>
             </ul>
             """)
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
 }

@@ -115,7 +115,8 @@ extension ReportDocument {
         return out + "</body></html>\n"
     }
 
-    static func escape(_ text: String) -> String {
+    /// Text made safe inside HTML elements and attribute values.
+    public static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }

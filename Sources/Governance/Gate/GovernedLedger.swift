@@ -6,6 +6,22 @@ public struct GovernedAppend: Sendable {
     public var appended: AppendedEvent
     /// The gate's judgement, for gated event types (nil for duplicates and ungated types).
     public var judgement: GateJudgement?
+
+    public init(appended: AppendedEvent, judgement: GateJudgement? = nil) {
+        self.appended = appended
+        self.judgement = judgement
+    }
+
+    /// `{"seq", "id", "hash", "stream_version", "duplicate", "gate"?}`: how `append --json`
+    /// and the HTTP API acknowledge an event.
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "seq": .number(Double(appended.seq)), "id": .string(appended.id), "hash": .string(appended.hash.hex),
+            "stream_version": .number(Double(appended.streamVersion)), "duplicate": .bool(appended.isDuplicate),
+        ]
+        if let judgement { object["gate"] = judgement.record }
+        return .object(object)
+    }
 }
 
 /// The ledger as GenLedger's pipelines write to it: every event validated against the

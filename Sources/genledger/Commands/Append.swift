@@ -81,12 +81,7 @@ struct Append: ParsableCommand {
     private func print(_ governed: GovernedAppend, to out: inout Output) {
         let result = governed.appended
         if json {
-            var object: [String: JSONValue] = [
-                "seq": .number(Double(result.seq)), "id": .string(result.id), "hash": .string(result.hash.hex),
-                "stream_version": .number(Double(result.streamVersion)), "duplicate": .bool(result.isDuplicate),
-            ]
-            if let judgement = governed.judgement { object["gate"] = judgement.record }
-            out.line(JSONValue.object(object).canonical)
+            out.line(governed.json.canonical)
         } else {
             var line = "seq \(result.seq) hash \(result.hash.hex)\(result.isDuplicate ? " (already recorded)" : "")"
             if let judgement = governed.judgement { line += " — \(judgement.summary)" }
