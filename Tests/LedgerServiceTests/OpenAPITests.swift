@@ -7,11 +7,16 @@ import Testing
 @Suite(.serialized) struct OpenAPITests {
     static let spec = RepositoryFiles.path("docs/openapi.yaml")
 
-    /// Runs a program found on PATH; its output, and its exit status.
+    /// Runs a program found on PATH in a scratch directory (schemathesis keeps a cache in its
+    /// working directory, which must not land in the clone); its output, and its exit status.
     static func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [program] + arguments
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("genledger-openapi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        process.currentDirectoryURL = scratch
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("genledger-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
