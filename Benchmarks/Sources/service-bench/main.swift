@@ -6,7 +6,9 @@ import Foundation
 // release `genledger serve` on a loopback port and loaded by wrk (Debian's) with 1, 8 and 32
 // connections, each POSTing one event per request. Appends/s are counted from the ledger
 // (tree size before and after: durable, acknowledged events), latencies are wrk's. Prints
-// medians over the runs and the ratio to the one-commit-per-event rate of the same run.
+// medians over the runs and the ratio to the one-commit-per-event rate of the same run, and
+// where the two cores went: the server's CPU and wrk's (from /proc), and the server's CPU per
+// append, so what bounds the ratio on this machine is measured in the same run.
 
 struct Options {
     var seconds = 10
@@ -23,7 +25,8 @@ struct Options {
             switch flag {
             case "--seconds": seconds = Int(value)!
             case "--runs": runs = Int(value)!
-            case "--clients": clients = value.split(separator: ",").map { Int($0)! }
+            // 1 client is always measured: it is the baseline every ratio is taken against.
+            case "--clients": clients = Array(Set([1] + value.split(separator: ",").map { Int($0)! })).sorted()
             case "--genledger": genledger = value
             case "--policies": policies = value
             case "--dir": directory = value
@@ -111,9 +114,26 @@ final class Server {
         return value("genledger_committed_requests_total") / value("genledger_commits_total")
     }
 
+    /// CPU seconds (user + system) the server has used so far.
+    func cpuSeconds() -> Double { ProcessCPU.seconds(of: "\(process.processIdentifier)", children: false) }
+
     func stop() {
         process.terminate()
         process.waitUntilExit()
+    }
+}
+
+/// CPU time from /proc/PID/stat: utime + stime, or with `children` cutime + cstime (the
+/// children waited for: here wrk and curl).
+enum ProcessCPU {
+    static func seconds(of pid: String, children: Bool) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return .nan }
+        // After the command name: field 3 (state) is element 1, so field n is element n - 2.
+        let fields = stat[close...].split(separator: " ")
+        let (user, system) = children ? (fields[14], fields[15]) : (fields[12], fields[13])
+        return (Double(user)! + Double(system)!) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
 
@@ -122,6 +142,11 @@ struct Measure {
     var p50: Double  // ms
     var p99: Double
     var errors: Int
+    /// Cores busy on average: the server's, and the load generator's.
+    var serverCores: Double
+    var loadCores: Double
+    /// The server's CPU per durable append, in microseconds.
+    var serverMicrosecondsPerAppend: Double
 }
 
 /// wrk's latency distribution line, e.g. "     50%    1.23ms", in milliseconds.
@@ -139,6 +164,8 @@ func milliseconds(_ output: String, percentile: String) -> Double {
 
 func load(_ server: Server, clients: Int, seconds: Int, script: String) throws -> Measure {
     let before = try server.size()
+    let serverBefore = server.cpuSeconds()
+    let loadBefore = ProcessCPU.seconds(of: "self", children: true)
     let output = try run(
         "wrk",
         [
@@ -147,13 +174,16 @@ func load(_ server: Server, clients: Int, seconds: Int, script: String) throws -
             "-H", "Authorization: Bearer \(server.token)", "http://127.0.0.1:\(server.port)/v1/events",
         ])
     let after = try server.size()
+    let serverCPU = server.cpuSeconds() - serverBefore
+    let loadCPU = ProcessCPU.seconds(of: "self", children: true) - loadBefore
     var errors = 0
     for line in output.split(separator: "\n") where line.contains("Non-2xx or 3xx responses:") {
         errors = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) ?? 0
     }
     return Measure(
         appendsPerSecond: Double(after - before) / Double(seconds), p50: milliseconds(output, percentile: "50%"),
-        p99: milliseconds(output, percentile: "99%"), errors: errors)
+        p99: milliseconds(output, percentile: "99%"), errors: errors, serverCores: serverCPU / Double(seconds),
+        loadCores: loadCPU / Double(seconds), serverMicrosecondsPerAppend: serverCPU / Double(max(1, after - before)) * 1e6)
 }
 
 let options = Options()
@@ -180,9 +210,11 @@ for runIndex in 1...options.runs {
             results[key, default: []].append(measure)
             print(
                 String(
-                    format: "  run %d  %-6@ commit, %2d clients: %8.0f appends/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d",
+                    format:
+                        "  run %d  %-6@ commit, %2d clients: %8.0f appends/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d  cores: server %.2f, wrk %.2f",
                     runIndex,
-                    grouping ? "group" : "single", clients, measure.appendsPerSecond, measure.p50, measure.p99, measure.errors))
+                    grouping ? "group" : "single", clients, measure.appendsPerSecond, measure.p50, measure.p99, measure.errors,
+                    measure.serverCores, measure.loadCores))
         }
         if grouping {
             print(
@@ -197,9 +229,9 @@ for runIndex in 1...options.runs {
 let baseline = median("single 1") { $0.appendsPerSecond }
 let singleBest = options.clients.map { median("single \($0)") { $0.appendsPerSecond } }.max()!
 print(
-    "\n| commit | clients | durable appends/s (median) | p50 ms | p99 ms | × one commit per event, 1 client | × one commit per event, same clients |"
+    "\n| commit | clients | durable appends/s (median) | p50 ms | p99 ms | × one commit per event, 1 client | × one commit per event, same clients | server cores | wrk cores | server CPU µs per append |"
 )
-print("|---|---|---|---|---|---|---|")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for grouping in [false, true] {
     for clients in options.clients {
         let key = "\(grouping ? "group" : "single") \(clients)"
@@ -207,8 +239,21 @@ for grouping in [false, true] {
         let same = median("single \(clients)") { $0.appendsPerSecond }
         print(
             String(
-                format: "| %@ | %d | %.0f | %.2f | %.2f | %.2f | %.2f |", grouping ? "group" : "one per request", clients, rate,
-                median(key) { $0.p50 }, median(key) { $0.p99 }, rate / baseline, rate / same))
+                format: "| %@ | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f |", grouping ? "group" : "one per request",
+                clients, rate, median(key) { $0.p50 }, median(key) { $0.p99 }, rate / baseline, rate / same,
+                median(key) { $0.serverCores }, median(key) { $0.loadCores }, median(key) { $0.serverMicrosecondsPerAppend }))
     }
 }
 print(String(format: "\nbest one-commit-per-event rate (any client count): %.0f appends/s", singleBest))
+
+// What the goal (10x the 1-client one-commit rate at the most clients) asks of this machine.
+let most = options.clients.max()!
+let perAppend = median("group \(most)") { $0.serverMicrosecondsPerAppend }
+let wrkCores = median("group \(most)") { $0.loadCores }
+let needed = 10 * baseline
+let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+print(
+    String(
+        format:
+            "10x the 1-client one-commit rate is %.0f appends/s: at %.0f µs of server CPU per append (group, %d clients) that is %.2f cores for the server, beside %.2f for wrk, of %.0f",
+        needed, perAppend, most, needed * perAppend / 1e6, wrkCores, cores))
