@@ -109,6 +109,7 @@ final class GroupCommitter: @unchecked Sendable {  // `governed` is used on `que
     }
 
     private func commit(_ jobs: [Job]) {
+        let started = ContinuousClock.now
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(jobs.count)
         do {
@@ -120,7 +121,7 @@ final class GroupCommitter: @unchecked Sendable {  // `governed` is used on `que
             outcomes = jobs.map { _ in .failure(error) }
         }
         let size = (try? governed.ledger.size()) ?? governed.state.position
-        metrics.committed(requests: jobs.count, ledgerSize: size)
+        metrics.committed(requests: jobs.count, seconds: started.duration(to: .now).seconds, ledgerSize: size)
         watch.advanced(to: size)
         for (job, outcome) in zip(jobs, outcomes) { job.done(outcome) }
     }

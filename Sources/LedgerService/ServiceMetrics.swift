@@ -20,6 +20,9 @@ final class ServiceMetrics: @unchecked Sendable {  // guarded by `lock`
     private var conflicts: UInt64 = 0
     private var commits: UInt64 = 0
     private var committedRequests: UInt64 = 0
+    /// Time the writer spent in group transactions, commit included: its rate is how busy the
+    /// one writer is (near 1: writes queue behind it).
+    private var commitSeconds: Double = 0
     private var rateLimited: UInt64 = 0
     private var ledgerSize: UInt64 = 0
     private var projectionsAt: UInt64 = 0
@@ -51,10 +54,11 @@ final class ServiceMetrics: @unchecked Sendable {  // guarded by `lock`
     func conflicted() { locked { conflicts += 1 } }
     func limited() { locked { rateLimited += 1 } }
 
-    func committed(requests count: Int, ledgerSize size: UInt64) {
+    func committed(requests count: Int, seconds: Double, ledgerSize size: UInt64) {
         locked {
             commits += 1
             committedRequests += UInt64(count)
+            commitSeconds += seconds
             ledgerSize = max(ledgerSize, size)
         }
     }
@@ -65,7 +69,7 @@ final class ServiceMetrics: @unchecked Sendable {  // guarded by `lock`
         lock.lock()
         defer { lock.unlock() }
         var out = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ value: UInt64) {
+        func metric(_ name: String, _ type: String, _ help: String, _ value: some CustomStringConvertible) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
         }
         metric("genledger_events_appended_total", "counter", "Events appended through the service.", eventsAppended)
@@ -74,6 +78,9 @@ final class ServiceMetrics: @unchecked Sendable {  // guarded by `lock`
         metric("genledger_rate_limited_total", "counter", "Requests refused with 429.", rateLimited)
         metric("genledger_commits_total", "counter", "Durable write transactions (group commits).", commits)
         metric("genledger_committed_requests_total", "counter", "Write requests answered by those commits.", committedRequests)
+        metric(
+            "genledger_commit_seconds_total", "counter", "Seconds the one writer spent in write transactions, commit included.",
+            commitSeconds)
         metric("genledger_ledger_events", "gauge", "Events in the ledger (its tree size).", ledgerSize)
         metric(
             "genledger_projection_lag_events", "gauge", "Events the read models have yet to fold.",

@@ -73,6 +73,17 @@ import Testing
         let deniedSeq = try #require(denied.error("denied_seq") as? Int)
         let record = try await server.get("/v1/events?after=\(deniedSeq - 1)&limit=1")
         #expect((record.object["events"] as? [[String: Any]])?.first?["type"] as? String == "policy.denied")
+
+        // The writes above went through the one writer: /metrics counts its commits, the
+        // requests they answered and the time it spent in them.
+        let metrics = try await server.get("/metrics", role: "admin").text
+        func value(_ name: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        let commits = try #require(value("genledger_commits_total"))
+        #expect(commits >= 1)
+        #expect(try #require(value("genledger_committed_requests_total")) >= commits)
+        #expect(try #require(value("genledger_commit_seconds_total")) > 0)
     }
 
     @Test func tokensAreShownOnceListedAndRevoked() async throws {
@@ -214,7 +225,8 @@ import Testing
         #expect(metrics.status == 200 && metrics.headers["content-type"]?.hasPrefix("text/plain") == true)
         for name in [
             "genledger_events_appended_total", "genledger_policy_denials_total", "genledger_ledger_events",
-            "genledger_projection_lag_events", "genledger_http_request_duration_seconds_bucket",
+            "genledger_projection_lag_events", "genledger_http_request_duration_seconds_bucket", "genledger_commits_total",
+            "genledger_committed_requests_total", "genledger_commit_seconds_total",
         ] {
             #expect(metrics.text.contains(name), "\(name) is exported")
         }

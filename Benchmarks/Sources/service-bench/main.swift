@@ -105,13 +105,16 @@ final class Server {
         return object["tree_size"] as! Int
     }
 
-    /// Write requests answered per durable commit so far (from /metrics).
-    func requestsPerCommit() throws -> Double {
+    /// A counter of /metrics.
+    func metric(_ name: String) throws -> Double {
         let text = try run("curl", ["-s", "-H", "Authorization: Bearer \(adminToken)", "http://127.0.0.1:\(port)/metrics"])
-        func value(_ name: String) -> Double {
-            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) } ?? .nan
-        }
-        return value("genledger_committed_requests_total") / value("genledger_commits_total")
+        return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+            ?? .nan
+    }
+
+    /// Write requests answered per durable commit so far.
+    func requestsPerCommit() throws -> Double {
+        try metric("genledger_committed_requests_total") / metric("genledger_commits_total")
     }
 
     /// CPU seconds (user + system) the server has used so far.
@@ -147,6 +150,8 @@ struct Measure {
     var loadCores: Double
     /// The server's CPU per durable append, in microseconds.
     var serverMicrosecondsPerAppend: Double
+    /// The share of the time the one writer spent in write transactions.
+    var writerBusy: Double
 }
 
 /// wrk's latency distribution line, e.g. "     50%    1.23ms", in milliseconds.
@@ -166,6 +171,7 @@ func load(_ server: Server, clients: Int, seconds: Int, script: String) throws -
     let before = try server.size()
     let serverBefore = server.cpuSeconds()
     let loadBefore = ProcessCPU.seconds(of: "self", children: true)
+    let writerBefore = try server.metric("genledger_commit_seconds_total")
     let output = try run(
         "wrk",
         [
@@ -176,6 +182,7 @@ func load(_ server: Server, clients: Int, seconds: Int, script: String) throws -
     let after = try server.size()
     let serverCPU = server.cpuSeconds() - serverBefore
     let loadCPU = ProcessCPU.seconds(of: "self", children: true) - loadBefore
+    let writerSeconds = try server.metric("genledger_commit_seconds_total") - writerBefore
     var errors = 0
     for line in output.split(separator: "\n") where line.contains("Non-2xx or 3xx responses:") {
         errors = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) ?? 0
@@ -183,7 +190,8 @@ func load(_ server: Server, clients: Int, seconds: Int, script: String) throws -
     return Measure(
         appendsPerSecond: Double(after - before) / Double(seconds), p50: milliseconds(output, percentile: "50%"),
         p99: milliseconds(output, percentile: "99%"), errors: errors, serverCores: serverCPU / Double(seconds),
-        loadCores: loadCPU / Double(seconds), serverMicrosecondsPerAppend: serverCPU / Double(max(1, after - before)) * 1e6)
+        loadCores: loadCPU / Double(seconds), serverMicrosecondsPerAppend: serverCPU / Double(max(1, after - before)) * 1e6,
+        writerBusy: writerSeconds / Double(seconds))
 }
 
 let options = Options()
@@ -211,10 +219,10 @@ for runIndex in 1...options.runs {
             print(
                 String(
                     format:
-                        "  run %d  %-6@ commit, %2d clients: %8.0f appends/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d  cores: server %.2f, wrk %.2f",
+                        "  run %d  %-6@ commit, %2d clients: %8.0f appends/s  p50 %6.2f ms  p99 %6.2f ms  non-2xx %d  cores: server %.2f, wrk %.2f  writer busy %.0f %%",
                     runIndex,
                     grouping ? "group" : "single", clients, measure.appendsPerSecond, measure.p50, measure.p99, measure.errors,
-                    measure.serverCores, measure.loadCores))
+                    measure.serverCores, measure.loadCores, measure.writerBusy * 100))
         }
         if grouping {
             print(
@@ -229,9 +237,9 @@ for runIndex in 1...options.runs {
 let baseline = median("single 1") { $0.appendsPerSecond }
 let singleBest = options.clients.map { median("single \($0)") { $0.appendsPerSecond } }.max()!
 print(
-    "\n| commit | clients | durable appends/s (median) | p50 ms | p99 ms | × one commit per event, 1 client | × one commit per event, same clients | server cores | wrk cores | server CPU µs per append |"
+    "\n| commit | clients | durable appends/s (median) | p50 ms | p99 ms | × one commit per event, 1 client | × one commit per event, same clients | server cores | wrk cores | server CPU µs per append | writer busy |"
 )
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for grouping in [false, true] {
     for clients in options.clients {
         let key = "\(grouping ? "group" : "single") \(clients)"
@@ -239,9 +247,10 @@ for grouping in [false, true] {
         let same = median("single \(clients)") { $0.appendsPerSecond }
         print(
             String(
-                format: "| %@ | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f |", grouping ? "group" : "one per request",
-                clients, rate, median(key) { $0.p50 }, median(key) { $0.p99 }, rate / baseline, rate / same,
-                median(key) { $0.serverCores }, median(key) { $0.loadCores }, median(key) { $0.serverMicrosecondsPerAppend }))
+                format: "| %@ | %d | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f %% |",
+                grouping ? "group" : "one per request", clients, rate, median(key) { $0.p50 }, median(key) { $0.p99 },
+                rate / baseline, rate / same, median(key) { $0.serverCores }, median(key) { $0.loadCores },
+                median(key) { $0.serverMicrosecondsPerAppend }, median(key) { $0.writerBusy } * 100))
     }
 }
 print(String(format: "\nbest one-commit-per-event rate (any client count): %.0f appends/s", singleBest))
