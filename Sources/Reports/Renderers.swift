@@ -95,6 +95,7 @@ extension ReportDocument {
             body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1d232a;padding:0 1rem}
             table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-variant-numeric:tabular-nums}
             th,td{border-bottom:1px solid #d8dde3;padding:.3rem .6rem;text-align:left;vertical-align:top}
+            td.token{overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:12px}
             th{background:#f3f5f7} .stamp{color:#57606a;font-size:12px} svg text{font:11px system-ui,sans-serif}
             </style></head><body>
             <h1>\(Self.escape(title))</h1><p class="stamp">\(Self.escape(stamp.line))</p>
@@ -108,11 +109,18 @@ extension ReportDocument {
             if let table = section.table {
                 out +=
                     "<table><thead><tr>" + table.columns.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
-                for row in table.rows { out += "<tr>" + row.map { "<td>\(Self.escape($0))</td>" }.joined() + "</tr>\n" }
+                for row in table.rows { out += "<tr>" + row.map(Self.cell).joined() + "</tr>\n" }
                 out += "</tbody></table>\n"
             }
         }
         return out + "</body></html>\n"
+    }
+
+    /// A table cell. A long unbroken token (a hash, a Merkle root) may wrap anywhere, so a table
+    /// citing hashes still fits the page.
+    static func cell(_ text: String) -> String {
+        let isToken = text.utf8.count > 24 && !text.contains(" ")
+        return (isToken ? "<td class=\"token\">" : "<td>") + escape(text) + "</td>"
     }
 
     /// Text made safe inside HTML elements and attribute values.

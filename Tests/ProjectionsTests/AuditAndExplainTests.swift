@@ -129,6 +129,9 @@ struct AuditAndExplainTests {
         }
         let html = proven.rendered(as: .html)
         #expect(html.contains("<svg") && html.contains("V-1-up (explained)") && html.contains(">upstream-image</text>"))
+        // Cited hashes may wrap, so the table of cited events fits the page.
+        let firstHash = try #require(json["data"]?["events"]?.arrayValue?.first?["hash"]?.stringValue)
+        #expect(html.contains("<td class=\"token\">\(firstHash)</td>"))
         #expect(throws: LedgerError.self) { try projections.lineage(of: "nope", asOf: try studio.ledger.size()) }
     }
 }
