@@ -96,6 +96,7 @@ extension ReportDocument {
             table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-variant-numeric:tabular-nums}
             th,td{border-bottom:1px solid #d8dde3;padding:.3rem .6rem;text-align:left;vertical-align:top}
             td.token{overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:12px}
+            .table{overflow-x:auto;max-width:100%} table.dense{font-size:12px}
             th{background:#f3f5f7} .stamp{color:#57606a;font-size:12px} svg text{font:11px system-ui,sans-serif}
             </style></head><body>
             <h1>\(Self.escape(title))</h1><p class="stamp">\(Self.escape(stamp.line))</p>
@@ -107,10 +108,11 @@ extension ReportDocument {
             if let chart = section.chart { out += Self.svg(chart) }
             if let graph = section.graph { out += Self.svg(graph) }
             if let table = section.table {
-                out +=
-                    "<table><thead><tr>" + table.columns.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+                // A wide table scrolls inside its box rather than pushing the page past the window.
+                out += "<div class=\"table\"><table\(table.columns.count > 8 ? " class=\"dense\"" : "")><thead><tr>"
+                out += table.columns.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
                 for row in table.rows { out += "<tr>" + row.map(Self.cell).joined() + "</tr>\n" }
-                out += "</tbody></table>\n"
+                out += "</tbody></table></div>\n"
             }
         }
         return out + "</body></html>\n"

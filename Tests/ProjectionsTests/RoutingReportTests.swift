@@ -94,5 +94,13 @@ struct RoutingReportTests {
         #expect(
             html.hasPrefix("<!DOCTYPE html>") && html.contains("<td>hero-cinematic</td>") && !html.contains("<script")
                 && !html.contains(" src=") && !html.contains("<link"))
+        // Every table sits in a box that scrolls sideways, so a wide one never widens the page;
+        // one of more than eight columns is set smaller.
+        #expect(html.contains("<div class=\"table\"><table><thead>"))
+        let wide = ReportDocument(
+            title: "wide", stamp: report.stamp,
+            sections: [.init(heading: "h", table: .init(columns: (1...9).map { "c\($0)" }, rows: [(1...9).map { "\($0)" }]))],
+            data: .null)
+        #expect(wide.rendered(as: .html).contains("<div class=\"table\"><table class=\"dense\"><thead>"))
     }
 }
