@@ -93,7 +93,7 @@ extension Projections {
                 cite(row[0].int, "generation.completed", "output", "\(generation) produced \(current)", current)
                 cite(
                     gen[0].int, "generation.requested", "generation requested",
-                    "attempt \(gen[1].int!) on \(gen[2].string!) \(gen[3].string!), template \(gen[4].string!) v\(gen[5].int!), seed \(gen[6].int!)",
+                    "attempt \(gen[1].int!) on \(gen[2].string!) (version \(gen[3].string!)), template \(gen[4].string!) v\(gen[5].int!), seed \(gen[6].int!)",
                     current)
                 for cost in try tables.rows(
                     "SELECT seq, micros, currency FROM proj_costs WHERE deliverable = ? AND generation = ? AND seq <= ?",

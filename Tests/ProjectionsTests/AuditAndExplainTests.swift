@@ -108,7 +108,8 @@ struct AuditAndExplainTests {
         #expect(
             types.filter { $0 == "generation.requested" }.count == 2 && types.contains("refinement.applied")
                 && types.contains("routing.table_published"))
-        #expect(lineage.events.contains { $0.seq == requested && $0.role == "generation requested" })
+        let request = try #require(lineage.events.first { $0.seq == requested && $0.role == "generation requested" })
+        #expect(request.summary.hasPrefix("attempt 1 on \(payload["model"]!.stringValue!) (version v), template "))
         #expect(lineage.events.map(\.seq) == lineage.events.map(\.seq).sorted())
 
         let unproven = try ExplainReport.build(projections, asset: "V-1-up", asOf: try studio.ledger.size())
