@@ -7,8 +7,9 @@ import Foundation
 // connections, each POSTing one event per request. Appends/s are counted from the ledger
 // (tree size before and after: durable, acknowledged events), latencies are wrk's. Prints
 // medians over the runs and the ratio to the one-commit-per-event rate of the same run, and
-// where the two cores went: the server's CPU and wrk's (from /proc), and the server's CPU per
-// append, so what bounds the ratio on this machine is measured in the same run.
+// where the two cores went: the server's CPU and wrk's (from /proc), the server's CPU per
+// append and how busy the one writer was (from /metrics), so what bounds the ratio on this
+// machine is measured in the same run.
 
 struct Options {
     var seconds = 10
