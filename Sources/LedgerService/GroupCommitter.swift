@@ -31,6 +31,9 @@ final class GroupCommitter: @unchecked Sendable {  // `governed` is used on `que
     init(path: String, grouping: Bool, maxGroup: Int = 256, metrics: ServiceMetrics, watch: LogWatch) throws {
         let ledger = try Ledger(opening: path)
         governed = GovernedLedger(ledger)
+        // Fold the log now, before the server listens, not inside the first client's request
+        // (0.5 s on the 57 k-event demo ledger); each group then reads only what is new.
+        try governed.refresh()
         projections = Projections(ledger)
         self.grouping = grouping
         self.maxGroup = maxGroup
