@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "LedgerLog", targets: ["LedgerLog"]),
         .library(name: "Governance", targets: ["Governance"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "LedgerService", targets: ["LedgerService"]),
@@ -44,9 +45,12 @@ let package = Package(
         // checkpoints, proofs, keys. Knows nothing about AI pipelines.
         .target(name: "LedgerLog", dependencies: ["CSQLite", "COpenSSL"]),
 
-        // Governance layer: the event vocabulary, policies/, the append-time gate, the routing
-        // engine and the simulator. Knows no SQL, HTTP or terminal.
+        // Governance layer: the event vocabulary, policies/, the append-time gate and the routing
+        // engine. Knows no SQL, HTTP or terminal.
         .target(name: "Governance", dependencies: ["LedgerLog", .product(name: "Yams", package: "Yams")]),
+
+        // A client of the Governance layer: a seeded studio writing realistic history through the gate.
+        .target(name: "Simulation", dependencies: ["LedgerLog", "Governance"]),
 
         // Projections layer: read models folded from the log, kept beside it, rebuilt and checked.
         .target(name: "Projections", dependencies: ["LedgerLog", "Governance"]),
@@ -73,6 +77,7 @@ let package = Package(
             dependencies: [
                 "LedgerLog",
                 "Governance",
+                "Simulation",
                 "Projections",
                 "Reports",
                 "LedgerService",
@@ -88,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GovernanceTests",
-            dependencies: ["Governance", "LedgerLog", "LedgerTestSupport"]
+            dependencies: ["Governance", "Simulation", "LedgerLog", "LedgerTestSupport"]
         ),
         .testTarget(
             name: "ProjectionsTests",

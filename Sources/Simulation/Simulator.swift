@@ -1,4 +1,5 @@
-public import Foundation
+import Foundation
+public import Governance
 public import LedgerLog
 
 public struct SimulationOptions: Sendable {
@@ -135,14 +136,16 @@ public final class Simulator {
     /// Appends a batch through the gate, returning the results, or `Denied` for a denial (which
     /// the gate has already recorded as policy.denied).
     @discardableResult
-    func append(_ events: [(EventType, String, JSONValue)], actor: String = Simulator.pipeline) throws -> [GovernedAppend] {
+    func append(
+        _ events: [(EventType, String, JSONValue)], actor: String = Simulator.pipeline, approval: ApprovalProof? = nil
+    ) throws -> [GovernedAppend] {
         let proposed = events.map { type, stream, payload in
             clock.tick()
             return ProposedEvent(
                 id: random.uuid(), type: type.rawValue, stream: stream, payload: payload, occurredAt: clock.now, actor: actor)
         }
         do {
-            let results = try ledger.append(proposed)
+            let results = try ledger.append(proposed, approval: approval)
             for (event, result) in zip(proposed, results) {
                 summary.eventsByType[event.type, default: 0] += 1
                 if result.judgement?.outcome == .warned { summary.warnings += 1 }
@@ -459,7 +462,11 @@ public final class Simulator {
             "approver": .string(Self.approvers[random.int(0...1)]), "reason": "client deadline; creative director sign-off",
         ]
         payload.merge(extra) { $1 }
-        try append([(.policyOverrideGranted, work.stream, .object(payload))], actor: payload["approver"]!.stringValue!)
+        // The simulated approver is vouched for by the simulation itself, and recorded as such.
+        let approver = payload["approver"]!.stringValue!
+        try append(
+            [(.policyOverrideGranted, work.stream, .object(payload))], actor: approver,
+            approval: ApprovalProof(approver: approver, provenBy: "simulation"))
         summary.overrides += 1
     }
 

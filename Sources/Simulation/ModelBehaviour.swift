@@ -1,3 +1,5 @@
+public import Governance
+
 /// How each catalog model behaves in the simulation: documented in docs/SIMULATOR.md so that the
 /// reports built on a simulated ledger have known, true findings to recover.
 public struct ModelBehaviour: Sendable {

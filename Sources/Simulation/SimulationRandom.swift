@@ -1,4 +1,5 @@
 public import Foundation
+import Governance
 
 /// SplitMix64: small, fast and fully determined by its seed, so a simulation replays exactly.
 public struct SimulationRandom: RandomNumberGenerator, Sendable {
