@@ -43,6 +43,8 @@ public struct GovernanceError: Error, Sendable, CustomStringConvertible {
     public var rule: Rule?
     /// The seq of the `policy.denied` event that recorded a denial.
     public var deniedSeq: UInt64?
+    /// Every rule the denied event broke (a denial names the first in `rule`).
+    public var findings: [GateJudgement.Finding] = []
 
     public init(_ code: Code, _ message: String, field: String? = nil, rule: Rule? = nil) {
         self.code = code

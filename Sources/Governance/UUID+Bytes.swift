@@ -1,8 +1,8 @@
-import Foundation
+public import Foundation
 
 extension UUID {
     /// An RFC 9562 UUID from the first 16 of `bytes`, with the given version and the RFC variant.
-    init(bytes: [UInt8], version: UInt8) {
+    public init(bytes: [UInt8], version: UInt8) {
         var b = Array(bytes.prefix(16))
         b[6] = (b[6] & 0x0F) | (version << 4)
         b[8] = (b[8] & 0x3F) | 0x80

@@ -109,7 +109,9 @@ extension LedgerEndpoints {
                     id: key.map { Self.derivedID(token: token, key: $0, index: 0) },
                     type: EventType.policyOverrideGranted.rawValue, stream: "deliverable/\(deliverable)", payload: .object(body),
                     actor: token.name)
-                return session.append([event]).map { $0[0] }
+                // The token proves the approver: the gate records it as the override's proof.
+                return session.append([event], approval: ApprovalProof(approver: token.name, provenBy: "token:\(token.name)"))
+                    .map { $0[0] }
             }
             if !appended.appended.isDuplicate { self.metrics.appended(1) }
             return Response.json(["event": appended.json], status: appended.appended.isDuplicate ? .ok : .created)

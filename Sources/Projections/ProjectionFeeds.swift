@@ -33,6 +33,10 @@ enum ProjectionFeeds {
     /// A decimal amount in micro-units, rounded as `Money` rounds it.
     static func micros(_ path: String) -> String { "CAST(round((\(field(path))) * 1000000) AS INTEGER)" }
     static func literal(_ text: String) -> String { "'\(text)'" }
+    /// A member of the gate record's finding for rule `r.value`, when there is one.
+    static func finding(_ member: String) -> String {
+        "(SELECT f.value ->> '$.\(member)' FROM json_each(:payload, '$.gate.findings') AS f WHERE f.value ->> '$.rule' = r.value LIMIT 1)"
+    }
     static let null = "NULL"
 
     static let all: [Feed] = [
@@ -144,6 +148,34 @@ enum ProjectionFeeds {
             values: [
                 seq, ":type", field("deliverable"), field("gate.policy"), "coalesce(\(field("gate.version")), 0)",
                 "CASE WHEN json_type(:payload, '$.gate') IS NOT NULL THEN coalesce(\(field("gate.outcome")), 'allowed') END",
+            ],
+            skipsWhenNull: true),
+        Feed(
+            // Every rule a gate record lists, with its finding (or, in records written before
+            // findings, its warning), else allowed.
+            types: EventType.allCases.filter(\.isGated), table: "proj_rule_results",
+            values: [
+                seq, ":type", field("deliverable"), "r.value",
+                "coalesce(\(finding("result")), (SELECT 'warned' FROM json_each(:payload, '$.gate.warnings') AS w WHERE w.value ->> '$.rule' = r.value LIMIT 1), 'allowed')",
+                finding("action"),
+                "coalesce(\(finding("reason")), (SELECT w.value ->> '$.reason' FROM json_each(:payload, '$.gate.warnings') AS w WHERE w.value ->> '$.rule' = r.value LIMIT 1))",
+                "coalesce(\(field("gate.mode")), 'enforce')", occurredAt,
+            ],
+            from: ("json_each(:payload, '$.gate.rules') AS r", requiring: "\"gate\"")),
+        Feed(
+            types: [.policyDenied], table: "proj_rule_results",
+            values: [
+                seq, field("judged.type"), field("deliverable"), "f.value ->> '$.rule'", "f.value ->> '$.result'",
+                "f.value ->> '$.action'", "f.value ->> '$.reason'", literal("enforce"), occurredAt,
+            ],
+            from: ("json_each(:payload, '$.findings') AS f", requiring: "\"findings\"")),
+        Feed(
+            // A denial recorded before findings were: its one rule.
+            types: [.policyDenied], table: "proj_rule_results",
+            values: [
+                seq, "coalesce(\(field("judged.type")), '')", field("deliverable"),
+                "CASE WHEN json_type(:payload, '$.findings') IS NULL THEN \(field("rule")) END", literal("denied"),
+                field("action"), field("reason"), literal("enforce"), occurredAt,
             ],
             skipsWhenNull: true),
         Feed(

@@ -112,6 +112,12 @@ public enum ProjectionSchema {
                     "seq INTEGER NOT NULL, table_name TEXT NOT NULL, candidate_version INTEGER NOT NULL, candidate_digest TEXT NOT NULL, source TEXT NOT NULL, requests INTEGER NOT NULL, changed INTEGER NOT NULL, unroutable INTEGER NOT NULL, spend_before REAL NOT NULL, spend_after REAL NOT NULL, currency TEXT NOT NULL, occurred_at TEXT NOT NULL"
                 ),
                 (
+                    // One row per rule the gate judged an event by (a denied request: per rule it
+                    // broke), with the rule's result: the compliance report counts these.
+                    "proj_rule_results",
+                    "seq INTEGER NOT NULL, type TEXT NOT NULL, deliverable TEXT, rule TEXT NOT NULL, result TEXT NOT NULL, action TEXT, reason TEXT, mode TEXT NOT NULL, occurred_at TEXT NOT NULL"
+                ),
+                (
                     "proj_overrides",
                     "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, rule TEXT NOT NULL, approver TEXT NOT NULL, extra_attempts INTEGER, extra_micros INTEGER"
                 ),
@@ -127,12 +133,13 @@ public enum ProjectionSchema {
         "CREATE INDEX IF NOT EXISTS proj_reviews_by_seq ON proj_reviews(seq)",
         "CREATE INDEX IF NOT EXISTS proj_costs_by_deliverable ON proj_costs(deliverable)",
         "CREATE INDEX IF NOT EXISTS proj_deliverables_by_id ON proj_deliverables(deliverable)",
+        "CREATE INDEX IF NOT EXISTS proj_rule_results_by_time ON proj_rule_results(occurred_at)",
     ]
 
     static let positions = "proj_positions"
 
     /// Raised whenever a table changes shape: projections of another version are rebuilt.
-    static let version: Int64 = 5
+    static let version: Int64 = 6
     static let versionKey = "(schema)"
 
     static var createStatements: [String] {

@@ -681,7 +681,18 @@ public final class Simulator {
         return output
     }
 
+    /// Asks the gate first, as a careful pipeline does, then records the delivery.
     private func deliver(_ work: Work, asset: String, platforms: [(String, String)]) throws {
+        try append(
+            [
+                (
+                    .deliveryRequested, work.stream,
+                    [
+                        "deliverable": .string(work.deliverable), "asset": .string(asset),
+                        "platforms": .array(platforms.map { .string($0.0) }),
+                    ]
+                )
+            ], actor: Self.pipeline)
         try append(
             [
                 (

@@ -10,8 +10,8 @@ struct GenLedger: AsyncParsableCommand {
             64 bad command line; 65 bad input; 66 no usable ledger or key; 73 refusing to overwrite.
             """,
         subcommands: [
-            Init.self, Append.self, Log.self, Verify.self, CheckpointCommand.self, Prove.self, VerifyProof.self,
-            Export.self, Key.self, Policy.self, GateCommand.self, Route.self, Simulate.self, Rebuild.self, RoutingCommand.self,
+            Init.self, Append.self, Import.self, Log.self, Verify.self, CheckpointCommand.self, Prove.self, VerifyProof.self,
+            Export.self, Key.self, Policy.self, GateCommand.self, Override.self, Route.self, Simulate.self, Rebuild.self, RoutingCommand.self,
             ReplayCommand.self,
             ReportCommand.self, Explain.self, Serve.self, Token.self,
         ]

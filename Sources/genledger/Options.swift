@@ -61,8 +61,13 @@ extension JSONValue {
     var canonical: String { CanonicalJSON.string(of: self) }
 }
 
-/// The actor recorded: `--actor`, else $GENLEDGER_ACTOR, else cli:$USER.
+/// The actor recorded: `--actor`, else $GENLEDGER_ACTOR, else `cli:` and the OS user (from the
+/// password database when $USER is unset, else the numeric uid): never `unknown`.
 func resolvedActor(_ option: String?) -> String {
-    option ?? ProcessInfo.processInfo.environment["GENLEDGER_ACTOR"]
-        ?? "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+    if let option, !option.isEmpty { return option }
+    let environment = ProcessInfo.processInfo.environment
+    if let actor = environment["GENLEDGER_ACTOR"], !actor.isEmpty { return actor }
+    if let user = environment["USER"], !user.isEmpty { return "cli:\(user)" }
+    if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return "cli:\(String(cString: name))" }
+    return "cli:uid-\(getuid())"
 }

@@ -35,8 +35,9 @@ struct EventCatalogTests {
                 inCode.toggle()
             } else if inCode, line.hasPrefix("{") {
                 let value = try JSONParser.parse(String(line))
+                // An example's own id is kept (a signed override signs it), else a fresh one.
                 let event = ProposedEvent(
-                    id: UUID(), type: value["type"]!.stringValue!, stream: value["stream"]!.stringValue!,
+                    id: try value["id"]?.stringValue.map { try #require(UUID(uuidString: $0)) } ?? UUID(), type: value["type"]!.stringValue!, stream: value["stream"]!.stringValue!,
                     payload: value["payload"]!,
                     occurredAt: try value["occurred_at"]?.stringValue.map { try Timestamp(rfc3339: $0) },
                     actor: value["actor"]?.stringValue)

@@ -42,7 +42,10 @@ struct GateTests {
         #expect(denial.payload["policy_seq"]?.integerValue == Int64(studio.governed.state.policyInForce!.seq))
 
         let override = try #require(studio.refusal([studio.override("D-1", rule: "regeneration-cap")]))
-        #expect(override.rule?.rule == "approvers" && override.description.contains("hard cap"), "\(override)")
+        #expect(
+            try #require(studio.refusal(approval: "approver:lena", [studio.override("D-1", rule: "regeneration-cap")])).description
+                .contains("hard rule"))
+        #expect(override.rule?.rule == "approvers" && override.description.contains("hard rule"), "\(override)")
         #expect(studio.refusal([studio.regeneration("D-1", prior: asset)])?.code == .denied)
     }
 
@@ -55,9 +58,11 @@ struct GateTests {
         let stranger = try #require(studio.refusal([studio.override("D-2", rule: "regeneration-cap", approver: "intern:sam")]))
         #expect(stranger.rule?.rule == "approvers" && stranger.description.contains("not an approver"), "\(stranger)")
 
-        let granted = try studio.governed.append(
-            studio.override("D-2", rule: "regeneration-cap", approver: "approver:lena", extraAttempts: 2))
+        let unproven = try #require(studio.refusal([studio.override("D-2", rule: "regeneration-cap", extraAttempts: 2)]))
+        #expect(unproven.rule?.rule == "approvers" && unproven.description.contains("is not proven"), "\(unproven)")
+        let granted = try studio.grant(studio.override("D-2", rule: "regeneration-cap", approver: "approver:lena", extraAttempts: 2))
         #expect(granted.judgement?.outcome == .allowed)
+        #expect(granted.judgement?.approval == ApprovalProof(approver: "approver:lena", provenBy: "token:approver:lena"))
         // A retry of a request the gate numbered is the same event, not a second attempt.
         let retried = studio.regeneration("D-2", prior: asset)
         let first = try studio.governed.append(retried)
@@ -65,7 +70,7 @@ struct GateTests {
         #expect(again.appended.isDuplicate && again.appended.seq == first.appended.seq)
         asset = try studio.generate("D-2", attempt: 6)
         let seventh = try studio.governed.append(studio.regeneration("D-2", prior: asset))
-        #expect(seventh.judgement?.outcome == .allowed)
+        #expect(seventh.judgement?.outcome == .approved, "past the cap, within the attempts an approver granted")
         let recorded = try #require(try studio.ledger.event(seq: seventh.appended.seq))
         #expect(recorded.payload["attempt"]?.integerValue == 7, "the gate numbers the attempt")
         asset = try studio.generate("D-2", attempt: 7)
@@ -82,7 +87,8 @@ struct GateTests {
         let result = try studio.governed.append(studio.regeneration("D-3", prior: asset))
         #expect(result.judgement?.outcome == .warned)
         let gate = try #require(try studio.ledger.event(seq: result.appended.seq)?.payload["gate"])
-        #expect(gate["outcome"] == "warned" && gate["warnings"]?.arrayValue?.first?["rule"] == "regeneration-cap")
+        #expect(gate["outcome"] == "warned" && gate["findings"]?.arrayValue?.first?["rule"] == "regeneration-cap")
+        #expect(gate["findings"]?.arrayValue?.first?["result"] == "warned")
     }
 
     @Test("every event the gate allowed records the policy, version, policy seq and rules that allowed it")
@@ -124,17 +130,18 @@ struct GateTests {
             .costRecorded, "deliverable/D-5", ["deliverable": "D-5", "kind": "review-time", "amount": 598, "currency": "USD"])
         let budget = try #require(studio.refusal([generation(model: "veo-3.1", seed: 4242)]))
         #expect(budget.rule?.rule == "deliverable-budget" && budget.description.contains("602.00 USD"), "\(budget)")
-        try studio.governed.append(studio.override("D-5", rule: "deliverable-budget", extraAttempts: nil, extraBudget: 50))
+        try studio.grant(studio.override("D-5", rule: "deliverable-budget", extraAttempts: nil, extraBudget: 50))
         try studio.governed.append(generation(model: "veo-3.1", seed: 4242))
 
-        // Delivery needs an upscaled, accepted asset.
+        // Asking to deliver: an upscaled asset, reviewed before or after the upscale.
         let asset = try studio.generate("D-5", attempt: 1, seed: 4242)
         try studio.review("D-5", asset)
-        let deliver = { (asset: String) in
+        let ask = { (asset: String) in
             studio.event(
-                .deliverableDelivered, "deliverable/D-5", ["deliverable": "D-5", "asset": .string(asset), "platforms": ["web"]])
+                .deliveryRequested, "deliverable/D-5", ["deliverable": "D-5", "asset": .string(asset), "platforms": ["web"]])
         }
-        #expect(studio.refusal([deliver(asset)])?.rule?.rule == "refinement-before-delivery")
+        let unrefined = try #require(studio.refusal([ask(asset)]))
+        #expect(unrefined.rule?.rule == "refinement-before-delivery" && unrefined.findings.map(\.rule) == ["refinement-before-delivery"])
         try studio.append(
             .refinementApplied, "deliverable/D-5",
             [
@@ -142,9 +149,58 @@ struct GateTests {
                 "output_sha256": .string(String(repeating: "cd", count: 32)),
                 "step": "upscale", "model": "topaz-video-upscale", "factor": 2,
             ])
-        #expect(studio.refusal([deliver("D-5-up")])?.rule?.rule == "review-before-delivery")
-        try studio.review("D-5", "D-5-up")
-        #expect(try studio.governed.append(deliver("D-5-up")).judgement?.outcome == .allowed)
+        // review → upscale → deliver: the accepted review of the asset it was refined from counts.
+        #expect(try studio.governed.append(ask("D-5-up")).judgement?.outcome == .allowed)
+        let delivered = try studio.append(
+            .deliverableDelivered, "deliverable/D-5", ["deliverable": "D-5", "asset": "D-5-up", "platforms": ["web"]])
+        #expect(delivered.judgement?.outcome == .allowed)
+    }
+
+    @Test("a fact is never refused for a policy reason: a delivery breaking two rules is recorded with both")
+    func factsAreRecordedWithTheirViolations() throws {
+        let studio = try Studio()
+        try studio.openDeliverable("D-7", category: "hero-video", stage: .delivery)
+        let asset = try studio.generate("D-7", attempt: 1)
+        let size = try studio.ledger.size()
+        let delivered = try studio.append(
+            .deliverableDelivered, "deliverable/D-7", ["deliverable": "D-7", "asset": .string(asset), "platforms": ["web"]])
+        #expect(try studio.ledger.size() == size + 1, "the delivery itself is on the record")
+        let judgement = try #require(delivered.judgement)
+        #expect(judgement.outcome == .violated)
+        #expect(judgement.violations.map(\.rule) == ["refinement-before-delivery", "review-before-delivery"])
+        let gate = try #require(try studio.ledger.event(seq: delivered.appended.seq)?.payload["gate"])
+        #expect(gate["outcome"] == "violated" && gate["findings"]?.arrayValue?.count == 2)
+        #expect(gate["findings"]?.arrayValue?.allSatisfy { $0["result"] == "violated" && $0["action"] == "deny" } == true)
+        // Malformed input and unknown references are still refused.
+        #expect(
+            studio.refusal([
+                studio.event(
+                    .deliverableDelivered, "deliverable/D-7", ["deliverable": "D-7", "asset": "no-such", "platforms": ["web"]])
+            ])?.code == .invalidEvent)
+    }
+
+    @Test("every rule is judged: a request breaking two rules is denied naming both, counted under each")
+    func everyRuleJudged() throws {
+        let studio = try Studio()
+        try studio.openCampaign("C-2", seed: 99)
+        try studio.openDeliverable("D-8", category: "hero-video", stage: .delivery, campaign: "C-2")
+        let decision = try studio.governed.route(
+            RouteRequest(deliverable: "D-8", category: "hero-video", stage: .delivery, modality: .textToVideo)
+        ).decision.decision
+        let request = studio.event(
+            .generationRequested, "deliverable/D-8",
+            studio.generationPayload("D-8", attempt: 1, model: "hailuo-02", seed: 7, decision: decision))
+        let error = try #require(studio.refusal([request]))
+        #expect(error.findings.filter { $0.result == .denied }.map(\.rule) == ["tier-by-stage", "locked-seed"])
+        #expect(error.findings.contains { $0.rule == "routing-followed" && $0.result == .warned })
+        let deniedSeq = try #require(error.deniedSeq)
+        let denial = try #require(try studio.ledger.event(seq: deniedSeq))
+        #expect(denial.payload["rule"] == "tier-by-stage")
+        #expect(denial.payload["findings"]?.arrayValue?.compactMap { $0["rule"]?.stringValue }.contains("locked-seed") == true)
+        // In audit mode (an import) the same request is recorded, with both violations.
+        let imported = try studio.governed.append(request, mode: .audit)
+        #expect(imported.judgement?.outcome == .violated)
+        #expect(imported.judgement?.violations.map(\.rule) == ["tier-by-stage", "locked-seed"])
     }
 
     @Test("gate check judges without appending, and a denial inside a batch appends only the denial")

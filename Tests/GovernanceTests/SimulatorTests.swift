@@ -1,5 +1,6 @@
 import Foundation
 import Governance
+import Simulation
 import LedgerLog
 import LedgerTestSupport
 import Testing

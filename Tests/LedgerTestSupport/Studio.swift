@@ -17,6 +17,14 @@ public final class Studio {
         governed = GovernedLedger(ledger)
         ledger.clock = { [unowned self] in self.clock }
         try governed.publish(try PolicyFolder(directory: policies))
+        // The template every generation here uses, recorded before use (rule template-published).
+        let body = "a test prompt"
+        try append(
+            .templateVersioned, "template/tpl-test",
+            [
+                "template": "tpl-test", "version": 1, "body": .string(body),
+                "body_digest": .string(SHA256.hash(Array(body.utf8)).hex),
+            ])
     }
 
     public func event(_ type: EventType, _ stream: String, _ payload: JSONValue, id: UUID? = UUID()) -> ProposedEvent {
@@ -125,11 +133,19 @@ public final class Studio {
         if let extraBudget { payload["extra_budget"] = ["amount": .number(extraBudget), "currency": "USD"] }
         return event(.policyOverrideGranted, "deliverable/\(deliverable)", .object(payload))
     }
+    /// Appends an override as its approver's token would over HTTP: the approver proven.
+    @discardableResult
+    public func grant(_ override: ProposedEvent) throws -> GovernedAppend {
+        let approver = override.payload["approver"]?.stringValue ?? ""
+        return try governed.append(override, approval: ApprovalProof(approver: approver, provenBy: "token:\(approver)"))
+    }
+
 
     /// The error a governed append throws, or a test failure when it succeeds.
-    public func refusal(_ events: [ProposedEvent]) -> GovernanceError? {
+    /// `approval`: the approver the caller proves, as a token would.
+    public func refusal(approval approver: String? = nil, _ events: [ProposedEvent]) -> GovernanceError? {
         do {
-            try governed.append(events)
+            try governed.append(events, approval: approver.map { ApprovalProof(approver: $0, provenBy: "token:\($0)") })
             Issue.record("expected \(events.map(\.type)) to be refused")
             return nil
         } catch let error as GovernanceError {

@@ -78,7 +78,7 @@ struct QuarterlyReviewTests {
                 try studio.review("D-4", asset, accepted: false)
                 if attempt == 6 {
                     #expect(studio.refusal([studio.regeneration("D-4", prior: asset)])?.rule?.rule == "regeneration-cap")
-                    try studio.governed.append(studio.override("D-4", rule: "regeneration-cap", extraAttempts: 1))
+                    try studio.grant(studio.override("D-4", rule: "regeneration-cap", extraAttempts: 1))
                 }
                 try studio.governed.append(studio.regeneration("D-4", prior: asset))
                 asset = try studio.generate("D-4", attempt: attempt)

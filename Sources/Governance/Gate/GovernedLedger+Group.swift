@@ -11,11 +11,14 @@ public struct GroupSession {
 
     /// One batch, whole or not at all: as `GovernedLedger.append(_:)`, inside the group.
     /// `decoded` spares decoding again events the caller already decoded (`DomainEvent.decode`).
-    public func append(_ events: [ProposedEvent], decoded: [DomainEvent]? = nil) -> Result<[GovernedAppend], any Error> {
+    /// `approval` is an approver the caller proved (the approver's token).
+    public func append(
+        _ events: [ProposedEvent], decoded: [DomainEvent]? = nil, mode: GateMode = .enforce, approval: ApprovalProof? = nil
+    ) -> Result<[GovernedAppend], any Error> {
         isolated {
             let decoded = try decoded ?? GovernedLedger.decode(events)
             precondition(decoded.count == events.count, "one decoded event per proposed event")
-            return try governed.appendInSession(session, events, decoded)
+            return try governed.appendInSession(session, events, decoded, mode: mode, approval: approval)
         }
     }
 

@@ -40,12 +40,19 @@ public final class GovernedLedger {
         self.ledger = ledger
     }
 
-    /// Appends a batch: whole, or not at all. A denial appends only a `policy.denied` event
-    /// recording the judged input, then throws `GovernanceError.denied` naming the rule.
+    /// Appends a batch: whole, or not at all. In `enforce` mode a denied request appends only a
+    /// `policy.denied` event recording the judged input and every rule it broke, then throws
+    /// `GovernanceError.denied` naming the first; a fact that breaks a rule is appended with the
+    /// violation in its gate record. In `audit` mode (importing history) nothing is denied.
+    /// `approval` is an approver the caller has proven (an approver's token, say).
     @discardableResult
-    public func append(_ events: [ProposedEvent]) throws -> [GovernedAppend] {
+    public func append(_ events: [ProposedEvent], mode: GateMode = .enforce, approval: ApprovalProof? = nil) throws
+        -> [GovernedAppend]
+    {
         let decoded = try Self.decode(events)
-        let result = try session { session in try appendInSession(session, events, decoded) }
+        let result = try session { session in
+            try appendInSession(session, events, decoded, mode: mode, approval: approval)
+        }
         switch result {
         case .appended(let results): return results
         case .denied(let error): throw error
@@ -53,18 +60,36 @@ public final class GovernedLedger {
     }
 
     @discardableResult
-    public func append(_ event: ProposedEvent) throws -> GovernedAppend {
-        try append([event])[0]
+    public func append(_ event: ProposedEvent, mode: GateMode = .enforce, approval: ApprovalProof? = nil) throws
+        -> GovernedAppend
+    {
+        try append([event], mode: mode, approval: approval)[0]
     }
 
-    /// Judges an event as if it were appended now, without appending anything.
-    public func judge(_ event: ProposedEvent) throws -> GateJudgement? {
+    /// Judges an event as if it were appended now, without appending anything: the same
+    /// decoding, references and rules as `append`.
+    public func judge(_ event: ProposedEvent, mode: GateMode = .enforce, approval: ApprovalProof? = nil) throws
+        -> GateJudgement?
+    {
         let decoded = try Self.decode([event])[0]
         try refresh()
         do { try state.checkReferences(decoded) } catch let error as GovernanceError {
             throw error.at(index: 0, type: event.type)
         }
-        return Gate.judge(decoded, in: state, on: date(of: event))
+        return Gate.judge(decoded, in: state, on: date(of: event), context: context(for: event, decoded, mode, approval))
+    }
+
+    /// The gate's context for one event: the mode, and the approver proven by a signature in an
+    /// override's payload or by the caller.
+    func context(for event: ProposedEvent, _ domain: DomainEvent, _ mode: GateMode, _ approval: ApprovalProof?) -> GateContext {
+        guard case .policyOverrideGranted(let override) = domain else { return GateContext(mode: mode) }
+        if override.approverSignature != nil {
+            switch OverrideSignature.verify(event, override, policy: state.policyInForce?.document) {
+            case .success(let proof): return GateContext(mode: mode, approval: proof)
+            case .failure(let refusal): return GateContext(mode: mode, approvalProblem: refusal.reason)
+            }
+        }
+        return GateContext(mode: mode, approval: approval)
     }
 
     /// Brings the state up to the end of the log (outside any transaction).
@@ -122,9 +147,10 @@ public final class GovernedLedger {
         CalendarDate(event.occurredAt ?? ledger.clock())
     }
 
-    func appendInSession(_ session: AppendSession, _ events: [ProposedEvent], _ decoded: [DomainEvent]) throws
-        -> SessionResult
-    {
+    func appendInSession(
+        _ session: AppendSession, _ events: [ProposedEvent], _ decoded: [DomainEvent], mode: GateMode = .enforce,
+        approval: ApprovalProof? = nil
+    ) throws -> SessionResult {
         var toAppend: [ProposedEvent] = []
         var judgements: [GateJudgement?] = []
         var slots: [Int?] = []  // index into toAppend, or nil for a duplicate
@@ -172,9 +198,10 @@ public final class GovernedLedger {
             do { try state.checkReferences(domain) } catch let error as GovernanceError {
                 throw error.at(index: index, type: event.type)
             }
-            let judgement = Gate.judge(domain, in: state, on: date(of: event))
+            let judgement = Gate.judge(
+                domain, in: state, on: date(of: event), context: context(for: recorded, domain, mode, approval))
             if let judgement {
-                if judgement.denial != nil {
+                if judgement.outcome == .denied {
                     if applied {
                         // Events before this one were folded but will not be written: refold.
                         state = GovernanceState()
@@ -218,6 +245,7 @@ public final class GovernedLedger {
             "policy": .string(judgement.policy ?? "built-in"), "version": .number(Double(judgement.version)),
             "rule": .string(finding.rule), "action": .string(finding.action.rawValue), "reason": .string(finding.reason),
             "judged": .object(judged), "rules_checked": .array(judgement.rulesChecked.map(JSONValue.string)),
+            "findings": .array(judgement.findings.map(\.json)),
         ]
         let deliverable = event.payload["deliverable"]?.stringValue
         if let deliverable { payload["deliverable"] = .string(deliverable) }
@@ -234,7 +262,9 @@ public final class GovernedLedger {
             state.apply(domain, seq: written.seq)
             foldedUncommitted = true
         }
-        var error = GovernanceError(.denied, "denied: \(finding.reason)", rule: judgement.rule)
+        let reasons = judgement.denials.map { $0.rule == finding.rule ? $0.reason : "\($0.rule): \($0.reason)" }
+        var error = GovernanceError(.denied, "denied: \(reasons.joined(separator: "; "))", rule: judgement.rule)
+        error.findings = judgement.findings
         error = error.at(index: index, type: event.type)
         error.deniedSeq = written.seq
         return error

@@ -17,6 +17,8 @@ public struct GovernancePolicy: Sendable {
     public var version: Int64
     public var currency: Currency
     public var approvers: [String]
+    /// Approvers who sign overrides on the command line: their Ed25519 verifier keys.
+    public var approverKeys: [String: NoteVerifierKey]
     public var regenerationCaps: [RegenerationCap]
     public var lockedSeedStages: [Stage]
     public var refinementBeforeDelivery: [RefinementStep]
@@ -25,11 +27,14 @@ public struct GovernancePolicy: Sendable {
     public var tiersByStage: [Stage: [Tier]]
     public var deliverableBudgets: [DeliverableBudget]
     public var campaignBudget: CampaignBudget?
+    /// The action of each rule that has no per-line action of its own (`actions:`; defaults in
+    /// `RuleActions.defaults`).
+    public var ruleActions: [String: CapAction]
 
     public init(_ f: Fields) throws {
         try f.rejectUnknown([
             "policy", "version", "author", "rationale", "currency", "approvers", "regeneration_caps", "locked_seeds",
-            "refinement", "review", "tiers_by_stage", "budgets",
+            "refinement", "review", "tiers_by_stage", "budgets", "actions",
         ])
         name = try f.string("policy")
         try Identifier.check(name, f, "policy")
@@ -37,15 +42,46 @@ public struct GovernancePolicy: Sendable {
         _ = try f.string("author")
         let currency: Currency = try f.choice("currency")
         self.currency = currency
-        approvers = try f.strings("approvers", nonEmpty: true)
+        var approvers: [String] = []
+        var approverKeys: [String: NoteVerifierKey] = [:]
+        for (index, element) in try f.array("approvers", nonEmpty: true).enumerated() {
+            let path = "approvers[\(index)]"
+            switch element {
+            case .string(let id) where !id.isEmpty:
+                approvers.append(id)
+            case .object:
+                let approver = try Fields(element, path: f.path(path), code: f.code)
+                try approver.rejectUnknown(["id", "key"])
+                let id = try approver.string("id")
+                approvers.append(id)
+                if let text = try approver.optionalString("key") {
+                    let key: NoteVerifierKey
+                    do { key = try NoteVerifierKey(parsing: text) } catch {
+                        throw approver.error("key", "is not a verifier key (name+keyid+base64, as `genledger key approver` prints): \(error)")
+                    }
+                    guard key.name == id else {
+                        throw approver.error("key", "is named '\(key.name)'; an approver's key must carry the approver's id '\(id)'")
+                    }
+                    approverKeys[id] = key
+                }
+            default:
+                throw f.error(path, "must be an approver id, or {id, key}")
+            }
+        }
+        if let twice = Dictionary(grouping: approvers, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw f.error("approvers", "lists '\(twice)' twice")
+        }
+        self.approvers = approvers
+        self.approverKeys = approverKeys
         regenerationCaps = try f.objects("regeneration_caps", nonEmpty: true).map(RegenerationCap.init)
-        let seeds = try f.object("locked_seeds")
-        try seeds.rejectUnknown(["stages"])
-        lockedSeedStages = try seeds.choices("stages")
-        let refinement = try f.object("refinement")
-        try refinement.rejectUnknown(["before_delivery", "stages"])
-        refinementBeforeDelivery = try refinement.choices("before_delivery")
-        refinementStages = try refinement.choices("stages")
+        // Optional sections: absent, no stage needs a locked seed or a refinement.
+        let seeds = try f.optionalObject("locked_seeds")
+        try seeds?.rejectUnknown(["stages"])
+        lockedSeedStages = try seeds?.choices("stages") ?? []
+        let refinement = try f.optionalObject("refinement")
+        try refinement?.rejectUnknown(["before_delivery", "stages"])
+        refinementBeforeDelivery = try refinement?.choices("before_delivery") ?? []
+        refinementStages = try refinement?.choices("stages") ?? []
         let review = try f.optionalObject("review")
         try review?.rejectUnknown(["accepted_before_delivery"])
         acceptedReviewBeforeDelivery = try review?.optionalBool("accepted_before_delivery") ?? false
@@ -59,7 +95,18 @@ public struct GovernancePolicy: Sendable {
         deliverableBudgets =
             try budgets?.optionalObjects("per_deliverable").map { try DeliverableBudget($0, currency: currency) } ?? []
         campaignBudget = try budgets?.optionalObject("per_campaign").map { try CampaignBudget($0, currency: currency) }
+        var ruleActions = RuleActions.defaults
+        if let actions = try f.optionalObject("actions") {
+            try actions.rejectUnknown(Set(RuleActions.defaults.keys))
+            for rule in RuleActions.defaults.keys where actions.has(rule) {
+                ruleActions[rule] = try actions.choice(rule, CapAction.self)
+            }
+        }
+        self.ruleActions = ruleActions
     }
+
+    /// The action of a rule configured under `actions:` (deny for a name it does not know).
+    public func action(of rule: String) -> CapAction { ruleActions[rule] ?? .deny }
 
     /// The cap for a category and stage: an exact category beats `*`, a named stage beats none.
     public func regenerationCap(category: String, stage: Stage) -> RegenerationCap? {
@@ -71,6 +118,20 @@ public struct GovernancePolicy: Sendable {
             $0.scope.specificity < $1.scope.specificity
         }
     }
+}
+
+/// The rules whose action `governance.yaml` sets under `actions:`; caps and budgets set theirs per
+/// line. Absent keys take these defaults (docs/POLICIES.md).
+public enum RuleActions {
+    public static let defaults: [String: CapAction] = [
+        "model-status": .deny,
+        "tier-by-stage": .deny,
+        "locked-seed": .deny,
+        "template-published": .warn,
+        "routing-followed": .warn,
+        "refinement-before-delivery": .deny,
+        "review-before-delivery": .deny,
+    ]
 }
 
 /// Which deliverables a cap or budget line covers.

@@ -148,6 +148,10 @@ extension GovernanceState {
         case .assetReviewed(let e):
             _ = try deliverable(e.deliverable)
             _ = try asset(e.asset, "asset", of: e.deliverable)
+        case .deliveryRequested(let e):
+            let state = try deliverable(e.deliverable)
+            if let asset = state.deliveredAsset { throw fail("deliverable", "already delivered (asset '\(asset)')") }
+            _ = try asset(e.asset, "asset", of: e.deliverable)
         case .deliverableDelivered(let e):
             let state = try deliverable(e.deliverable)
             if let asset = state.deliveredAsset { throw fail("deliverable", "already delivered (asset '\(asset)')") }

@@ -68,8 +68,8 @@ public struct GovernanceState: Sendable {
             assets[e.asset] = AssetState(deliverable: e.deliverable, model: model, source: nil, step: nil)
         case .generationFailed(let e):
             deliverables[e.deliverable]?.generations[e.generation]?.outcome = .failed
-        case .fallbackTriggered:
-            break
+        case .fallbackTriggered(let e):
+            deliverables[e.deliverable]?.fallbacks.insert("\(e.generation)/\(e.toModel)")
         case .regenerationRequested(let e):
             if let granted = deliverables[e.deliverable]?.attemptsGranted {
                 deliverables[e.deliverable]?.attemptsGranted = max(granted, e.attempt ?? granted + 1)
@@ -79,10 +79,14 @@ public struct GovernanceState: Sendable {
         case .policyOverrideGranted(let e):
             deliverables[e.deliverable]?.extraAttempts += e.extraAttempts ?? 0
             deliverables[e.deliverable]?.extraBudgetMicros += e.extraBudget?.micros ?? 0
+            if e.extraAttempts == nil && e.extraBudget == nil { deliverables[e.deliverable]?.waivedRules.insert(e.rule) }
+        case .deliveryRequested:
+            break
         case .refinementApplied(let e):
             assets[e.outputAsset] = AssetState(deliverable: e.deliverable, model: e.model, source: e.inputAsset, step: e.step)
         case .assetReviewed(let e):
             assets[e.asset]?.verdict = e.verdict
+            if e.verdict == .accepted { assets[e.asset]?.everAccepted = true }
         case .deliverableDelivered(let e):
             deliverables[e.deliverable]?.deliveredAsset = e.asset
         case .costRecorded(let e):
@@ -109,6 +113,20 @@ public struct GovernanceState: Sendable {
             apply(event, seq: recorded.seq)
             return true
         }
+    }
+
+    /// Whether the asset, or one it was refined from, was accepted by a review, and the asset
+    /// itself was not rejected last: review, then upscale, then deliver passes.
+    public func acceptedInLineage(_ asset: String) -> Bool {
+        guard let delivered = assets[asset], delivered.verdict != .rejected else { return false }
+        var current: AssetState? = delivered
+        var hops = 0
+        while let state = current, hops < 64 {
+            if state.verdict == .accepted { return true }
+            current = state.source.flatMap { assets[$0] }
+            hops += 1
+        }
+        return false
     }
 
     /// The refinement steps in an asset's lineage, the asset's own first.
@@ -164,6 +182,10 @@ public struct DeliverableState: Sendable {
     public var extraAttempts: Int64 = 0
     public var extraBudgetMicros: Int64 = 0
     public var spendMicros: Int64 = 0
+    /// Rules an approver lifted for this deliverable (overrides that grant neither attempts nor budget).
+    public var waivedRules: Set<String> = []
+    /// `failed generation/to model` for every recorded fallback.
+    public var fallbacks: Set<String> = []
     public var generations: [String: GenerationState] = [:]
     public var deliveredAsset: String?
 }
@@ -182,4 +204,6 @@ public struct AssetState: Sendable {
     public var source: String?
     public var step: RefinementStep?
     public var verdict: Verdict?
+    /// Whether any review accepted it (a later rejection sets `verdict`, not this).
+    public var everAccepted = false
 }

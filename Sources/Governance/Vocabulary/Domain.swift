@@ -143,7 +143,7 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         (self.year, self.month, self.day) = (year, month, day)
     }
 
-    static func days(in month: Int, of year: Int) -> Int {
+    public static func days(in month: Int, of year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: 30

@@ -22,6 +22,7 @@ public enum DomainEvent: Sendable {
     case policyOverrideGranted(PolicyOverrideGranted)
     case refinementApplied(RefinementApplied)
     case assetReviewed(AssetReviewed)
+    case deliveryRequested(DeliveryRequested)
     case deliverableDelivered(DeliverableDelivered)
     case costRecorded(CostRecorded)
     case modelReviewCompleted(ModelReviewCompleted)
@@ -65,6 +66,7 @@ public enum DomainEvent: Sendable {
         case .policyOverrideGranted: event = .policyOverrideGranted(try PolicyOverrideGranted(f))
         case .refinementApplied: event = .refinementApplied(try RefinementApplied(f))
         case .assetReviewed: event = .assetReviewed(try AssetReviewed(f))
+        case .deliveryRequested: event = .deliveryRequested(try DeliveryRequested(f))
         case .deliverableDelivered: event = .deliverableDelivered(try DeliverableDelivered(f))
         case .costRecorded: event = .costRecorded(try CostRecorded(f))
         case .modelReviewCompleted: event = .modelReviewCompleted(try ModelReviewCompleted(f))
@@ -103,6 +105,7 @@ public enum DomainEvent: Sendable {
         case .policyOverrideGranted(let e): "deliverable/\(e.deliverable)"
         case .refinementApplied(let e): "deliverable/\(e.deliverable)"
         case .assetReviewed(let e): "deliverable/\(e.deliverable)"
+        case .deliveryRequested(let e): "deliverable/\(e.deliverable)"
         case .deliverableDelivered(let e): "deliverable/\(e.deliverable)"
         case .costRecorded(let e): "deliverable/\(e.deliverable)"
         }

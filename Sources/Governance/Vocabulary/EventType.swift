@@ -20,15 +20,33 @@ public enum EventType: String, CaseIterable, Sendable {
     case policyOverrideGranted = "policy.override_granted"
     case refinementApplied = "refinement.applied"
     case assetReviewed = "asset.reviewed"
+    case deliveryRequested = "delivery.requested"
     case deliverableDelivered = "deliverable.delivered"
     case costRecorded = "cost.recorded"
     case modelReviewCompleted = "model.review_completed"
     case replayCompleted = "replay.completed"
 
-    /// Types the gate judges against the policy in force; the others are validated only.
+    /// What an event of this type is: a request asks permission before something happens, and
+    /// the gate may deny it; a fact says something happened, and is recorded whatever the policy
+    /// says (a fact that breaks a rule is recorded with the violation).
+    public enum Kind: String, Sendable {
+        case request
+        case fact
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .generationRequested, .regenerationRequested, .policyOverrideGranted, .deliveryRequested: .request
+        default: .fact
+        }
+    }
+
+    /// Types the gate judges against the policy in force (every request, and the facts a rule
+    /// speaks of); the others are validated only.
     public var isGated: Bool {
         switch self {
-        case .generationRequested, .regenerationRequested, .deliverableDelivered, .policyOverrideGranted: true
+        case .generationRequested, .regenerationRequested, .policyOverrideGranted, .deliveryRequested, .deliverableDelivered:
+            true
         default: false
         }
     }

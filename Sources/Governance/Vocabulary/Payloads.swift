@@ -247,6 +247,11 @@ public struct RoutingDecided: Sendable {
 public struct Reference: Sendable, Hashable {
     public var asset: String
     public var role: ReferenceRole
+
+    public init(asset: String, role: ReferenceRole) {
+        self.asset = asset
+        self.role = role
+    }
 }
 
 public struct GenerationParameters: Sendable {
@@ -257,7 +262,7 @@ public struct GenerationParameters: Sendable {
     public var durationSeconds: Double?
     public var megapixels: Double?
     public var credits: Double?
-    init(_ f: Fields) throws {
+    public init(_ f: Fields) throws {
         aspectRatio = try AspectRatio.read(f, "aspect_ratio")
         cfgScale = try f.optionalNumber("cfg_scale", min: 0)
         motion = try f.optionalNumber("motion", min: 0)
@@ -365,6 +370,12 @@ public struct PolicyDenied: Sendable {
         _ = try f.choice("action", CapAction.self)
         _ = try f.optionalInt("policy_seq", min: 1)
         _ = try f.optionalStrings("rules_checked")
+        for finding in try f.optionalObjects("findings") {
+            _ = try finding.string("rule")
+            _ = try finding.choice("action", CapAction.self)
+            _ = try finding.string("result")
+            _ = try finding.string("reason")
+        }
         let judged = try f.object("judged")
         _ = try judged.string("type")
         _ = try judged.string("stream")
@@ -376,6 +387,12 @@ public struct PolicyOverrideGranted: Sendable {
     public var deliverable, policy, rule, approver, reason: String
     public var extraAttempts: Int64?
     public var extraBudget: Money?
+    /// Base64 Ed25519 signature by the approver's registered key (`genledger override`).
+    public var approverSignature: String?
+
+    /// The payload key of the approver's signature; the signed message leaves it out.
+    public static let signatureKey = "approver_signature"
+
     init(_ f: Fields) throws {
         deliverable = try f.string("deliverable")
         policy = try f.string("policy")
@@ -384,8 +401,18 @@ public struct PolicyOverrideGranted: Sendable {
         reason = try f.string("reason")
         extraAttempts = try f.optionalInt("extra_attempts", min: 1, max: 100)
         extraBudget = try Money.readObject(f, "extra_budget")
-        if extraAttempts == nil && extraBudget == nil {
-            throw f.error("extra_attempts", "required: an override grants extra_attempts, extra_budget or both")
+        approverSignature = try f.optionalString(Self.signatureKey)
+        switch rule {
+        case Gate.RuleName.regenerationCap where extraAttempts == nil:
+            throw f.error("extra_attempts", "required: an override of the regeneration cap grants extra attempts")
+        case Gate.RuleName.deliverableBudget, Gate.RuleName.campaignBudget:
+            if extraBudget == nil { throw f.error("extra_budget", "required: an override of a budget grants extra budget") }
+        default:
+            guard Gate.RuleName.overridable.contains(rule) else {
+                throw f.error(
+                    "rule",
+                    "'\(rule)' cannot be overridden; one of: \(Gate.RuleName.overridable.sorted().joined(separator: ", "))")
+            }
         }
     }
 }
@@ -429,6 +456,17 @@ public struct DeliverableDelivered: Sendable {
         deliverable = try f.string("deliverable")
         asset = try f.string("asset")
         platforms = try f.strings("platforms", nonEmpty: true)
+    }
+}
+
+/// A pipeline asks before it delivers: judged by the delivery rules, denied or allowed.
+public struct DeliveryRequested: Sendable {
+    public var deliverable, asset: String
+    public var platforms: [String]
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        asset = try f.string("asset")
+        platforms = try f.optionalStrings("platforms")
     }
 }
 

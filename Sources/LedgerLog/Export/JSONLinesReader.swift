@@ -14,6 +14,8 @@ public final class JSONLinesReader {
     private var buffer: UnsafeMutablePointer<CChar>?
     private var capacity = 0
     public private(set) var lineNumber = 0
+    /// Bytes read so far, line endings included (for a progress bar).
+    public private(set) var bytesRead = 0
     public let maxLineBytes: Int
 
     public init(path: String, maxLineBytes: Int = 2 << 20) throws {
@@ -45,6 +47,7 @@ public final class JSONLinesReader {
             return nil
         }
         lineNumber += 1
+        bytesRead += count
         var length = count
         if length > 0 && buffer[length - 1] == 0x0a { length -= 1 }
         if length > 0 && buffer[length - 1] == 0x0d { length -= 1 }

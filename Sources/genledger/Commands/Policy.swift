@@ -53,11 +53,15 @@ struct Policy: ParsableCommand {
         @Option(help: "The actor recorded (default: each document's author).")
         var actor: String?
 
+        @Option(help: "When the documents took effect (RFC 3339 or YYYY-MM-DD; default: now). Backfilled history starts here.")
+        var occurredAt: String?
+
         func run() throws {
             try reportingErrors {
                 let folder = try PolicyFolder(directory: directory)
                 let governed = GovernedLedger(try ledger.open())
-                let results = try governed.publish(folder, actor: actor)
+                let results = try governed.publish(
+                    folder, actor: actor, occurredAt: try occurredAt.map { try parseOccurredAt($0) })
                 try Projections(governed.ledger).catchUp()
                 var out = Output()
                 if results.isEmpty {

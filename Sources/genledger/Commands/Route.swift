@@ -29,6 +29,9 @@ struct Route: ParsableCommand {
     @Flag(help: "Print the decision as JSON.")
     var json = false
 
+    @Option(help: "When the decision was made (RFC 3339 or YYYY-MM-DD; default: now).")
+    var occurredAt: String?
+
     func run() throws {
         try reportingErrors {
             let text =
@@ -43,7 +46,8 @@ struct Route: ParsableCommand {
             let routeRequest = try RouteRequest(completing: value, from: governed.state)
             let actor =
                 resolvedActor(actor)
-            let (decision, appended) = try governed.route(routeRequest, dryRun: dryRun, actor: actor)
+            let (decision, appended) = try governed.route(
+                routeRequest, dryRun: dryRun, occurredAt: try occurredAt.map { try parseOccurredAt($0) }, actor: actor)
             if appended != nil { try Projections(governed.ledger).catchUp() }
             var out = Output()
             if json {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Governance
+import Simulation
 import LedgerLog
 import Projections
 
