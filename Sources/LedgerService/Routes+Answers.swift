@@ -57,6 +57,22 @@ extension LedgerEndpoints {
             return try ComplianceReport.build(
                 projections, from: from, to: to, campaign: request.uri.queryParameters.get("campaign"), asOf: asOf)
         },
+        ReportRoute(path: "/reports/deliverables/{id}") { projections, asOf, _, parameters in
+            guard let id = parameters.get("id"), !id.isEmpty else { throw APIError.badRequest("is required", field: "id") }
+            do { return try DeliverableReport.build(projections, deliverable: id, asOf: asOf) } catch let error as GovernanceError
+                where error.field == "deliverable"
+            {
+                throw APIError(.notFound, "not-found", error.message, details: ["field": "deliverable"])
+            }
+        },
+        ReportRoute(path: "/reports/campaigns/{id}") { projections, asOf, _, parameters in
+            guard let id = parameters.get("id"), !id.isEmpty else { throw APIError.badRequest("is required", field: "id") }
+            do { return try DeliverableReport.buildCampaign(projections, campaign: id, asOf: asOf) } catch let error
+                as GovernanceError where error.field == "campaign"
+            {
+                throw APIError(.notFound, "not-found", error.message, details: ["field": "campaign"])
+            }
+        },
         ReportRoute(path: "/assets/{id}/explain") {
             projections, asOf, _, parameters in
             guard let asset = parameters.get("id"), !asset.isEmpty else { throw APIError.badRequest("is required", field: "id") }

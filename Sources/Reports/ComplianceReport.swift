@@ -78,7 +78,7 @@ public enum ComplianceReport {
         }
         func count(_ outcome: GateJudgement.Outcome) -> Int { audit.rules.reduce(0) { $0 + $1.count(outcome) } }
         var notes = [
-            "\(audit.judgedEvents) judged events: \(count(.violated)) rule violations recorded, \(count(.denied)) requests denied, \(count(.approved)) passed by an approver's override, \(count(.warned)) warnings."
+            "\(counted(audit.judgedEvents, "judged event")): \(counted(count(.violated), "rule violation")) recorded, \(counted(count(.denied), "request")) denied, \(counted(count(.approved), "rule")) passed by an approver's override, \(counted(count(.warned), "warning"))."
         ]
         let failing = audit.rules.filter { $0.failed > 0 }.sorted { $0.failed > $1.failed }
         if failing.isEmpty {
@@ -93,4 +93,7 @@ public enum ComplianceReport {
         if imported > 0 { notes.append("\(imported) of the events with findings were imported history (judged in audit mode).") }
         return notes
     }
+
+    /// "1 warning", "2 warnings".
+    static func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 }

@@ -64,7 +64,7 @@ struct AuditAndExplainTests {
         #expect(denial.rule == "regeneration-cap" && denial.type == "regeneration.requested" && denial.deliverable == "D-4")
         let report = try ComplianceReport.build(
             projections, from: CalendarDate("2026-07-01")!, to: CalendarDate("2026-09-30")!, campaign: nil, asOf: try ledger.size())
-        #expect(report.sections[0].paragraphs[0].contains("1 requests denied") && report.sections[0].paragraphs[0].contains("1 passed by an approver's override"))
+        #expect(report.sections[0].paragraphs[0].contains("1 request denied") && report.sections[0].paragraphs[0].contains("1 rule passed by an approver's override"))
         #expect(report.data["notes"]?.arrayValue?.map(\.stringValue) == report.sections[0].paragraphs.map { Optional($0) })
         // A campaign the ledger does not know is an error, not an empty report.
         #expect(throws: GovernanceError.self) {

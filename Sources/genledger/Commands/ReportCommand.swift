@@ -8,7 +8,7 @@ import Reports
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Reports computed from the projections, stamped with the tree they were computed at.",
-        subcommands: [Quarterly.self, Costs.self, Compliance.self])
+        subcommands: [Quarterly.self, Costs.self, Compliance.self, Deliverable.self, Campaign.self])
 
     struct Quarterly: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -74,6 +74,32 @@ struct ReportCommand: ParsableCommand {
                     try ComplianceReport.build($0, from: CalendarDate(from)!, to: CalendarDate(to)!, campaign: campaign, asOf: $1)
                 }
             }
+        }
+    }
+
+    struct Deliverable: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One deliverable's truth: attempts, every generation and its outcome, spend by cost kind against its budget, every violation and denial.",
+            discussion: "An unknown deliverable exits 65.")
+        @OptionGroup var ledger: LedgerOptions
+        @OptionGroup var report: ReportOptions
+        @Argument(help: "The deliverable id.") var deliverable: String
+
+        func run() throws {
+            try reportingErrors { try report.emit(ledger) { try DeliverableReport.build($0, deliverable: deliverable, asOf: $1) } }
+        }
+    }
+
+    struct Campaign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A campaign's deliverables side by side: attempts, spend by cost kind, budget, violations, denials, deliveries.",
+            discussion: "An unknown campaign exits 65.")
+        @OptionGroup var ledger: LedgerOptions
+        @OptionGroup var report: ReportOptions
+        @Argument(help: "The campaign id.") var campaign: String
+
+        func run() throws {
+            try reportingErrors { try report.emit(ledger) { try DeliverableReport.buildCampaign($0, campaign: campaign, asOf: $1) } }
         }
     }
 }
