@@ -29,7 +29,7 @@ extension LedgerEndpoints {
                 }
                 quarter = parsed
             } else {
-                quarter = try QuarterlyReport.quarter(of: asOf, in: projections.ledger)
+                quarter = try QuarterlyReport.quarter(of: asOf, in: projections)
             }
             return try QuarterlyReport.build(projections, quarter: quarter, asOf: asOf)
         },

@@ -27,7 +27,8 @@ public struct ModelStatusRecord: Sendable {
 }
 
 extension Projections {
-    /// Every routing table version published up to `asOf`, in seq order.
+    /// Every routing table version published up to `asOf`, in seq order (`inDateOrder`: by
+    /// `occurred_at`, then seq, for a history that reads in the order things happened).
     public func tableVersions(asOf: UInt64) throws -> [PublishedTable] {
         try catchUp()
         return try ledger.withSideTables(write: false) { tables in
@@ -49,6 +50,25 @@ extension Projections {
     public func tablesInForce(asOf: UInt64) throws -> [PublishedTable] {
         var latest: [String: PublishedTable] = [:]
         for version in try tableVersions(asOf: asOf) { latest[version.table] = version }
+        return latest.values.sorted { $0.table < $1.table }
+    }
+
+    /// The version of each table in force on a day, in occurred time: of the versions the ledger
+    /// knows as of `asOf`, those that took effect (`occurred_at`) by the end of `date`, the
+    /// highest version winning. Right for a publication backfilled later, whose seq is late but
+    /// whose occurred_at says when it governed.
+    public func tablesInForce(on date: CalendarDate, asOf: UInt64) throws -> [PublishedTable] {
+        try tablesInForce(before: "\(date)T23:59:59.999999Z~", asOf: asOf)
+    }
+
+    /// As `tablesInForce(on:asOf:)`, for versions that took effect before an RFC 3339 instant
+    /// (canonical text compares in time order).
+    public func tablesInForce(before instant: String, asOf: UInt64) throws -> [PublishedTable] {
+        var latest: [String: PublishedTable] = [:]
+        for version in try tableVersions(asOf: asOf) where version.occurredAt < instant {
+            if let current = latest[version.table], current.version > version.version { continue }
+            latest[version.table] = version
+        }
         return latest.values.sorted { $0.table < $1.table }
     }
 
@@ -164,6 +184,17 @@ extension Projections {
                     changed: row[6].int ?? 0, unroutable: row[7].int ?? 0, spendBefore: row[8].double ?? 0,
                     spendAfter: row[9].double ?? 0, currency: row[10].string ?? "", occurredAt: row[11].string ?? "")
             }
+        }
+    }
+}
+
+extension Projections {
+    /// The day of the latest generation request the ledger knows as of `asOf` (occurred time).
+    public func lastGenerationDate(asOf: UInt64) throws -> CalendarDate? {
+        try catchUp()
+        return try ledger.withSideTables(write: false) { tables in
+            try tables.rows("SELECT MAX(occurred_at) FROM proj_generations WHERE seq <= ?", [.integer(Int64(asOf))]).first?[0]
+                .string.flatMap { CalendarDate(String($0.prefix(10))) }
         }
     }
 }

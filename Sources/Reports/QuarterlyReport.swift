@@ -13,12 +13,12 @@ public enum QuarterlyReport {
         """
 
     /// The quarter of the event at `seq` (the default quarter: that of the last event as of).
-    public static func quarter(of seq: UInt64, in ledger: Ledger) throws -> Quarter {
-        guard seq > 0, let event = try ledger.event(seq: seq) else {
-            throw LedgerError(.badInput, "the ledger is empty; name a quarter", field: "quarter")
+    /// The latest quarter with generations as of `seq` (occurred time): the default period.
+    public static func quarter(of seq: UInt64, in projections: Projections) throws -> Quarter {
+        guard let last = try projections.lastGenerationDate(asOf: seq) else {
+            throw LedgerError(.badInput, "the ledger records no generation as of seq \(seq); name a quarter", field: "quarter")
         }
-        let month = Int(event.occurredAt.dropFirst(5).prefix(2)) ?? 1
-        return Quarter("\(event.occurredAt.prefix(4))-Q\((month - 1) / 3 + 1)")!
+        return Quarter("\(last.year)-Q\((last.month - 1) / 3 + 1)")!
     }
 
     public static func build(_ projections: Projections, quarter: Quarter, asOf: UInt64) throws -> ReportDocument {
@@ -27,8 +27,7 @@ public enum QuarterlyReport {
         let statuses = try projections.modelStatuses(asOf: asOf)
         let changes = try projections.modelChanges(quarter, asOf: asOf)
         // Switching criteria are those of the tables in force when the quarter ended.
-        let quarterEnd = min(asOf, try projections.resolve(asOf: quarter.bounds.end))
-        let tables = try projections.tablesInForce(asOf: quarterEnd)
+        let tables = try projections.tablesInForce(before: quarter.bounds.end, asOf: asOf)
         let models = current.keys.sorted()
 
         func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
@@ -120,7 +119,7 @@ public enum QuarterlyReport {
                 paragraphs: [
                     flags.isEmpty
                         ? "No switching criterion of the routing tables in force at the end of \(quarter) is met."
-                        : "\(flags.count) criteria met: the routing tables in force at the end of \(quarter) (as of seq \(quarterEnd)) say these models should move."
+                        : "\(flags.count == 1 ? "1 criterion" : "\(flags.count) criteria") met: the routing tables in force at the end of \(quarter) (\(tables.map { "\($0.table) v\($0.version)" }.joined(separator: ", "))) say these models should move."
                 ],
                 table: .init(columns: ["table / rule", "model", "criterion", "measured", "threshold", "criteria"], rows: flags)),
         ]

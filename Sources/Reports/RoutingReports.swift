@@ -6,8 +6,12 @@ public import Projections
 /// `genledger routing current|history|diff` as report documents.
 public enum RoutingReports {
     /// The tables in force, the models that are not active, and the routes therefore live.
-    public static func current(_ projections: Projections, asOf: UInt64) throws -> ReportDocument {
-        let tables = try projections.tablesInForce(asOf: asOf)
+    /// `on`: the tables in force on that day (occurred time) instead of the latest the ledger knew.
+    public static func current(_ projections: Projections, asOf: UInt64, on day: CalendarDate? = nil) throws -> ReportDocument {
+        let tables = try day.map { try projections.tablesInForce(on: $0, asOf: asOf) } ?? projections.tablesInForce(asOf: asOf)
+        if tables.isEmpty, let day {
+            throw LedgerError(.badInput, "no routing table had been published by \(day) (as of seq \(asOf))", field: "on")
+        }
         let models = try projections.modelStatuses(asOf: asOf)
         var sections: [ReportDocument.Section] = []
         var data: [JSONValue] = []
@@ -71,7 +75,8 @@ public enum RoutingReports {
 
     /// Every version of every table, who published it and why.
     public static func history(_ projections: Projections, asOf: UInt64) throws -> ReportDocument {
-        let versions = try projections.tableVersions(asOf: asOf)
+        // In the order they took effect: a version backfilled later still reads in its place.
+        let versions = try projections.tableVersions(asOf: asOf).sorted { ($0.occurredAt, $0.seq) < ($1.occurredAt, $1.seq) }
         let replays = try projections.recordedReplays(asOf: asOf)
         let rows = versions.map {
             [$0.table, "v\($0.version)", String($0.seq), $0.occurredAt, $0.author, $0.rationale, String($0.digest.prefix(16))]
@@ -107,7 +112,7 @@ public enum RoutingReports {
                 versions.map {
                     [
                         "table": .string($0.table), "version": .number(Double($0.version)), "seq": .number(Double($0.seq)),
-                        "author": .string($0.author), "rationale": .string($0.rationale), "digest": .string($0.digest),
+                        "occurred_at": .string($0.occurredAt), "author": .string($0.author), "rationale": .string($0.rationale), "digest": .string($0.digest),
                     ]
                 }))
     }

@@ -26,7 +26,7 @@ struct ReportCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 try report.emit(ledger) { projections, asOf in
-                    let chosen = try quarter.flatMap(Quarter.init) ?? QuarterlyReport.quarter(of: asOf, in: projections.ledger)
+                    let chosen = try quarter.flatMap(Quarter.init) ?? QuarterlyReport.quarter(of: asOf, in: projections)
                     return try QuarterlyReport.build(projections, quarter: chosen, asOf: asOf)
                 }
             }

@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import Governance
 import LedgerLog
 import Projections
 public import Reports
@@ -42,10 +43,24 @@ struct RoutingCommand: ParsableCommand {
 
     struct Current: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The tables in force, which models are degraded or retired, and which fallbacks are therefore live.")
+            abstract: "The tables in force, which models are degraded or retired, and which fallbacks are therefore live.",
+            discussion: """
+                --on DATE answers which version governed that day (occurred time, right for a table
+                whose publication was imported later); --as-of answers what the ledger knew then.
+                """)
         @OptionGroup var ledger: LedgerOptions
         @OptionGroup var report: ReportOptions
-        func run() throws { try reportingErrors { try report.emit(ledger) { try RoutingReports.current($0, asOf: $1) } } }
+        @Option(help: "The day whose routing to show, YYYY-MM-DD (occurred time).") var on: String?
+
+        func validate() throws {
+            if let on, CalendarDate(on) == nil { throw ValidationError("--on must be a date, YYYY-MM-DD") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                try report.emit(ledger) { try RoutingReports.current($0, asOf: $1, on: on.flatMap { CalendarDate($0) }) }
+            }
+        }
     }
 
     struct History: ParsableCommand {
