@@ -54,8 +54,8 @@ demo: release
 	@export GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db; \
 	set -e; \
 	echo "== genledger init"; $(GENLEDGER) init --origin demo.genledger.local/studio; \
-	echo; echo "== genledger policy check && genledger policy publish"; \
-	$(GENLEDGER) policy check; $(GENLEDGER) policy publish | tail -3; \
+	echo; echo "== genledger policy check && genledger policy publish --occurred-at 2026-04-01 (in force from the history's start)"; \
+	$(GENLEDGER) policy check; $(GENLEDGER) policy publish --occurred-at 2026-04-01 | tail -3; \
 	echo; echo "== genledger simulate --seed 42 --deliverables $(DEMO_DELIVERABLES) --months 6 (2026-Q2 and Q3)"; \
 	$(GENLEDGER) simulate --seed 42 --deliverables $(DEMO_DELIVERABLES) --months 6 2>/dev/null; \
 	echo; echo "== genledger checkpoint"; $(GENLEDGER) checkpoint; \
@@ -83,8 +83,10 @@ demo: release
 	$(GENLEDGER) report quarterly --quarter 2026-Q3 | sed -n '/^| model/,/^$$/p' | cut -d'|' -f1-13; \
 	echo; echo "== the 2026-Q2 review's switching flags (what prompted routing table video v2)"; \
 	$(GENLEDGER) report quarterly --quarter 2026-Q2 | sed -n '/^## Switching flags/,$$p'; \
-	echo; echo "== genledger report compliance --from 2026-04-01 --to 2026-09-30 (rules)"; \
-	$(GENLEDGER) report compliance --from 2026-04-01 --to 2026-09-30 | sed -n '/^| rule | pass/,/^$$/p' | cut -c1-120; \
+	echo; echo "== genledger report compliance --from 2026-04-01 --to 2026-09-30 (summary and rules)"; \
+	$(GENLEDGER) report compliance --from 2026-04-01 --to 2026-09-30 | sed -n '/^## Summary/,/^## Findings/p' | grep -v '^## Findings' | cut -d'|' -f1-7; \
+	echo; echo "== genledger routing history (in the order the versions took effect)"; \
+	$(GENLEDGER) routing history | sed -n '/^| table/,/^$$/p' | cut -d'|' -f1-6; \
 	mkdir -p $(DEMO_DIR)/reports; \
 	$(GENLEDGER) routing current --format html --out $(DEMO_DIR)/reports/routing-current.html; \
 	$(GENLEDGER) routing history --format html --out $(DEMO_DIR)/reports/routing-history.html; \
@@ -93,6 +95,8 @@ demo: release
 	$(GENLEDGER) report quarterly --quarter 2026-Q3 --format html --out $(DEMO_DIR)/reports/quarterly-2026-Q3.html; \
 	for m in 04 05 06 07 08 09; do $(GENLEDGER) report costs --month 2026-$$m --format html --out $(DEMO_DIR)/reports/costs-2026-$$m.html; done; \
 	$(GENLEDGER) report compliance --from 2026-04-01 --to 2026-09-30 --format html --out $(DEMO_DIR)/reports/compliance-2026-Q2-Q3.html; \
+	CAMPAIGN=$$($(GENLEDGER) log --type campaign.opened --limit 1 --json | sed 's/.*"campaign":"\([^"]*\)".*/\1/'); \
+	$(GENLEDGER) report campaign $$CAMPAIGN --format html --out $(DEMO_DIR)/reports/campaign-$$CAMPAIGN.html; \
 	ASSET=$$($(GENLEDGER) log --type deliverable.delivered --json | grep -m1 'D-[0-9]*-upscale' | sed 's/.*"asset":"\([^"]*\)".*/\1/'); \
 	$(GENLEDGER) explain $$ASSET --format html --out $(DEMO_DIR)/reports/explain-$$ASSET.html; \
 	echo; echo "Every report, in HTML: $(DEMO_DIR)/reports/ ($$(ls $(DEMO_DIR)/reports | wc -l) files)"; \
@@ -100,7 +104,8 @@ demo: release
 	echo "  $(GENLEDGER) explain $$ASSET              why this delivered asset looks the way it does, with proofs"; \
 	echo "  $(GENLEDGER) report costs --month 2026-09          true cost per acceptable deliverable"; \
 	echo "  $(GENLEDGER) routing current --as-of 2026-06-15    routing as it stood on a past day"; \
-	echo "  $(GENLEDGER) log --stream deliverable/D-000001     one deliverable's whole story"
+	echo "  $(GENLEDGER) log --stream deliverable/D-000001     one deliverable's whole story"; \
+	echo "  $(GENLEDGER) report deliverable D-000001           its attempts, spend by cost kind against its budget, findings"
 
 ## Speed and memory against same-run baselines (see docs/BENCHMARKS.md). The service bench
 ## loads the release server with wrk (Debian's) on loopback.

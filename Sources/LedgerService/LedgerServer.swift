@@ -110,6 +110,7 @@ final class LedgerEndpoints: Sendable {
             return Response.text(self.metrics.text, contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         addWriteRoutes(to: router)
+        addImportRoute(to: router)
         addReadRoutes(to: router)
         addAnswerRoutes(to: router)
         addPages(to: router)

@@ -118,6 +118,53 @@ extension LedgerEndpoints {
         }
     }
 
+    /// `POST /v1/import`: history as JSON Lines (the append input form, each line with its
+    /// `occurred_at`), judged in audit mode and recorded whole or not at all. Admin only: it
+    /// records facts as they happened, actors included, and denies nothing.
+    func addImportRoute(to router: Router<ServiceRequestContext>) {
+        router.post("/v1/import") { request, context in
+            let token = try context.require(Access.administer)
+            let bytes = try await self.body(request)
+            let actor = token.name
+            let summary = try await self.committer.exclusive { governed in
+                var lines = bytes.split(separator: 0x0a, omittingEmptySubsequences: false).makeIterator()
+                var number = 0
+                let summary = try governed.importHistory {
+                    while let line = lines.next() {
+                        number += 1
+                        var content = Array(line)
+                        if content.last == 0x0d { content.removeLast() }
+                        if content.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                        do {
+                            var event = try ProposedEvent(line: content)
+                            if event.actor == nil { event.actor = actor }
+                            return (event, number)
+                        } catch let error as LedgerError {
+                            throw error.at(line: number)
+                        }
+                    }
+                    return nil
+                }
+                return (summary, try governed.ledger.size())
+            }
+            guard summary.0.read > 0 else { throw APIError.badRequest("the body has no events (JSON Lines)") }
+            self.watch.advanced(to: summary.1)
+            self.metrics.appended(summary.0.appended)
+            var outcomes: [String: JSONValue] = [:]
+            for (outcome, count) in summary.0.outcomes { outcomes[outcome.rawValue] = .number(Double(count)) }
+            var answer: [String: JSONValue] = [
+                "read": .number(Double(summary.0.read)), "appended": .number(Double(summary.0.appended)),
+                "duplicates": .number(Double(summary.0.duplicates)), "outcomes": .object(outcomes),
+                "tree_size": .number(Double(summary.1)),
+            ]
+            if let first = summary.0.firstSeq, let last = summary.0.lastSeq {
+                answer["first_seq"] = .number(Double(first))
+                answer["last_seq"] = .number(Double(last))
+            }
+            return Response.json(.object(answer), status: summary.0.appended > 0 ? .created : .ok)
+        }
+    }
+
     /// Runs `work` in the next group commit, counting what the gate denied.
     func commit<T: Sendable>(_ work: @escaping (GroupSession) -> Result<T, any Error>) async throws -> T {
         do {

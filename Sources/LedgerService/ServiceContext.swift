@@ -28,6 +28,8 @@ enum Access {
     static let write: Set<ServiceRole> = [.writer, .admin]
     static let approve: Set<ServiceRole> = [.approver]
     static let operate: Set<ServiceRole> = [.auditor, .admin]
+    /// Importing history: it records actors as given and denies nothing.
+    static let administer: Set<ServiceRole> = [.admin]
 }
 
 /// An answer other than success, with the JSON body every error has:
@@ -104,6 +106,7 @@ struct APIError: Error {
                 details["rule"] = .string(rule.rule)
             }
             if let seq = error.deniedSeq { details["denied_seq"] = .number(Double(seq)) }
+            if !error.findings.isEmpty { details["findings"] = .array(error.findings.map(\.json)) }
             switch error.code {
             case .denied: self.init(.forbidden, "policy-denied", error.message, details: details)
             case .noRoute: self.init(.unprocessableContent, error.code.rawValue, error.message, details: details)
