@@ -103,7 +103,7 @@ demo: release
 	echo; echo "Look further (GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db; README.md walks through the three uses):"; \
 	echo "  $(GENLEDGER) explain $$ASSET              why this delivered asset looks the way it does, with proofs"; \
 	echo "  $(GENLEDGER) report costs --month 2026-09          true cost per acceptable deliverable"; \
-	echo "  $(GENLEDGER) routing current --as-of 2026-06-15    routing as it stood on a past day"; \
+	echo "  $(GENLEDGER) routing current --on 2026-06-15       routing in force on a past day"; \
 	echo "  $(GENLEDGER) log --stream deliverable/D-000001     one deliverable's whole story"; \
 	echo "  $(GENLEDGER) report deliverable D-000001           its attempts, spend by cost kind against its budget, findings"
 
