@@ -10,7 +10,10 @@ let package = Package(
         .systemLibrary(name: "BenchSQLite", path: "Sources/BenchSQLite"),
         .target(
             name: "BenchSupport",
-            dependencies: [.product(name: "LedgerLog", package: "GenLedger"), .product(name: "Governance", package: "GenLedger")]
+            dependencies: [
+                .product(name: "LedgerLog", package: "GenLedger"), .product(name: "Governance", package: "GenLedger"),
+                .product(name: "Simulation", package: "GenLedger"),
+            ]
         ),
         .executableTarget(
             name: "ledger-bench",
@@ -36,6 +39,14 @@ let package = Package(
         ),
         // Durable appends over HTTP with 1, 8 and 32 clients (wrk), group commit against one commit per request.
         .executableTarget(name: "service-bench", dependencies: ["BenchSupport"]),
+        // `genledger import` (audit mode) against the bare log append, on a simulated history.
+        .executableTarget(
+            name: "import-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "LedgerLog", package: "GenLedger"), .product(name: "Governance", package: "GenLedger"),
+            ]
+        ),
         // Validation and the gate against the bare log append, on a simulated history.
         .executableTarget(
             name: "gate-bench",

@@ -1,6 +1,7 @@
 public import Foundation
 public import Governance
 public import LedgerLog
+import Simulation
 
 /// What every benchmark runner shares: a clock, medians, peak memory, scratch ledgers and the
 /// simulated history they measure on.
