@@ -56,5 +56,26 @@ struct TwoTimesTests {
         let history = try JSONParser.parse(try run(["routing", "history", "--format", "json"]).stdout)
         let listed = (history["data"]?.arrayValue ?? []).map { "\($0["table"]!.stringValue!) v\($0["version"]!.integerValue!)" }
         #expect(listed == ["image v1", "video v1", "image v2", "video v2"], "\(listed)")
+
+        // No generation yet: the quarterly review asks for a quarter instead of opening an empty one.
+        let none = try run(["report", "quarterly"])
+        #expect(none.status == 65 && none.stderr.contains("records no generation"), "\(none.stderr)")
+        // History of July, recorded today: the default quarter is the history's, not today's.
+        #expect(try run(["import", RepositoryFiles.path("Tests/Fixtures/campaign-history/history.jsonl")]).status == 0)
+        let quarterly = try run(["report", "quarterly", "--format", "json"])
+        #expect(quarterly.status == 0, "\(quarterly.stderr)")
+        let title = try JSONParser.parse(quarterly.stdout)["title"]?.stringValue
+        #expect(title?.contains("2026-Q3") == true, "\(title ?? "")")
+        // Writers take the time a thing happened.
+        let routed = try GenLedgerProcess.run(
+            ["route", "--json", "--occurred-at", "2026-07-03T10:00:00Z"], stdin: #"{"deliverable":"D-OTH"}"#, in: directory)
+        #expect(routed.status == 0, "\(routed.stderr)")
+        let appended = try GenLedgerProcess.run(
+            ["append", "--occurred-at", "2026-07-04"], stdin: EventLines.openCampaign("C-LATE"), in: directory)
+        #expect(appended.status == 0, "\(appended.stderr)")
+        let decisions = try run(["log", "--type", "routing.decided", "--json"]).stdout.split(separator: "\n")
+        #expect(try JSONParser.parse(String(decisions.last!))["occurred_at"]?.stringValue?.hasPrefix("2026-07-03T10:00:00") == true)
+        let campaigns = try run(["log", "--stream", "campaign/C-LATE", "--json"]).stdout.split(separator: "\n")
+        #expect(try JSONParser.parse(String(campaigns.last!))["occurred_at"]?.stringValue?.hasPrefix("2026-07-04T00:00:00") == true)
     }
 }

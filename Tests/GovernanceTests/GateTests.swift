@@ -203,6 +203,45 @@ struct GateTests {
         #expect(imported.judgement?.violations.map(\.rule) == ["tier-by-stage", "locked-seed"])
     }
 
+    @Test("every rule takes its action from governance.yaml: a warning tier rule, an approvable seed rule lifted by override")
+    func configurableActions() throws {
+        let directory = TemporaryDirectory("genledger-actions")
+        let policies = try RepositoryFiles.copyOfPolicies(in: directory)
+        let governance = (policies as NSString).appendingPathComponent("governance.yaml")
+        try (try String(contentsOfFile: governance, encoding: .utf8)
+            + "\nactions:\n  tier-by-stage: warn\n  locked-seed: require-approval\n  refinement-before-delivery: warn\n")
+            .write(toFile: governance, atomically: true, encoding: .utf8)
+        let studio = try Studio(policies: policies)
+        #expect(studio.governed.state.policyInForce?.document.action(of: "tier-by-stage") == .warn)
+        #expect(studio.governed.state.policyInForce?.document.action(of: "review-before-delivery") == .deny, "a default")
+        try studio.openCampaign("C-3", seed: 5)
+        try studio.openDeliverable("D-9", category: "hero-video", stage: .delivery, campaign: "C-3")
+        let decision = try studio.governed.route(
+            RouteRequest(deliverable: "D-9", category: "hero-video", stage: .delivery, modality: .textToVideo)
+        ).decision.decision
+        func generation(model: String, seed: Int64) -> ProposedEvent {
+            studio.event(
+                .generationRequested, "deliverable/D-9",
+                studio.generationPayload("D-9", attempt: 1, model: model, seed: seed, decision: decision))
+        }
+        // The budget tier on delivery work now warns; the wrong seed needs an approver.
+        let seedDenied = try #require(studio.refusal([generation(model: "hailuo-02", seed: 6)]))
+        #expect(seedDenied.findings.map(\.rule) == ["tier-by-stage", "locked-seed", "routing-followed"])
+        #expect(seedDenied.findings.map(\.result) == [.warned, .denied, .warned])
+        #expect(seedDenied.findings[1].action == .requireApproval)
+        try studio.grant(studio.override("D-9", rule: "locked-seed", extraAttempts: nil))
+        let lifted = try studio.governed.append(generation(model: "hailuo-02", seed: 6))
+        #expect(lifted.judgement?.outcome == .approved)
+        #expect(lifted.judgement?.findings.first { $0.rule == "locked-seed" }?.result == .approved)
+        // A hard (deny) rule cannot be lifted.
+        let hard = try #require(studio.refusal(approval: "approver:lena", [studio.override("D-9", rule: "review-before-delivery", extraAttempts: nil)]))
+        #expect(hard.description.contains("hard rule"), "\(hard)")
+        // A misspelt action or rule is a policy error naming the field.
+        try (try String(contentsOfFile: governance, encoding: .utf8) + "  locked-seeds: warn\n")
+            .write(toFile: governance, atomically: true, encoding: .utf8)
+        #expect(throws: PolicyFolderError.self) { try PolicyFolder(directory: policies) }
+    }
+
     @Test("gate check judges without appending, and a denial inside a batch appends only the denial")
     func judgeAndBatches() throws {
         let studio = try Studio()

@@ -63,6 +63,8 @@ import Testing
             ("costs-2026-05", "/pages/reports/costs?month=2026-05", ["2026-05", "<svg", "true cost"]),
             ("compliance", "/pages/reports/compliance?from=2026-04-01&to=2026-09-30", ["locked-seed", "<svg"]),
             ("explain", "/pages/explain?asset=\(asset)", [asset, "<svg", "inclusion"]),
+            ("deliverable", "/pages/reports/deliverables/D-000001", ["D-000001", "Spend by cost kind", "review time", "<svg"]),
+            ("campaign", "/pages/reports/campaigns/C-0001", ["C-0001", "Deliverables", "total"]),
         ]
         for page in pages {
             let separator = page.path.contains("?") ? "&" : "?"

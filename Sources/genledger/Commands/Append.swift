@@ -27,6 +27,9 @@ struct Append: ParsableCommand {
     @Option(help: "The actor recorded when a line names none (default: $GENLEDGER_ACTOR, else cli:$USER).")
     var actor: String?
 
+    @Option(help: "The occurred_at recorded when a line names none (RFC 3339 or YYYY-MM-DD; default: now).")
+    var occurredAt: String?
+
     @Flag(help: "Print one JSON object per event.")
     var json = false
 
@@ -35,8 +38,8 @@ struct Append: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let defaultActor =
-                resolvedActor(actor)
+            let defaultActor = resolvedActor(actor)
+            let defaultOccurredAt = try occurredAt.map { try parseOccurredAt($0) }
             let reader = try file.map { try JSONLinesReader(path: $0) } ?? JSONLinesReader(standardInputWithMaxLineBytes: 2 << 20)
             var events: [ProposedEvent] = []
             var lines: [Int] = []
@@ -47,6 +50,7 @@ struct Append: ParsableCommand {
                 do {
                     var event = try ProposedEvent(line: line)
                     if event.actor == nil { event.actor = defaultActor }
+                    if event.occurredAt == nil { event.occurredAt = defaultOccurredAt }
                     if each {
                         print(try ledger.append(event), to: &out)
                         out.flush()

@@ -41,6 +41,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "The actor recorded with --record (default: $GENLEDGER_ACTOR, else cli:$USER).")
     var actor: String?
 
+    @Option(help: "When the what-if was weighed, with --record (RFC 3339 or YYYY-MM-DD; default: now).")
+    var occurredAt: String?
+
     func validate() throws {
         guard (routing == nil) != (comparePublished == nil) else {
             throw ValidationError("give exactly one of --routing FILE and --compare-published V")
@@ -85,7 +88,7 @@ struct ReplayCommand: ParsableCommand {
             let appended = try governed.append(
                 ProposedEvent(
                     type: EventType.replayCompleted.rawValue, stream: "routing/\(replay.table)",
-                    payload: ReplayReport.summary(replay),
+                    payload: ReplayReport.summary(replay), occurredAt: try occurredAt.map { try parseOccurredAt($0) },
                     actor: actor))
             try Projections(governed.ledger).catchUp()
             // On standard error: the report on standard output stays what --format says.
