@@ -32,6 +32,11 @@ public enum DeliverableReport {
             notes.append("No budget applies to this deliverable.")
         }
         notes.append(findingNote(story.findings))
+        var data = json(story)
+        if case .object(var object) = data {
+            object["notes"] = .array(notes.map(JSONValue.string))
+            data = .object(object)
+        }
         return ReportDocument(
             title: "Deliverable \(story.deliverable)", stamp: try .of(projections.ledger, size: asOf),
             sections: [
@@ -58,7 +63,7 @@ public enum DeliverableReport {
                         bars: kinds.map { (kindLabel($0), Double(story.spendByKindMicros[$0] ?? 0) / 1_000_000) })),
                 findingsSection(story.findings),
             ],
-            data: json(story))
+            data: data)
     }
 
     public static func buildCampaign(_ projections: Projections, campaign: String, asOf: UInt64) throws -> ReportDocument {

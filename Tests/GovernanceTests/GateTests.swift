@@ -116,9 +116,7 @@ struct GateTests {
             RouteRequest(deliverable: "D-5", category: "hero-video", stage: .delivery, modality: .textToVideo)
         ).decision.decision
         func generation(model: String, seed: Int64) -> ProposedEvent {
-            studio.event(
-                .generationRequested, "deliverable/D-5",
-                studio.generationPayload("D-5", attempt: 1, model: model, seed: seed, decision: decision))
+            studio.generationRequest("D-5", model: model, seed: seed, decision: decision)
         }
         #expect(studio.refusal([generation(model: "veo-3.1", seed: 7)])?.rule?.rule == "locked-seed")
         #expect(studio.refusal([generation(model: "hailuo-02", seed: 4242)])?.rule?.rule == "tier-by-stage")
@@ -187,9 +185,7 @@ struct GateTests {
         let decision = try studio.governed.route(
             RouteRequest(deliverable: "D-8", category: "hero-video", stage: .delivery, modality: .textToVideo)
         ).decision.decision
-        let request = studio.event(
-            .generationRequested, "deliverable/D-8",
-            studio.generationPayload("D-8", attempt: 1, model: "hailuo-02", seed: 7, decision: decision))
+        let request = studio.generationRequest("D-8", model: "hailuo-02", seed: 7, decision: decision)
         let error = try #require(studio.refusal([request]))
         #expect(error.findings.filter { $0.result == .denied }.map(\.rule) == ["tier-by-stage", "locked-seed"])
         #expect(error.findings.contains { $0.rule == "routing-followed" && $0.result == .warned })
@@ -220,9 +216,7 @@ struct GateTests {
             RouteRequest(deliverable: "D-9", category: "hero-video", stage: .delivery, modality: .textToVideo)
         ).decision.decision
         func generation(model: String, seed: Int64) -> ProposedEvent {
-            studio.event(
-                .generationRequested, "deliverable/D-9",
-                studio.generationPayload("D-9", attempt: 1, model: model, seed: seed, decision: decision))
+            studio.generationRequest("D-9", model: model, seed: seed, decision: decision)
         }
         // The budget tier on delivery work now warns; the wrong seed needs an approver.
         let seedDenied = try #require(studio.refusal([generation(model: "hailuo-02", seed: 6)]))

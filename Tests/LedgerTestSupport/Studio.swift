@@ -77,6 +77,13 @@ public final class Studio {
         ]
     }
 
+    /// A `generation.requested` event for attempt 1 of `deliverable` on `model` (not appended).
+    public func generationRequest(_ deliverable: String, model: String, seed: Int64, decision: String) -> ProposedEvent {
+        event(
+            .generationRequested, "deliverable/\(deliverable)",
+            generationPayload(deliverable, attempt: 1, model: model, seed: seed, decision: decision))
+    }
+
     /// Routes (recorded), requests a generation on the chosen model (or `model`), completes it,
     /// and returns the asset.
     @discardableResult
