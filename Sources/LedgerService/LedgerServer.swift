@@ -1,7 +1,7 @@
 import Foundation
 import Governance
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 import LedgerLog
 import Logging
 import NIOCore

@@ -1,4 +1,5 @@
-public import LedgerLog
+import Governance
+import LedgerLog
 
 /// One group's month: spend and acceptable deliverables.
 public struct CostGroup: Sendable, Equatable {

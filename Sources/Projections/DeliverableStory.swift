@@ -1,5 +1,5 @@
 public import Governance
-public import LedgerLog
+import LedgerLog
 
 /// One deliverable's truth as the ledger records it: every attempt and generation with its
 /// outcome, spend by cost kind against the budget in force, and every rule the gate found broken,

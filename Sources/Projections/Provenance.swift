@@ -1,4 +1,4 @@
-public import LedgerLog
+import LedgerLog
 
 /// Why an asset was produced the way it was: every event behind it, across refinements and
 /// image-to-video chains (an upstream asset's own lineage is part of the video's).

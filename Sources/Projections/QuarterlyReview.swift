@@ -1,5 +1,5 @@
 import Governance
-public import LedgerLog
+import LedgerLog
 
 /// A calendar quarter, `YYYY-Qn`.
 public struct Quarter: Sendable, Hashable, CustomStringConvertible {

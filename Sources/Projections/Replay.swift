@@ -1,6 +1,6 @@
 import Foundation
 public import Governance
-public import LedgerLog
+import LedgerLog
 
 /// History re-run under a candidate routing table: every recorded `routing.decided` request in a
 /// window is decided again by the routing engine with the candidate in force and each model's

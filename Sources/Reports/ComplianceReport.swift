@@ -1,6 +1,6 @@
 import Foundation
 public import Governance
-public import LedgerLog
+import LedgerLog
 public import Projections
 
 /// `genledger report compliance --from D --to D [--campaign C]`.

@@ -1,5 +1,5 @@
 import Foundation
-public import LedgerLog
+import LedgerLog
 public import Projections
 
 /// `genledger report costs --month YYYY-MM`: the monthly cost audit.

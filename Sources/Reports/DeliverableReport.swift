@@ -1,6 +1,6 @@
 import Foundation
 import Governance
-public import LedgerLog
+import LedgerLog
 public import Projections
 
 /// `genledger report deliverable ID` and `genledger report campaign ID`: per-deliverable truth.

@@ -1,5 +1,5 @@
 import Foundation
-public import LedgerLog
+import LedgerLog
 public import Projections
 
 /// `genledger explain ASSET`: the asset's lineage, every cited event with its inclusion proof

@@ -1,6 +1,6 @@
 import Foundation
-public import Governance
-public import LedgerLog
+import Governance
+import LedgerLog
 public import Projections
 
 /// `genledger report quarterly --quarter YYYY-Qn`: the quarterly model review.

@@ -1,5 +1,5 @@
 import Foundation
-public import LedgerLog
+import LedgerLog
 
 /// The four forms of every report.
 public enum ReportFormat: String, CaseIterable, Sendable {

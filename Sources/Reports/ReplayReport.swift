@@ -1,5 +1,5 @@
 import Foundation
-public import Governance
+import Governance
 public import LedgerLog
 public import Projections
 

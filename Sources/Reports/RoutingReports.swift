@@ -1,6 +1,6 @@
 import Foundation
 public import Governance
-public import LedgerLog
+import LedgerLog
 public import Projections
 
 /// `genledger routing current|history|diff` as report documents.

@@ -1,6 +1,6 @@
 import Foundation
 public import Governance
-public import LedgerLog
+import LedgerLog
 
 public struct SimulationOptions: Sendable {
     public var seed: UInt64

@@ -49,7 +49,7 @@ struct CanonicalJSONTests {
         arguments: [
             (1.0, "1"), (-0.0, "0"), (0.5, "0.5"), (1e21, "1e+21"), (1e20, "100000000000000000000"), (1.5e-7, "1.5e-7"),
             (0.000001, "0.000001"), (123.456, "123.456"), (-2.5e-10, "-2.5e-10"), (4.35, "4.35"), (1e-6, "0.000001"),
-            (1.7976931348623157e308, "1.7976931348623157e+308"), (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"), (Double.leastNonzeroMagnitude, "5e-324"),
         ])
     func numbers(value: Double, expected: String) {
         #expect(ECMAScriptNumber.format(value) == expected)

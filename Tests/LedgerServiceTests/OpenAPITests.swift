@@ -18,7 +18,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: scratch) }
         process.currentDirectoryURL = scratch
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("genledger-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

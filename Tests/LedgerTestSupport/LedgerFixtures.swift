@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import LedgerLog
 
 /// Small ledgers built by hand for tests.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Files of this repository (the shipped policies/, docs/), found from this source file's path,
 /// so tests read exactly what a user of the checkout reads.

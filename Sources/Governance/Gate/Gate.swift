@@ -1,4 +1,4 @@
-public import LedgerLog
+import LedgerLog
 
 /// Judges requests (generation and regeneration requests, delivery requests, overrides) and the
 /// facts a rule speaks of (deliveries) against the governance policy in force and the state

@@ -1,4 +1,4 @@
-public import LedgerLog
+import LedgerLog
 
 /// `policies/models.yaml`: the models a studio may route to, with their price history.
 public struct ModelCatalog: Sendable {

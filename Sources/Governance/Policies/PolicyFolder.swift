@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import LedgerLog
 
 /// A `policies/` folder: `models.yaml`, `governance.yaml` and `routing/*.yaml`, read and checked

@@ -1,4 +1,4 @@
-public import LedgerLog
+import LedgerLog
 
 /// A routing table (`policies/routing/*.yaml`): which tier and model serve which requests, the
 /// fallbacks for each failure mode, and when the choice should be reconsidered.

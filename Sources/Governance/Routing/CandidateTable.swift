@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import LedgerLog
 
 /// A routing table weighed in a what-if (`genledger replay`): a file not yet published, or a

@@ -1,4 +1,4 @@
-public import LedgerLog
+import LedgerLog
 
 // The typed payload of every event type. Each reads its fields through `Fields`, so a missing or
 // mistyped field is named by its path; fields not listed here are kept in the ledger untouched.
