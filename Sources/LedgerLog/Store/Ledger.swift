@@ -108,12 +108,19 @@ public final class Ledger {
         }
         try db.execute("PRAGMA trusted_schema=OFF")
         try db.execute("PRAGMA foreign_keys=ON")
+        // SQLite's default page cache (2 MB) is far smaller than the id and stream indexes of a
+        // large log, so each append read their pages back through the OS. The cache grows only
+        // as pages are used: at most this much per open connection.
+        try db.execute("PRAGMA cache_size=-\(Self.pageCacheKiB)")
 
         self.db = db
         self.path = path
         self.origin = origin
         self.durability = durability
     }
+
+    /// The most page cache one connection keeps (KiB; docs/BENCHMARKS.md measured why).
+    public static let pageCacheKiB = 65_536
 
     private static func migrate(_ db: SQLiteConnection, from version: Int64) throws {
         for (offset, sql) in Schema.migrations.enumerated().dropFirst(Int(version)) {
