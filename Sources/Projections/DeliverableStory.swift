@@ -159,3 +159,26 @@ extension Projections {
         }
     }
 }
+
+extension Projections {
+    /// A campaign's budget as of `asOf`: its own (in `campaign.opened`), else the policy's
+    /// default; nil when neither applies.
+    public func campaignBudgetMicros(_ campaign: String, asOf: UInt64) throws -> Int64? {
+        try catchUp()
+        let (openedSeq, document) = try ledger.withSideTables(write: false) { tables in
+            let bound: SideTables.Value = .integer(Int64(asOf))
+            let seq = try tables.rows(
+                "SELECT seq FROM proj_campaigns WHERE campaign = ?1 AND seq <= ?2", [.text(campaign), bound]
+            ).first?[0].int
+            let policy = try tables.rows(
+                "SELECT document FROM proj_policies WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1", [bound]
+            ).first?[0].string
+            return (seq, policy)
+        }
+        if let openedSeq, let own = try ledger.event(seq: UInt64(openedSeq))?.payload["budget"]?["amount"]?.numberValue {
+            return Money(own, .USD).micros
+        }
+        guard let document else { return nil }
+        return try GovernancePolicy(try Fields(try JSONParser.parse(document), path: "document")).campaignBudget?.defaultLimit.micros
+    }
+}

@@ -9,6 +9,11 @@ public enum DeliverableReport {
 
     static func money(_ micros: Int64, _ currency: Currency) -> String { Money(micros: micros, currency: currency).description }
 
+    /// An amount without its currency, for table cells under a heading that names it.
+    static func amount(_ micros: Int64) -> String {
+        String(Money(micros: micros, currency: .USD).description.dropLast(4))
+    }
+
     static func kindLabel(_ kind: CostKind) -> String { kind == .reviewTime ? "review time" : kind.rawValue }
 
     public static func build(_ projections: Projections, deliverable: String, asOf: UInt64) throws -> ReportDocument {
@@ -19,7 +24,7 @@ public enum DeliverableReport {
         var notes = [
             "\(story.deliverable) (\(story.category), \(story.stage)\(story.campaign.map { ", campaign \($0)" } ?? "")): "
                 + (story.deliveredAsset.map { "delivered \($0) at seq \(story.deliveredSeq!)." } ?? "not delivered."),
-            "\(story.attempts) attempts, \(story.generations.count) generations (\(failed) failed), \(story.regenerations) regenerations.",
+            "\(ComplianceReport.counted(Int(story.attempts), "attempt")), \(ComplianceReport.counted(story.generations.count, "generation")) (\(failed) failed), \(ComplianceReport.counted(story.regenerations, "regeneration")).",
             "Spend \(money(story.spendMicros, currency)): \(split).",
         ]
         if let budget = story.budgetMicros {
@@ -56,8 +61,8 @@ public enum DeliverableReport {
                     heading: "Spend by cost kind (\(currency.rawValue))",
                     table: .init(
                         columns: ["kind", "amount"],
-                        rows: kinds.map { [kindLabel($0), money(story.spendByKindMicros[$0] ?? 0, currency)] }
-                            + [["total", money(story.spendMicros, currency)]]),
+                        rows: kinds.map { [kindLabel($0), amount(story.spendByKindMicros[$0] ?? 0)] }
+                            + [["total", amount(story.spendMicros)]]),
                     chart: .init(
                         title: "Spend by cost kind", unit: currency.rawValue,
                         bars: kinds.map { (kindLabel($0), Double(story.spendByKindMicros[$0] ?? 0) / 1_000_000) })),
@@ -85,9 +90,9 @@ public enum DeliverableReport {
         for story in stories {
             var row: [String] = [story.deliverable, story.category, story.stage, String(story.attempts)]
             row.append(String(story.generations.count))
-            for kind in kinds { row.append(money(story.spendByKindMicros[kind] ?? 0, currency)) }
-            row.append(money(story.spendMicros, currency))
-            row.append(story.budgetMicros.map { money($0 + story.extraBudgetMicros, currency) } ?? "")
+            for kind in kinds { row.append(amount(story.spendByKindMicros[kind] ?? 0)) }
+            row.append(amount(story.spendMicros))
+            row.append(story.budgetMicros.map { amount($0 + story.extraBudgetMicros) } ?? "")
             row.append(count(.violated, in: story.findings))
             row.append(count(.denied, in: story.findings))
             row.append(story.deliveredAsset ?? "")
@@ -96,13 +101,19 @@ public enum DeliverableReport {
         let delivered = stories.filter { $0.deliveredAsset != nil }.count
         var totalRow: [String] = ["total", "", "", String(stories.map(\.attempts).reduce(0, +))]
         totalRow.append(String(stories.map(\.generations.count).reduce(0, +)))
-        for kind in kinds { totalRow.append(money(totals[kind] ?? 0, currency)) }
-        totalRow += [money(total, currency), "", count(.violated, in: findings), count(.denied, in: findings), "\(delivered) delivered"]
+        for kind in kinds { totalRow.append(amount(totals[kind] ?? 0)) }
+        totalRow += [amount(total), "", count(.violated, in: findings), count(.denied, in: findings), "\(delivered) delivered"]
         var notes = [
             "Campaign \(campaign): \(stories.count) deliverables, \(stories.filter { $0.deliveredAsset != nil }.count) delivered.",
             "Spend \(money(total, currency)): "
                 + kinds.map { "\(kindLabel($0)) \(money(totals[$0] ?? 0, currency))" }.joined(separator: ", ") + ".",
         ]
+        if let budget = try projections.campaignBudgetMicros(campaign, asOf: asOf) {
+            let share = budget > 0 ? String(format: "%.1f", Double(total) / Double(budget) * 100) : "—"
+            notes.append(
+                "Campaign budget \(money(budget, currency)): \(share) % used"
+                    + (total > budget ? ", over budget by \(money(total - budget, currency))." : "."))
+        }
         if stories.isEmpty { notes.append("The campaign has no deliverables yet.") }
         notes.append(findingNote(findings))
         var data = json(campaign: campaign, stories: stories, totals: totals, currency: currency)
