@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Governance
 import LedgerLog
 
 /// Where the ledger is: --ledger, else $GENLEDGER_LEDGER, else genledger.db here.
@@ -70,4 +71,24 @@ func resolvedActor(_ option: String?) -> String {
     if let user = environment["USER"], !user.isEmpty { return "cli:\(user)" }
     if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return "cli:\(String(cString: name))" }
     return "cli:uid-\(getuid())"
+}
+
+/// The limits a YAML document is read under (docs/POLICIES.md, Reading rules).
+struct YAMLOptions: ParsableArguments {
+    @Option(help: "The largest YAML file read, in bytes (default: 1048576).")
+    var maxYamlBytes: Int = YAMLLimits.standard.maxBytes
+
+    @Option(help: "The most nodes one YAML document may have (default: 50000).")
+    var maxYamlNodes: Int = YAMLLimits.standard.maxNodes
+
+    @Option(help: "The deepest a YAML document may nest (default: 32).")
+    var maxYamlDepth: Int = YAMLLimits.standard.maxDepth
+
+    var limits: YAMLLimits { YAMLLimits(maxBytes: maxYamlBytes, maxDepth: maxYamlDepth, maxNodes: maxYamlNodes) }
+
+    func validate() throws {
+        guard maxYamlBytes > 0, maxYamlNodes > 0, maxYamlDepth > 0 else {
+            throw ValidationError("--max-yaml-bytes, --max-yaml-nodes and --max-yaml-depth must be above 0")
+        }
+    }
 }

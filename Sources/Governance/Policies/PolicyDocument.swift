@@ -1,6 +1,23 @@
 public import LedgerLog
 internal import Yams
 
+/// What one YAML document may cost to read: its size, how deep it nests and how many nodes it
+/// has. Policy files and candidate tables are small; these bound what a hostile one can take
+/// (docs/POLICIES.md, Reading rules).
+public struct YAMLLimits: Sendable {
+    public var maxBytes: Int
+    public var maxDepth: Int
+    public var maxNodes: Int
+
+    public init(maxBytes: Int = 1 << 20, maxDepth: Int = 32, maxNodes: Int = 50_000) {
+        self.maxBytes = maxBytes
+        self.maxDepth = maxDepth
+        self.maxNodes = maxNodes
+    }
+
+    public static let standard = YAMLLimits()
+}
+
 /// A policy document read from YAML: its value as JSON (what the ledger records) and the line of
 /// every field, so an error found while reading the value names the line in the file.
 public struct PolicyDocument: Sendable {
@@ -10,9 +27,16 @@ public struct PolicyDocument: Sendable {
 
     /// Parses YAML. Plain scalars resolve as in YAML 1.2's core schema (`true`/`false`, `null`/`~`,
     /// integers, decimals; everything else is a string, so `16:9` stays text); quoted scalars are
-    /// strings. Anchors, aliases, tags and duplicate keys are refused.
-    public init(yaml text: String, file: String) throws {
+    /// strings. Anchors, aliases, tags, merge keys and duplicate keys are refused, and so is a
+    /// document past `limits`, each with the line it concerns.
+    public init(yaml text: String, file: String, limits: YAMLLimits = .standard) throws {
         self.file = file
+        guard text.utf8.count <= limits.maxBytes else {
+            var failure = GovernanceError(
+                .invalidPolicy, "the document is \(text.utf8.count) bytes; the limit is \(limits.maxBytes)")
+            failure.file = file
+            throw failure
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -34,7 +58,7 @@ public struct PolicyDocument: Sendable {
             throw failure
         }
         var lines: [String: Int] = [:]
-        var converter = Converter(file: file)
+        var converter = Converter(file: file, limits: limits, source: text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) })
         value = try converter.convert(root, path: "", lines: &lines)
         self.lines = lines
     }
@@ -100,6 +124,11 @@ public struct PolicyDocument: Sendable {
 
     private struct Converter {
         let file: String
+        let limits: YAMLLimits
+        /// The document's lines, to read what a node's start mark points at.
+        let source: [[Unicode.Scalar]]
+        var nodes = 0
+        var depth = 0
 
         func fail(_ message: String, _ node: Node, path: String) -> GovernanceError {
             var error = GovernanceError(.invalidPolicy, message, field: path.isEmpty ? nil : path)
@@ -110,6 +139,24 @@ public struct PolicyDocument: Sendable {
 
         mutating func convert(_ node: Node, path: String, lines: inout [String: Int]) throws -> JSONValue {
             if let line = node.mark?.line { lines[path] = line }
+            // The composer resolves an alias to a copy of the anchored node, start mark included,
+            // and keeps no anchor or tag it was written with: so the document's own text at the
+            // node's start says whether it carried an anchor (or is an alias of one) or a tag.
+            // Refused at the first, before any expansion is walked.
+            switch properties(of: node) {
+            case "&": throw fail("anchors and aliases (&name, *name) are refused; write the value out", node, path: path)
+            case "!": throw fail("tags (!name, !!type) are refused; write a plain value", node, path: path)
+            default: break
+            }
+            nodes += 1
+            guard nodes <= limits.maxNodes else {
+                throw fail("the document has more than \(limits.maxNodes) nodes", node, path: path)
+            }
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= limits.maxDepth else {
+                throw fail("the document nests deeper than \(limits.maxDepth) levels", node, path: path)
+            }
             switch node {
             case .scalar(let scalar):
                 return try resolve(scalar, node: node, path: path)
@@ -119,7 +166,12 @@ public struct PolicyDocument: Sendable {
             case .mapping(let mapping):
                 var members: [String: JSONValue] = [:]
                 for (keyNode, valueNode) in mapping {
-                    guard case .scalar(let key) = keyNode else { throw fail("keys must be plain text", keyNode, path: path) }
+                    guard case .scalar(let key) = keyNode, properties(of: keyNode) != "&", properties(of: keyNode) != "!" else {
+                        throw fail("keys must be plain text", keyNode, path: path)
+                    }
+                    if key.string == "<<" && key.style == .plain {
+                        throw fail("merge keys (<<) are refused; write the keys out", keyNode, path: path)
+                    }
                     let childPath = path.isEmpty ? key.string : "\(path).\(key.string)"
                     guard members[key.string] == nil else {
                         throw fail("duplicate key '\(key.string)'", keyNode, path: childPath)
@@ -132,6 +184,14 @@ public struct PolicyDocument: Sendable {
             case .alias:
                 throw fail("anchors and aliases are not supported; write the value out", node, path: path)
             }
+        }
+
+        /// The character a node's start mark points at: `&` for an anchor, `!` for a tag.
+        func properties(of node: Node) -> Unicode.Scalar? {
+            guard let mark = node.mark, mark.line >= 1, mark.line <= source.count, mark.column >= 1,
+                mark.column <= source[mark.line - 1].count
+            else { return nil }
+            return source[mark.line - 1][mark.column - 1]
         }
 
         func resolve(_ scalar: Node.Scalar, node: Node, path: String) throws -> JSONValue {

@@ -12,17 +12,25 @@ public struct PolicyFolder: Sendable {
     public var tables: [(table: RoutingTable, document: PolicyDocument)]
 
     /// Reads and checks a folder. Throws the first error of every file that has one, together.
-    public init(directory: String) throws {
+    public init(directory: String, limits: YAMLLimits = .standard) throws {
         var errors: [GovernanceError] = []
         func load<T>(_ relative: String, _ read: (Fields) throws -> T) -> (T, PolicyDocument)? {
             let path = (directory as NSString).appendingPathComponent(relative)
             do {
+                // Sized before it is read: a huge file is refused without loading it.
+                if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue,
+                    size > limits.maxBytes
+                {
+                    var error = GovernanceError(.invalidPolicy, "the file is \(size) bytes; the limit is \(limits.maxBytes)")
+                    error.file = path
+                    throw error
+                }
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     var error = GovernanceError(.invalidPolicy, "cannot read the file (missing, unreadable or not UTF-8)")
                     error.file = path
                     throw error
                 }
-                let document = try PolicyDocument(yaml: text, file: path)
+                let document = try PolicyDocument(yaml: text, file: path, limits: limits)
                 return (try document.read(read), document)
             } catch let error as GovernanceError {
                 errors.append(error)

@@ -17,9 +17,11 @@ struct Policy: ParsableCommand {
         @Argument(help: "The folder (default: policies).")
         var directory = "policies"
 
+        @OptionGroup var yaml: YAMLOptions
+
         func run() throws {
             try reportingErrors {
-                let folder = try PolicyFolder(directory: directory)
+                let folder = try PolicyFolder(directory: directory, limits: yaml.limits)
                 var out = Output()
                 out.line("\(directory): ok")
                 out.line("  models.yaml      catalog '\(folder.catalog.name)', \(folder.catalog.models.count) models")
@@ -53,12 +55,14 @@ struct Policy: ParsableCommand {
         @Option(help: "The actor recorded (default: each document's author).")
         var actor: String?
 
+        @OptionGroup var yaml: YAMLOptions
+
         @Option(help: "When the documents took effect (RFC 3339 or YYYY-MM-DD; default: now). Backfilled history starts here.")
         var occurredAt: String?
 
         func run() throws {
             try reportingErrors {
-                let folder = try PolicyFolder(directory: directory)
+                let folder = try PolicyFolder(directory: directory, limits: yaml.limits)
                 let governed = GovernedLedger(try ledger.open())
                 let results = try governed.publish(
                     folder, actor: actor, occurredAt: try occurredAt.map { try parseOccurredAt($0) })
