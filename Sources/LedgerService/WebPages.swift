@@ -10,7 +10,7 @@ extension LedgerEndpoints {
     func addPages(to router: Router<ServiceRequestContext>) {
         router.get("/pages") { _, context in
             _ = try context.require(Access.read)
-            return Response.text(Self.index, contentType: "text/html; charset=utf-8")
+            return Response.page(Self.index)
         }
         // The explain form's target: forms cannot fill a path, so this forwards to it.
         router.get("/pages/explain") { request, context in
@@ -26,7 +26,7 @@ extension LedgerEndpoints {
                 _ = try context.require(Access.read)
                 do {
                     let html = try await self.report(route, request, context, format: .html)
-                    return Response.text(Self.withNavigation(html), contentType: "text/html; charset=utf-8")
+                    return Response.page(Self.withNavigation(html))
                 } catch {
                     // A person reads this one: the same error, as a page.
                     let failure = APIError(error)
@@ -37,7 +37,7 @@ extension LedgerEndpoints {
                                 "<p>field: <code>\(ReportDocument.escape($0))</code></p>"
                             } ?? "")
                     )
-                    return Response.text(page, contentType: "text/html; charset=utf-8", status: failure.status)
+                    return Response.page(page, status: failure.status)
                 }
             }
         }
@@ -88,4 +88,18 @@ extension LedgerEndpoints {
               <form action="/pages/explain"><input name="asset" placeholder="asset id" required> <button>explain</button></form></li>
             </ul>
             """)
+}
+
+extension Response {
+    /// The pages load nothing and run nothing: inline CSS and SVG only, forms back to this server.
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    /// An HTML page with a strict Content-Security-Policy.
+    static func page(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
+        var response = Response.text(html, contentType: "text/html; charset=utf-8", status: status)
+        response.headers[.contentSecurityPolicy] = contentSecurityPolicy
+        response.headers[.xContentTypeOptions] = "nosniff"
+        return response
+    }
 }

@@ -25,6 +25,23 @@ struct LedgerStoreTests {
         #expect(try ledger.verify().isValid)
     }
 
+    @Test("the ledger file and its -wal and -shm are owner-only (0600, less the umask), like the key")
+    func fileModes() throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        try ledger.append(LedgerFixtures.events(3))
+        let mask = umask(0)
+        umask(mask)
+        let expected = 0o600 & ~Int(mask)
+        for suffix in ["", "-wal", "-shm"] {
+            let path = ledger.path + suffix
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            let mode = try #require(attributes[.posixPermissions] as? Int)
+            #expect(mode == expected, "\(path) has mode \(String(mode, radix: 8))")
+        }
+        #expect(throws: LedgerError.self) { try Ledger.create(at: ledger.path, origin: "studio.example/again") }
+    }
+
     @Test("the same id and content again returns the original; other content is a conflict")
     func idempotency() throws {
         let directory = TemporaryDirectory()

@@ -71,6 +71,7 @@ public final class GovernedLedger {
     public func judge(_ event: ProposedEvent, mode: GateMode = .enforce, approval: ApprovalProof? = nil) throws
         -> GateJudgement?
     {
+        do { try Ledger.validate(event) } catch let error as LedgerError { throw error.at(index: 0) }
         let decoded = try Self.decode([event])[0]
         try refresh()
         do { try state.checkReferences(decoded) } catch let error as GovernanceError {

@@ -243,6 +243,15 @@ public struct JSONParser {
         guard let value = Double(text), value.isFinite else {
             throw Failure(offset: start, reason: "number \(text) is outside the range of an IEEE-754 double")
         }
+        // A non-zero number too small for a double would be stored as 0 without a word.
+        if value == 0 {
+            let significand = bytes[start..<position].prefix { $0 != UInt8(ascii: "e") && $0 != UInt8(ascii: "E") }
+            if significand.contains(where: { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") }) {
+                throw Failure(
+                    offset: start,
+                    reason: "number \(text) is too small for an IEEE-754 double (it would be stored as 0); carry it as a string")
+            }
+        }
         if isInteger && abs(value) > JSONValue.maxExactInteger {
             throw Failure(
                 offset: start,

@@ -7,6 +7,10 @@ extension ProposedEvent {
 
     /// Parses one JSON line (`{"type", "stream", "payload", "id"?, "occurred_at"?, "actor"?, "expected_version"?}`).
     public init(line: [UInt8]) throws {
+        if line.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw LedgerError(
+                .badInput, "the line starts with a UTF-8 byte order mark (BOM); save the file as UTF-8 without one")
+        }
         let value: JSONValue
         do { value = try JSONParser.parse(line) } catch let failure as JSONParser.Failure {
             throw LedgerError(.badInput, "malformed JSON: \(failure)")

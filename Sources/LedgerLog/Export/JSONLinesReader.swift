@@ -39,11 +39,11 @@ public final class JSONLinesReader {
         if ownsFile { fclose(file) }
     }
 
-    /// The next line without its line ending, or nil at the end.
+    /// The next line without its line ending, or nil at the end. Its errors name the line.
     public func next() throws -> [UInt8]? {
         let count = getline(&buffer, &capacity, file)
         guard count >= 0, let buffer else {
-            if ferror(file) != 0 { throw LedgerError(.badInput, "read error after line \(lineNumber)") }
+            if ferror(file) != 0 { throw LedgerError(.badInput, "read error after line \(lineNumber)", line: lineNumber + 1) }
             return nil
         }
         lineNumber += 1

@@ -34,6 +34,12 @@ extension Ledger {
         }
     }
 
+    /// What `append` checks of an event before it reads the log (text fields, the payload's
+    /// shape and size): `gate check` runs the same checks, so the two never disagree.
+    public static func validate(_ event: ProposedEvent) throws {
+        _ = try PreparedEvent(event, sha: SHA256())
+    }
+
     @discardableResult
     public func append(_ event: ProposedEvent) throws -> AppendedEvent {
         try append([event])[0]

@@ -36,9 +36,14 @@ public final class Ledger {
     /// Creates a new ledger file. Refuses to touch an existing file.
     public static func create(at path: String, origin: String, durability: Durability = .full) throws -> Ledger {
         try validateOrigin(origin)
-        if FileManager.default.fileExists(atPath: path) {
-            throw LedgerError(.alreadyExists, "'\(path)' already exists; refusing to overwrite it")
+        // Created here, owner-only (0600, less what the umask removes), before SQLite opens it:
+        // SQLite gives the -wal and -shm files the database file's mode. O_EXCL: never overwritten.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else {
+            if errno == EEXIST { throw LedgerError(.alreadyExists, "'\(path)' already exists; refusing to overwrite it") }
+            throw LedgerError(.storage, "cannot create '\(path)': \(String(cString: strerror(errno)))")
         }
+        close(descriptor)
         let db = try SQLiteConnection(path: path, create: true)
         try db.execute("PRAGMA journal_mode=WAL")
         try db.execute("BEGIN IMMEDIATE")

@@ -94,6 +94,6 @@ struct Append: ParsableCommand {
     }
 
     private func readLine(_ reader: JSONLinesReader) throws -> [UInt8]? {
-        do { return try reader.next() } catch let error as LedgerError { throw error.at(line: reader.lineNumber + 1) }
+        try reader.next()
     }
 }

@@ -28,10 +28,20 @@ struct GateCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors {
-                let text =
-                    try file.map { try readTextFile($0, what: "event") }
-                    ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                let event = try ProposedEvent(line: Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8))
+                // Read exactly as `append` reads a line: the same reader, limits and checks.
+                let reader = try file.map { try JSONLinesReader(path: $0) } ?? JSONLinesReader(standardInputWithMaxLineBytes: 2 << 20)
+                var line: [UInt8]?
+                repeat {
+                    line = try reader.next()
+                } while line.map { $0.allSatisfy { $0 == 0x20 || $0 == 0x09 } } == true
+                guard let line else { throw LedgerError(.badInput, "no event in the input") }
+                let number = reader.lineNumber
+                let event: ProposedEvent
+                do { event = try ProposedEvent(line: line) } catch let error as LedgerError { throw error.at(line: number) }
+                while let more = try reader.next() {
+                    if more.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                    throw LedgerError(.badInput, "gate check judges one event; line \(reader.lineNumber) is a second", line: reader.lineNumber)
+                }
                 let governed = GovernedLedger(try ledger.open())
                 var out = Output()
                 guard let judgement = try governed.judge(event) else {

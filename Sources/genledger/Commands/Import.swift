@@ -39,11 +39,7 @@ struct Import: ParsableCommand {
             let summary = try governed.importHistory(
                 {
                     while true {
-                        let line: [UInt8]?
-                        do { line = try reader.next() } catch let error as LedgerError {
-                            throw error.at(line: reader.lineNumber + 1)
-                        }
-                        guard let line else { return nil }
+                        guard let line = try reader.next() else { return nil }
                         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                         do {
                             var event = try ProposedEvent(line: line)
