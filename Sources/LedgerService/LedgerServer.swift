@@ -25,6 +25,13 @@ public struct ServiceConfiguration: Sendable {
     public var groupCommit = true
     /// Read connections.
     public var readers = 2
+    /// Deadlines and the connection cap (docs/API.md, Limits).
+    public var connections = ConnectionLimits()
+    /// Live event streams open at once (503 beyond).
+    public var maxSubscribers = 64
+    /// After SIGTERM, how long requests in flight and clients may take before the process exits
+    /// regardless (every acknowledged write is already durable).
+    public var shutdownDeadline: Duration = .seconds(10)
 
     public init(ledgerPath: String) { self.ledgerPath = ledgerPath }
 }
@@ -44,8 +51,12 @@ public enum LedgerServer {
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: Authentication(tokens: service.tokens, limiter: service.limiter, metrics: service.metrics))
         service.addRoutes(to: router)
+        let connections = ConnectionCount()
+        let limits = configuration.connections
         let app = Application(
             router: router,
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits, connections: connections)])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "genledger"),
             onServerRunning: { channel in
                 listening(configuration.host, channel.localAddress?.port ?? configuration.port)
@@ -57,7 +68,9 @@ public enum LedgerServer {
                     .init(service: app),
                     // Last in, so first told of the shutdown: it ends the live subscriptions, which
                     // would otherwise keep the server draining for ever.
-                    .init(service: SubscriptionCloser(watch: service.watch), successTerminationBehavior: .ignore),
+                    .init(
+                        service: SubscriptionCloser(watch: service.watch, deadline: configuration.shutdownDeadline, logger: logger),
+                        successTerminationBehavior: .ignore),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
@@ -65,13 +78,26 @@ public enum LedgerServer {
     }
 }
 
-/// Ends the live subscriptions when the service group begins to shut down.
+/// Ends the live subscriptions when the service group begins to shut down, and ends the process
+/// if clients still hold it past the deadline (a subscriber that stopped reading blocks its
+/// writes for ever). Exiting then loses nothing acknowledged: an acknowledgement follows its commit.
 struct SubscriptionCloser: ServiceLifecycle.Service {
     let watch: LogWatch
+    let deadline: Duration
+    let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
         watch.close()
+        // Apart from the group, which waits for each service in turn: the process normally ends
+        // first, and this never fires.
+        let (deadline, logger) = (deadline, logger)
+        Task.detached {
+            try await Task.sleep(for: deadline)
+            logger.notice("shutdown deadline passed with clients still connected; exiting")
+            // At once: exit handlers could wait on the very threads the stalled clients hold.
+            _exit(0)
+        }
     }
 }
 
@@ -84,6 +110,8 @@ final class LedgerEndpoints: Sendable {
     let metrics: ServiceMetrics
     let tokens: TokenCache
     let limiter: RateLimiter
+    /// Live event streams open now.
+    let subscribers = ConnectionCount()
 
     init(_ configuration: ServiceConfiguration) throws {
         self.configuration = configuration

@@ -39,10 +39,17 @@ extension LedgerEndpoints {
             let start = try resume ?? self.integer(request, "after") ?? 0
             let stream = request.uri.queryParameters.get("stream")
             let type = request.uri.queryParameters.get("type")
+            guard let slot = SubscriberSlot(self.subscribers, limit: self.configuration.maxSubscribers) else {
+                throw APIError(
+                    .serviceUnavailable, "too-many-subscribers",
+                    "\(self.configuration.maxSubscribers) live streams are open (--max-subscribers); retry later",
+                    details: ["limit": .number(Double(self.configuration.maxSubscribers))])
+            }
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
                 body: ResponseBody { writer in
+                    _ = slot  // held while the stream runs; released (and counted out) with this body
                     try await self.follow(after: start, stream: stream, type: type, writer: &writer)
                     try await writer.finish(nil)
                 })
@@ -139,4 +146,17 @@ extension LedgerEndpoints {
             cursor = page.last!.seq
         }
     }
+}
+
+/// One live stream's place under `--max-subscribers`, given back when the stream's body is
+/// released, whether it ran to its end, failed, or never ran at all.
+final class SubscriberSlot: Sendable {
+    private let count: ConnectionCount
+
+    init?(_ count: ConnectionCount, limit: Int) {
+        guard count.open(limit: limit) else { return nil }
+        self.count = count
+    }
+
+    deinit { count.close() }
 }

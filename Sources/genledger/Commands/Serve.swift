@@ -36,12 +36,38 @@ struct Serve: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Group commit: writers waiting together share one durable transaction.")
     var groupCommit = true
 
+    @Option(help: "Seconds from accepting a connection to a complete request head.")
+    var headerTimeout: Double = 10
+
+    @Option(help: "Seconds from a request head to the end of its body.")
+    var bodyTimeout: Double = 30
+
+    @Option(help: "Seconds a kept-alive connection may wait for its next request.")
+    var idleTimeout: Double = 30
+
+    @Option(help: "Open connections at most; one more is answered 503 and closed.")
+    var maxConnections = 512
+
+    @Option(help: "Live event streams open at once (503 beyond).")
+    var maxSubscribers = 64
+
+    @Option(help: "Seconds after SIGTERM before the process exits whatever clients do.")
+    var shutdownDeadline: Double = 10
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port is 0 to 65535") }
         guard maxBody >= 1024 else { throw ValidationError("--max-body is at least 1024 bytes") }
         guard maxBatch >= 1 else { throw ValidationError("--max-batch is at least 1") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit is 0 (none) or more") }
         guard (1...64).contains(readers) else { throw ValidationError("--readers is 1 to 64") }
+        for (name, seconds) in [
+            ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout),
+            ("--shutdown-deadline", shutdownDeadline),
+        ] where !(seconds > 0 && seconds <= 3600) {
+            throw ValidationError("\(name) is above 0 and at most 3600 seconds")
+        }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections is at least 1") }
+        guard maxSubscribers >= 0 else { throw ValidationError("--max-subscribers is 0 or more") }
     }
 
     func run() async throws {
@@ -53,6 +79,12 @@ struct Serve: AsyncParsableCommand {
         configuration.rateLimit = rateLimit
         configuration.readers = readers
         configuration.groupCommit = groupCommit
+        configuration.connections.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
+        configuration.connections.bodyTimeout = .milliseconds(Int64(bodyTimeout * 1000))
+        configuration.connections.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        configuration.connections.maxConnections = maxConnections
+        configuration.maxSubscribers = maxSubscribers
+        configuration.shutdownDeadline = .milliseconds(Int64(shutdownDeadline * 1000))
         do {
             _ = try ledger.open()  // a missing or foreign file is named before anything listens
             try await LedgerServer.run(configuration) { host, port in
