@@ -30,6 +30,9 @@ public struct ConnectionLimits: Sendable {
     public var idleTimeout: Duration = .seconds(30)
     /// Open connections; one more is answered 503 and closed at once.
     public var maxConnections = 512
+    /// How long a client may leave the server's send buffer full (64 KiB pending, NIO's high
+    /// watermark) before it is disconnected: a live-stream subscriber that stopped reading, say.
+    public var stallTimeout: Duration = .seconds(10)
 
     public init() {}
 }
@@ -48,6 +51,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var counted = false
     private var started = false
     private var deadline: Scheduled<Void>?
+    private var stall: Scheduled<Void>?
 
     init(limits: ConnectionLimits, connections: ConnectionCount) {
         self.limits = limits
@@ -80,8 +84,20 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         arm(context, limits.headerTimeout)
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stall?.cancel()
+            stall = nil
+        } else if stall == nil {
+            let channel = context.channel
+            stall = context.eventLoop.scheduleTask(in: TimeAmount(limits.stallTimeout)) { channel.close(promise: nil) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
+        stall?.cancel()
         if counted {
             connections.close()
             counted = false

@@ -58,6 +58,38 @@ struct ConnectionLimitTests {
         held.removeAll()  // so the server's shutdown at the end of the test does not wait on them
     }
 
+    @Test func aSubscriberThatStopsReadingIsDisconnectedAndGivesBackItsPlace() async throws {
+        let server = try LiveServer(arguments: ["--stall-timeout", "1", "--max-subscribers", "1", "--max-body", "4194304"])
+        let stalled = try RawConnection(port: server.port)
+        var small: Int32 = 4096
+        setsockopt(stalled.socket, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        stalled.send(RawConnection.request("GET", "/v1/events/stream?after=0", token: server.tokens["auditor"]!))
+        try await Task.sleep(for: .milliseconds(300))
+        // The one place is taken.
+        let second = try await server.get("/v1/events/stream?after=999999999", role: "auditor")
+        #expect(second.status == 503 && second.error("code") as? String == "too-many-subscribers", "\(second.text.prefix(200))")
+        // Far more than the kernel's socket buffers (a few MB on loopback) and the 64 KiB send
+        // buffer hold, while it reads nothing: 160 events of 64 KB.
+        let name = String(repeating: "n", count: 64_000)
+        for batch in 0..<16 {
+            let events = (0..<10).map {
+                #"{"type":"campaign.opened","stream":"campaign/C-T\#(batch)-\#($0)","payload":{"campaign":"C-T\#(batch)-\#($0)","name":"\#(name)"}}"#
+            }
+            #expect(try await server.post("/v1/events", "[" + events.joined(separator: ",") + "]").status == 201)
+        }
+        // Disconnected after the stall timeout: its place is free again.
+        var freed = false
+        for _ in 0..<100 where !freed {
+            try await Task.sleep(for: .milliseconds(200))
+            let probe = try RawConnection(port: server.port)
+            // From seq 0: the answer's head goes out with the first events, at once.
+            probe.send(RawConnection.request("GET", "/v1/events/stream?after=0", token: server.tokens["auditor"]!))
+            freed = String(decoding: probe.receive(), as: UTF8.self).hasPrefix("HTTP/1.1 200")
+        }
+        #expect(freed, "the stalled subscriber was dropped and its place given back")
+        _ = stalled.socket
+    }
+
     @Test func sigtermExitsWithinTheDeadlineDespiteAStalledSubscriberAndKeepsEveryAcknowledgedEvent() async throws {
         let server = try LiveServer(arguments: ["--shutdown-deadline", "2", "--max-body", "4194304"])
         // A subscriber that asks for the stream and then never reads.

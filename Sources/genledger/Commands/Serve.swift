@@ -48,6 +48,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Open connections at most; one more is answered 503 and closed.")
     var maxConnections = 512
 
+    @Option(help: "Seconds a client may leave the server's send buffer (64 KiB) full before it is disconnected.")
+    var stallTimeout: Double = 10
+
     @Option(help: "Live event streams open at once (503 beyond).")
     var maxSubscribers = 64
 
@@ -62,7 +65,7 @@ struct Serve: AsyncParsableCommand {
         guard (1...64).contains(readers) else { throw ValidationError("--readers is 1 to 64") }
         for (name, seconds) in [
             ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout),
-            ("--shutdown-deadline", shutdownDeadline),
+            ("--shutdown-deadline", shutdownDeadline), ("--stall-timeout", stallTimeout),
         ] where !(seconds > 0 && seconds <= 3600) {
             throw ValidationError("\(name) is above 0 and at most 3600 seconds")
         }
@@ -83,6 +86,7 @@ struct Serve: AsyncParsableCommand {
         configuration.connections.bodyTimeout = .milliseconds(Int64(bodyTimeout * 1000))
         configuration.connections.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         configuration.connections.maxConnections = maxConnections
+        configuration.connections.stallTimeout = .milliseconds(Int64(stallTimeout * 1000))
         configuration.maxSubscribers = maxSubscribers
         configuration.shutdownDeadline = .milliseconds(Int64(shutdownDeadline * 1000))
         do {
