@@ -1,4 +1,5 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both install what is missing first.
+SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
 SYSTEM_PACKAGES := libsqlite3-dev libssl-dev
@@ -11,7 +12,7 @@ TEST_PACKAGES := chromium fonts-dejavu-core
 TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator
 TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator
 
-.PHONY: deps test-deps build release test demo bench format clean
+.PHONY: deps test-deps build release test demo bench fuzz format clean
 
 ## Install the Debian packages named in $(1) that are absent.
 define install-packages
@@ -116,6 +117,27 @@ bench: deps
 	cd Benchmarks && $(SWIFT) run -c release ledger-bench $(BENCH_ARGS)
 	cd Benchmarks && $(SWIFT) run -c release gate-bench $(GATE_BENCH_ARGS)
 	cd Benchmarks && $(SWIFT) run -c release service-bench $(SERVICE_BENCH_ARGS)
+
+## libFuzzer over the parsers (Fuzz/): each target for FUZZ_SECONDS, seeded from Fuzz/Corpus, the
+## shipped policies and docs/examples. A finding stops the run and is left in .build/fuzz/; fix it
+## and keep the input under Fuzz/Regressions/TARGET/ (FuzzRegressionTests runs them all).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := json policy note append-input
+FUZZ_DIR := .build/fuzz
+fuzz: deps
+	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
+	@mkdir -p $(FUZZ_DIR)/seeds-policy $(FUZZ_DIR)/seeds-append-input $(FUZZ_DIR)/seeds-json $(FUZZ_DIR)/seeds-note
+	@cp policies/*.yaml policies/routing/*.yaml $(FUZZ_DIR)/seeds-policy/
+	@cp Fuzz/Corpus/fuzz-json/* $(FUZZ_DIR)/seeds-json/ && cp Fuzz/Corpus/fuzz-note/* $(FUZZ_DIR)/seeds-note/
+	@n=0; while IFS= read -r line; do n=$$((n+1)); printf '%s' "$$line" > $(FUZZ_DIR)/seeds-append-input/line-$$n; done < docs/examples/sample-events.jsonl
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus-$$target; \
+	  echo "== fuzz-$$target for $(FUZZ_SECONDS) s"; \
+	  Fuzz/.build/release/fuzz-$$target -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -artifact_prefix=$(FUZZ_DIR)/$$target- \
+	    $(FUZZ_DIR)/corpus-$$target $(FUZZ_DIR)/seeds-$$target 2>&1 | grep -E '^(Done|#[0-9]+ *DONE)|Fatal|ERROR|SUMMARY|artifact' ; \
+	  status=$${PIPESTATUS[0]}; [ $$status -eq 0 ] || { echo "fuzz-$$target found a failure (exit $$status): see $(FUZZ_DIR)/"; exit 1; }; \
+	done
+	@echo "fuzzing clean: $(FUZZ_TARGETS), $(FUZZ_SECONDS) s each"
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks/Sources

@@ -252,10 +252,14 @@ public struct JSONParser {
                     reason: "number \(text) is too small for an IEEE-754 double (it would be stored as 0); carry it as a string")
             }
         }
-        if isInteger && abs(value) > JSONValue.maxExactInteger {
+        // Beyond 2^53 - 1 an integer literal is refused unless the double holds it exactly, i.e.
+        // RFC 8785 writes the parsed value back as the same digits. Found by fuzzing: `1E20` is
+        // written `100000000000000000000`, which an outright refusal of large literals would then
+        // refuse to read back (a stored payload the ledger could not fold).
+        if isInteger && abs(value) > JSONValue.maxExactInteger && CanonicalJSON.string(of: .number(value)) != text {
             throw Failure(
                 offset: start,
-                reason: "integer \(text) is beyond 2^53-1 and would lose precision (I-JSON); carry it as a string"
+                reason: "integer \(text) is beyond 2^53-1 and would lose precision (I-JSON: it would be read as \(CanonicalJSON.string(of: .number(value)))); carry it as a string"
             )
         }
         return value
