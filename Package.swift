@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Tests only: property-based checks of canonicalization and Merkle proofs (pure Swift, small).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // C libraries, reached through thin shims; no C type appears in a public API.
@@ -92,7 +94,9 @@ let package = Package(
         .target(name: "LedgerTestSupport", dependencies: ["LedgerLog", "Governance", "CSQLite"], path: "Tests/LedgerTestSupport"),
         .testTarget(
             name: "LedgerLogTests",
-            dependencies: ["LedgerLog", "LedgerTestSupport", "CSQLite"],
+            dependencies: [
+                "LedgerLog", "LedgerTestSupport", "CSQLite", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
