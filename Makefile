@@ -122,13 +122,13 @@ bench: deps
 ## shipped policies and docs/examples. A finding stops the run and is left in .build/fuzz/; fix it
 ## and keep the input under Fuzz/Regressions/TARGET/ (FuzzRegressionTests runs them all).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := json policy note append-input
+FUZZ_TARGETS := json policy note proof append-input
 FUZZ_DIR := .build/fuzz
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
-	@mkdir -p $(FUZZ_DIR)/seeds-policy $(FUZZ_DIR)/seeds-append-input $(FUZZ_DIR)/seeds-json $(FUZZ_DIR)/seeds-note
+	@mkdir -p $(FUZZ_DIR)/seeds-policy $(FUZZ_DIR)/seeds-append-input $(FUZZ_DIR)/seeds-json $(FUZZ_DIR)/seeds-note $(FUZZ_DIR)/seeds-proof
 	@cp policies/*.yaml policies/routing/*.yaml $(FUZZ_DIR)/seeds-policy/
-	@cp Fuzz/Corpus/fuzz-json/* $(FUZZ_DIR)/seeds-json/ && cp Fuzz/Corpus/fuzz-note/* $(FUZZ_DIR)/seeds-note/
+	@cp Fuzz/Corpus/fuzz-json/* $(FUZZ_DIR)/seeds-json/ && cp Fuzz/Corpus/fuzz-note/* $(FUZZ_DIR)/seeds-note/ && cp Fuzz/Corpus/fuzz-proof/* $(FUZZ_DIR)/seeds-proof/
 	@n=0; while IFS= read -r line; do n=$$((n+1)); printf '%s' "$$line" > $(FUZZ_DIR)/seeds-append-input/line-$$n; done < docs/examples/sample-events.jsonl
 	@for target in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_DIR)/corpus-$$target; \

@@ -23,6 +23,9 @@ let package = Package(
         // Signed notes and checkpoints.
         .executableTarget(
             name: "fuzz-note", dependencies: ["FuzzDriver", .product(name: "LedgerLog", package: "GenLedger")]),
+        // Proof documents (verify-proof's reader) and RFC 9162 verification of what they claim.
+        .executableTarget(
+            name: "fuzz-proof", dependencies: ["FuzzDriver", .product(name: "LedgerLog", package: "GenLedger")]),
         // The append input reader: a line to a proposed event, then the vocabulary's decoder.
         .executableTarget(
             name: "fuzz-append-input",

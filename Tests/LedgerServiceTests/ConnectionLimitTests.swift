@@ -20,7 +20,7 @@ struct ConnectionLimitTests {
     }
 
     @Test func slowHeadersAndIdleConnectionsAreClosed() async throws {
-        let server = try LiveServer(arguments: ["--header-timeout", "1", "--idle-timeout", "1"])
+        let server = try LiveServer(arguments: ["--header-timeout", "1", "--idle-timeout", "1", "--body-timeout", "1"])
         // Nothing sent at all.
         let silent = try RawConnection(port: server.port)
         let idle = Self.secondsUntilClosed(silent)
@@ -30,6 +30,12 @@ struct ConnectionLimitTests {
         slow.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         let partial = Self.secondsUntilClosed(slow)
         #expect(partial >= 0.8 && partial < 5, "a request whose headers never end is closed (\(partial) s)")
+        // A body promised and never sent in full.
+        let body = try RawConnection(port: server.port)
+        body.send(
+            "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(server.tokens["writer"]!)\r\nContent-Length: 100\r\n\r\n[{\"type\"")
+        let stalledBody = Self.secondsUntilClosed(body)
+        #expect(stalledBody >= 0.8 && stalledBody < 5, "a body that never ends is closed after the body timeout (\(stalledBody) s)")
         // A whole request is answered; the kept-alive connection is then closed when idle.
         let kept = try RawConnection(port: server.port)
         kept.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")

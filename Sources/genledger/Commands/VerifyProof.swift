@@ -30,21 +30,15 @@ struct VerifyProof: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let document: JSONValue
-            do { document = try JSONParser.parse(try readTextFile(file, what: "proof")) } catch let failure as JSONParser.Failure
-            {
-                throw LedgerError(.badInput, "proof is not JSON: \(failure)")
-            }
+            let proof = try ProofDocument(parsing: Array(try readTextFile(file, what: "proof").utf8))
             let anchor = try checkpoint.map { path -> Checkpoint in
                 let signed = try SignedCheckpoint(parsing: try readTextFile(path, what: "checkpoint"))
                 _ = try signed.verify(with: try keys.map(parseVerifierKey))
                 return signed.checkpoint
             }
             do {
-                if document["leafIdx"] != nil {
-                    let (index, size) = (try Self.integer(document, "leafIdx"), try Self.integer(document, "treeSize"))
-                    let leaf = try Self.bytes(document, "leafHash")
-                    let root = try Self.bytes(document, "root")
+                switch proof {
+                case .inclusion(let index, let size, let leaf, let root, _):
                     if let eventHash {
                         guard let digest = SHA256Digest(hex: eventHash) else {
                             throw LedgerError(.badInput, "not 64 hex digits", field: "event-hash")
@@ -54,19 +48,12 @@ struct VerifyProof: ParsableCommand {
                         }
                     }
                     try Self.check(anchor, size: size, root: root)
-                    try MerkleProofVerifier.verifyInclusion(
-                        leafIndex: index, treeSize: size, leafHash: leaf, proof: try Self.path(document), root: root)
+                    try proof.verify()
                     print("inclusion proof verifies: leaf \(index) (seq \(index + 1)) is in the tree of \(size) events")
-                } else if document["size1"] != nil {
-                    let (size1, size2) = (try Self.integer(document, "size1"), try Self.integer(document, "size2"))
-                    let root2 = try Self.bytes(document, "root2")
+                case .consistency(let size1, let size2, _, let root2, _):
                     try Self.check(anchor, size: size2, root: root2)
-                    try MerkleProofVerifier.verifyConsistency(
-                        size1: size1, size2: size2, root1: try Self.bytes(document, "root1"), root2: root2,
-                        proof: try Self.path(document))
+                    try proof.verify()
                     print("consistency proof verifies: the tree of \(size1) events is a prefix of the tree of \(size2)")
-                } else {
-                    throw LedgerError(.badInput, "neither an inclusion proof (leafIdx…) nor a consistency proof (size1…)")
                 }
             } catch let failure as MerkleProofVerifier.Failure {
                 throw LedgerError(.verificationFailed, "proof does not verify: \(failure.reason)")
@@ -80,33 +67,6 @@ struct VerifyProof: ParsableCommand {
             throw LedgerError(
                 .verificationFailed,
                 "the proof is for tree size \(size), not the checkpoint's tree (size \(anchor.size), its root)")
-        }
-    }
-
-    private static func integer(_ document: JSONValue, _ field: String) throws -> UInt64 {
-        guard let value = document[field]?.integerValue, value >= 0 else {
-            throw LedgerError(.badInput, "missing or not a non-negative integer", field: field)
-        }
-        return UInt64(value)
-    }
-
-    private static func bytes(_ document: JSONValue, _ field: String) throws -> [UInt8] {
-        guard let text = document[field]?.stringValue, let data = Data(base64Encoded: text) else {
-            throw LedgerError(.badInput, "missing or not base64", field: field)
-        }
-        return Array(data)
-    }
-
-    private static func path(_ document: JSONValue) throws -> [[UInt8]] {
-        if document["proof"] == .null { return [] }
-        guard let items = document["proof"]?.arrayValue else {
-            throw LedgerError(.badInput, "missing or not an array of base64 hashes", field: "proof")
-        }
-        return try items.enumerated().map { index, item in
-            guard let text = item.stringValue, let data = Data(base64Encoded: text) else {
-                throw LedgerError(.badInput, "not base64", field: "proof[\(index)]")
-            }
-            return Array(data)
         }
     }
 }
