@@ -37,11 +37,7 @@ public enum DeliverableReport {
             notes.append("No budget applies to this deliverable.")
         }
         notes.append(findingNote(story.findings))
-        var data = json(story)
-        if case .object(var object) = data {
-            object["notes"] = .array(notes.map(JSONValue.string))
-            data = .object(object)
-        }
+        let data = withNotes(json(story), notes)
         return ReportDocument(
             title: "Deliverable \(story.deliverable)", stamp: try .of(projections.ledger, size: asOf),
             sections: [
@@ -116,11 +112,7 @@ public enum DeliverableReport {
         }
         if stories.isEmpty { notes.append("The campaign has no deliverables yet.") }
         notes.append(findingNote(findings))
-        var data = json(campaign: campaign, stories: stories, totals: totals, currency: currency)
-        if case .object(var object) = data {
-            object["notes"] = .array(notes.map(JSONValue.string))
-            data = .object(object)
-        }
+        let data = withNotes(json(campaign: campaign, stories: stories, totals: totals, currency: currency), notes)
         return ReportDocument(
             title: "Campaign \(campaign)", stamp: try .of(projections.ledger, size: asOf),
             sections: [
@@ -134,6 +126,13 @@ public enum DeliverableReport {
                 findingsSection(findings),
             ],
             data: data)
+    }
+
+    /// The figures with the summary's notes beside them: the JSON form says what the Markdown says.
+    static func withNotes(_ data: JSONValue, _ notes: [String]) -> JSONValue {
+        guard case .object(var object) = data else { return data }
+        object["notes"] = .array(notes.map(JSONValue.string))
+        return .object(object)
     }
 
     static func findingNote(_ findings: [ComplianceAudit.Finding]) -> String {
