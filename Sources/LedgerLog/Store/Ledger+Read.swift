@@ -1,3 +1,5 @@
+import Foundation
+
 extension Ledger {
     static let eventColumns = """
         SELECT seq, id, type, stream, stream_version, occurred_at, recorded_at, actor,
@@ -28,13 +30,14 @@ extension Ledger {
         stream: String? = nil,
         type: String? = nil,
         limit: Int? = nil,
+        newestFirst: Bool = false,
         _ body: (RecordedEvent) throws -> Bool
     ) throws {
         var sql = "\(Self.eventColumns) WHERE seq > ?1"
         if last != nil { sql += " AND seq <= ?2" }
         if stream != nil { sql += " AND stream = ?3" }
         if type != nil { sql += " AND type = ?4" }
-        sql += " ORDER BY seq"
+        sql += newestFirst ? " ORDER BY seq DESC" : " ORDER BY seq"
         if limit != nil { sql += " LIMIT ?5" }
         // A fresh statement: the body may call back into the ledger and reuse cached ones.
         let s = try db.prepare(sql)
@@ -56,5 +59,28 @@ extension Ledger {
             return true
         }
         return out
+    }
+}
+
+extension Ledger {
+    /// Whether any event was ever recorded on `stream`.
+    public func hasStream(_ stream: String) throws -> Bool {
+        var found = false
+        try forEachEvent(stream: stream, limit: 1) { _ in
+            found = true
+            return false
+        }
+        return found
+    }
+
+    /// The streams whose name ends with `/` and `suffix` (what `deliverable/D-1` was probably meant by `D-1`).
+    public func streams(endingWith suffix: String, limit: Int = 5) throws -> [String] {
+        let s = try db.prepare("SELECT DISTINCT stream FROM events WHERE stream LIKE ?1 ESCAPE '\\' LIMIT ?2")
+        let escaped = suffix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        s.bind(1, "%/" + escaped).bind(2, Int64(limit))
+        var names: [String] = []
+        while try s.step() { names.append(s.text(0)) }
+        return names
     }
 }

@@ -1,0 +1,32 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+/// A typo or an unknown name is an error that names it (with the closest known one); a filter
+/// that matches nothing says so (issue 14's findings for `log`).
+@Suite("log answers mistakes instead of printing nothing", .serialized)
+struct NoSilentAnswersTests {
+    @Test func typosUnknownStreamsAndEmptyAnswers() throws {
+        let directory = TemporaryDirectory("genledger-no-silence")
+        func run(_ arguments: [String]) throws -> GenLedgerProcess.Result { try GenLedgerProcess.run(arguments, in: directory) }
+        #expect(try run(["init"]).status == 0)
+        #expect(try run(["policy", "publish", RepositoryFiles.path("policies")]).status == 0)
+        #expect(try run(["import", RepositoryFiles.path("Tests/Fixtures/campaign-history/history.jsonl")]).status == 0)
+
+        let typo = try run(["log", "--type", "generation.requestd"])
+        #expect(typo.status == 65 && typo.stderr.contains("did you mean 'generation.requested'"), "\(typo.stderr)")
+        let bare = try run(["log", "--stream", "D-KV"])
+        #expect(bare.status == 65 && bare.stderr.contains("did you mean 'deliverable/D-KV'"), "\(bare.stderr)")
+        let unknown = try run(["log", "--stream", "deliverable/D-NONE"])
+        #expect(unknown.status == 65 && unknown.stderr.contains("no event was ever recorded"), "\(unknown.stderr)")
+        let empty = try run(["log", "--type", "policy.denied", "--stream", "deliverable/D-HERO"])
+        #expect(empty.status == 0 && empty.stdout.isEmpty && empty.stderr.contains("no events match"), "\(empty.stderr)")
+
+        // Newest first: the last events, most recent on top.
+        let newest = try run(["log", "--newest", "--limit", "2", "--json"]).stdout.split(separator: "\n")
+        let oldest = try run(["log", "--limit", "2", "--json"]).stdout.split(separator: "\n")
+        #expect(newest.count == 2 && oldest.count == 2)
+        #expect(newest[0].contains(#""seq":102"#) && newest[1].contains(#""seq":101"#), "\(newest)")
+        #expect(oldest[0].contains(#""seq":1,"#))
+    }
+}
