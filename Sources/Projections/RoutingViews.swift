@@ -198,3 +198,17 @@ extension Projections {
         }
     }
 }
+
+extension Projections {
+    /// The first and last day on which a generation was requested, as of `asOf` (occurred time).
+    public func generationSpan(asOf: UInt64) throws -> (first: String, last: String)? {
+        try catchUp()
+        return try ledger.withSideTables(write: false) { tables in
+            guard let row = try tables.rows(
+                "SELECT MIN(occurred_at), MAX(occurred_at) FROM proj_generations WHERE seq <= ?", [.integer(Int64(asOf))]
+            ).first, let first = row[0].string, let last = row[1].string
+            else { return nil }
+            return (String(first.prefix(10)), String(last.prefix(10)))
+        }
+    }
+}

@@ -41,12 +41,19 @@ public enum CostsReport {
         let span =
             audit.costEvents == 0
             ? "no cost events" : "\(audit.costEvents) cost events, seqs \(audit.firstCostSeq!)…\(audit.lastCostSeq!)"
-        return ReportDocument(
+        var empty: String?
+        if audit.costEvents == 0 && total.accepted == 0 {
+            let span = try projections.generationSpan(asOf: asOf)
+            empty =
+                "No cost was recorded and no output accepted in \(month) as the ledger stood at seq \(asOf)"
+                + (span.map { "; its generations run from \($0.first) to \($0.last)." } ?? "; it records no generation at all.")
+        }
+        var document = ReportDocument(
             title: "Cost audit, \(month)", stamp: try .of(projections.ledger, size: asOf),
             sections: [
                 .init(
                     heading: "Summary",
-                    paragraphs: [
+                    paragraphs: (empty.map { [$0] } ?? []) + [
                         "Spend \(money(total.spendMicros)) over \(span); \(total.accepted) deliverables reached an accepted output in \(month); true cost per acceptable deliverable \(total.trueCostPerAcceptedMicros.map { String(format: "%.2f", $0 / 1e6) } ?? "—").",
                         "Regeneration share \(share(total.regenerationMicros, total.spendMicros)): spend on attempts after the first (their generation, refinement and review costs) and on opportunity time lost to rejections.",
                         "True cost per acceptable deliverable = all spend in the month for the group / deliverables of the group whose first accepted output was reviewed in the month. Model and tier are those of the generation a cost pays for, refines or reviews.",
@@ -95,5 +102,7 @@ public enum CostsReport {
                         ]
                     }),
             ])
+        document.emptyPeriod = empty
+        return document
     }
 }

@@ -84,7 +84,7 @@ public enum QuarterlyReport {
             }
         }
 
-        let sections: [ReportDocument.Section] = [
+        var sections: [ReportDocument.Section] = [
             .init(
                 heading: "Per model",
                 paragraphs: [
@@ -123,7 +123,15 @@ public enum QuarterlyReport {
                 ],
                 table: .init(columns: ["table / rule", "model", "criterion", "measured", "threshold", "criteria"], rows: flags)),
         ]
-        return ReportDocument(
+        var empty: String?
+        if models.isEmpty {
+            let span = try projections.generationSpan(asOf: asOf)
+            empty =
+                "No generation was requested in \(quarter) as the ledger stood at seq \(asOf)"
+                + (span.map { "; its generations run from \($0.first) to \($0.last)." } ?? "; it records no generation at all.")
+            sections[0].paragraphs.insert(empty!, at: 0)
+        }
+        var document = ReportDocument(
             title: "Quarterly model review, \(quarter)", stamp: try .of(projections.ledger, size: asOf), sections: sections,
             data: [
                 "quarter": .string(quarter.description), "as_of": .number(Double(asOf)), "models": .array(data),
@@ -135,6 +143,8 @@ public enum QuarterlyReport {
                         ]
                     }),
             ])
+        document.emptyPeriod = empty
+        return document
     }
 
     static func json(_ q: ModelQuarter, previous: ModelQuarter?) -> JSONValue {

@@ -20,7 +20,7 @@ extension ReportDocument {
     }
 
     var json: JSONValue {
-        [
+        var document: [String: JSONValue] = [
             "title": .string(title),
             "stamp": [
                 "origin": .string(stamp.origin), "tree_size": .number(Double(stamp.treeSize)), "root": .string(stamp.root),
@@ -39,6 +39,8 @@ extension ReportDocument {
                     return .object(object)
                 }),
         ]
+        if let emptyPeriod { document["empty_period"] = .string(emptyPeriod) }
+        return .object(document)
     }
 
     var markdown: String {

@@ -78,6 +78,9 @@ public struct ReportDocument: Sendable {
     public var sections: [Section]
     /// Machine-readable figures for the JSON form (the tables carry the same, as text).
     public var data: JSONValue
+    /// Set when the period asked for holds no data: said on the first screen, and by the
+    /// command line on standard error, so an empty report is never mistaken for a quiet one.
+    public var emptyPeriod: String?
 
     public init(title: String, stamp: Stamp, sections: [Section], data: JSONValue) {
         self.title = title

@@ -22,6 +22,16 @@ struct NoSilentAnswersTests {
         let empty = try run(["log", "--type", "policy.denied", "--stream", "deliverable/D-HERO"])
         #expect(empty.status == 0 && empty.stdout.isEmpty && empty.stderr.contains("no events match"), "\(empty.stderr)")
 
+        // Reports of a period with no data say so, on the first screen and on stderr.
+        let costs = try run(["report", "costs", "--month", "2027-01"])
+        #expect(costs.status == 0 && costs.stderr.contains("No cost was recorded and no output accepted in 2027-01"), "\(costs.stderr)")
+        #expect(costs.stdout.contains("its generations run from 2026-07-02 to 2026-07-21"))
+        let quarter = try run(["report", "quarterly", "--quarter", "2025-Q1", "--format", "json"])
+        #expect(quarter.stderr.contains("No generation was requested in 2025-Q1"), "\(quarter.stderr)")
+        #expect(quarter.stdout.contains(#""empty_period":"No generation was requested in 2025-Q1"#))
+        let full = try run(["report", "quarterly", "--quarter", "2026-Q3"])
+        #expect(full.status == 0 && !full.stderr.contains("No generation"), "a quarter with data is not called empty")
+
         // Newest first: the last events, most recent on top.
         let newest = try run(["log", "--newest", "--limit", "2", "--json"]).stdout.split(separator: "\n")
         let oldest = try run(["log", "--limit", "2", "--json"]).stdout.split(separator: "\n")

@@ -21,7 +21,10 @@ struct ReportOptions: ParsableArguments {
         let projections = Projections(try ledger.open())
         try projections.catchUp()
         let asOf = try projections.resolve(asOf: self.asOf)
-        let text = try build(projections, asOf).rendered(as: format)
+        let document = try build(projections, asOf)
+        // Said where a person looks, whatever the format: the period holds nothing.
+        if let empty = document.emptyPeriod { FileHandle.standardError.write(Data("genledger: \(empty)\n".utf8)) }
+        let text = document.rendered(as: format)
         if let out {
             do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {
                 throw LedgerError(.storage, "cannot write \(out): \(error.localizedDescription)")
