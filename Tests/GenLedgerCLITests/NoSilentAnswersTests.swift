@@ -32,6 +32,13 @@ struct NoSilentAnswersTests {
         let full = try run(["report", "quarterly", "--quarter", "2026-Q3"])
         #expect(full.status == 0 && !full.stderr.contains("No generation"), "a quarter with data is not called empty")
 
+        // One spelling for JSON: --json works on every report and on explain, as on log and route.
+        let viaFlag = try run(["report", "campaign", "C-SPRING", "--json"])
+        let viaFormat = try run(["report", "campaign", "C-SPRING", "--format", "json"])
+        #expect(viaFlag.status == 0 && viaFlag.stdout == viaFormat.stdout)
+        #expect(try run(["explain", "A-H2-UP", "--json"]).status == 0)
+        #expect(try run(["report", "campaign", "C-SPRING", "--json", "--format", "csv"]).status == 64)
+
         // Newest first: the last events, most recent on top.
         let newest = try run(["log", "--newest", "--limit", "2", "--json"]).stdout.split(separator: "\n")
         let oldest = try run(["log", "--limit", "2", "--json"]).stdout.split(separator: "\n")

@@ -13,6 +13,16 @@ struct ReportOptions: ParsableArguments {
     @Option(help: "md, json, csv or html.")
     var format: ReportFormat = .md
 
+    @Flag(help: "Shorthand for --format json (the spelling log, route, gate and append use).")
+    var json = false
+
+    /// The format asked for, --json included.
+    var chosenFormat: ReportFormat { json ? .json : format }
+
+    func validate() throws {
+        if json && format != .md && format != .json { throw ValidationError("--json and --format \(format.rawValue) disagree") }
+    }
+
     @Option(help: "Write the report to this file instead of standard output.")
     var out: String?
 
@@ -24,7 +34,7 @@ struct ReportOptions: ParsableArguments {
         let document = try build(projections, asOf)
         // Said where a person looks, whatever the format: the period holds nothing.
         if let empty = document.emptyPeriod { FileHandle.standardError.write(Data("genledger: \(empty)\n".utf8)) }
-        let text = document.rendered(as: format)
+        let text = document.rendered(as: chosenFormat)
         if let out {
             do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {
                 throw LedgerError(.storage, "cannot write \(out): \(error.localizedDescription)")
