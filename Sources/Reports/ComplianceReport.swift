@@ -93,7 +93,4 @@ public enum ComplianceReport {
         if imported > 0 { notes.append("\(imported) of the events with findings were imported history (judged in audit mode).") }
         return notes
     }
-
-    /// "1 warning", "2 warnings".
-    static func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 }

@@ -24,7 +24,7 @@ public enum DeliverableReport {
         var notes = [
             "\(story.deliverable) (\(story.category), \(story.stage)\(story.campaign.map { ", campaign \($0)" } ?? "")): "
                 + (story.deliveredAsset.map { "delivered \($0) at seq \(story.deliveredSeq!)." } ?? "not delivered."),
-            "\(ComplianceReport.counted(Int(story.attempts), "attempt")), \(ComplianceReport.counted(story.generations.count, "generation")) (\(failed) failed), \(ComplianceReport.counted(story.regenerations, "regeneration")).",
+            "\(counted(Int(story.attempts), "attempt")), \(counted(story.generations.count, "generation")) (\(failed) failed), \(counted(story.regenerations, "regeneration")).",
             "Spend \(money(story.spendMicros, currency)): \(split).",
         ]
         if let budget = story.budgetMicros {

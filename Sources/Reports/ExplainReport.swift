@@ -54,7 +54,7 @@ public enum ExplainReport {
                 .init(
                     heading: "Lineage",
                     paragraphs: [
-                        "\(lineage.assets.count) asset(s): " + lineage.assets.joined(separator: " ← ") + ".",
+                        "\(counted(lineage.assets.count, "asset")): " + lineage.assets.joined(separator: " ← ") + ".",
                         lineage.edges.isEmpty
                             ? "Generated directly."
                             : lineage.edges.map { "\($0.from) → \($0.to) (\($0.label))" }.joined(separator: "; "),

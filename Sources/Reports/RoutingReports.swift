@@ -144,7 +144,7 @@ public enum RoutingReports {
                     paragraphs: [
                         "v\(from): seq \(old.seq), \(old.author): \(old.rationale)",
                         "v\(to): seq \(new.seq), \(new.author): \(new.rationale)",
-                        changes.isEmpty ? "The two versions route identically." : "\(changes.count) rule(s) differ.",
+                        changes.isEmpty ? "The two versions route identically." : "\(counted(changes.count, "rule")) \(changes.count == 1 ? "differs" : "differ").",
                     ],
                     table: .init(columns: ["rule", "change", "field", "before", "after"], rows: rows))
             ],

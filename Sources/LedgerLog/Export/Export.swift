@@ -93,7 +93,7 @@ public enum ExportVerifier {
         if let problem = checker.firstProblem { report.problems.insert(problem, at: 0) }
         if extra > 0 {
             report.warnings.append(
-                "\(extra) event(s) after the checkpoint's size \(checkpoint.checkpoint.size) are not covered by it and were not checked"
+                "\(counted(extra, "event")) after the checkpoint's size \(checkpoint.checkpoint.size) \(extra == 1 ? "is" : "are") not covered by it and \(extra == 1 ? "was" : "were") not checked"
             )
         }
         report.eventCount = checker.count

@@ -90,7 +90,7 @@ public struct SignedNote: Sendable, Equatable {
         }
         guard !verified.isEmpty else {
             throw LedgerError(
-                .verificationFailed, "no signature by a known key (\(signatures.count) signature(s) by unknown keys)")
+                .verificationFailed, "no signature by a known key (\(counted(signatures.count, "signature")) by unknown keys)")
         }
         return Verification(verifiedBy: verified, unknownSignatures: unknown)
     }

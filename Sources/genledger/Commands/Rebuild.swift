@@ -35,7 +35,7 @@ struct Rebuild: ParsableCommand {
                 out.line("checked at seq \(result.position) in \(String(format: "%.2f", seconds)) s")
                 out.flush()
                 if !result.mismatched.isEmpty {
-                    printError("projection(s) differ from a replay of the log: \(result.mismatched.joined(separator: ", "))")
+                    printError("\(result.mismatched.count == 1 ? "a projection differs" : "projections differ") from a replay of the log: \(result.mismatched.joined(separator: ", "))")
                     throw ExitCode(Exit.verificationFailed)
                 }
             } else {

@@ -52,7 +52,7 @@ struct Verify: ParsableCommand {
             for problem in report.problems where problem != first { lines.append("  also: \(problem)") }
         } else {
             lines.append(
-                "OK: \(report.eventCount) events, root \(report.root.base64), \(report.checkpointsChecked) checkpoint(s) checked, \(report.signaturesVerified) signature(s) verified"
+                "OK: \(report.eventCount) events, root \(report.root.base64), \(counted(report.checkpointsChecked, "checkpoint")) checked, \(counted(report.signaturesVerified, "signature")) verified"
             )
         }
         lines.append("origin: \(report.origin)")
