@@ -96,7 +96,7 @@ extension LedgerEndpoints {
         router.post("/v1/replay") { request, context in
             let reader = try context.require(Access.read)
             let body = try await self.jsonObject(request)
-            let known: Set<String> = ["routing", "compare_published", "table", "from", "to", "as_of", "record"]
+            let known: Set<String> = ["routing", "compare_published", "table", "from", "to", "quarter", "as_of", "record"]
             if let field = Set(body.keys).subtracting(known).sorted().first {
                 throw APIError.badRequest("unknown field", field: field)
             }
@@ -121,7 +121,16 @@ extension LedgerEndpoints {
             let (report, summary, table) = try await self.readers.read { ledger in
                 let projections = Projections(ledger)
                 let asOf = try projections.resolve(asOf: try earlier?.asOf ?? Self.string(body, "as_of"))
-                let window = Replay.Window(from: try Self.date(body, "from"), to: try Self.date(body, "to"))
+                var window = Replay.Window(from: try Self.date(body, "from"), to: try Self.date(body, "to"))
+                if let text = try Self.string(body, "quarter") {
+                    guard let quarter = Quarter(text) else {
+                        throw APIError.badRequest("'\(text)' is not a quarter (YYYY-Qn)", field: "quarter")
+                    }
+                    guard window.from == nil && window.to == nil else {
+                        throw APIError.badRequest("quarter replaces from and to: give one or the other", field: "quarter")
+                    }
+                    window = Replay.Window(from: quarter.days.first, to: quarter.days.last)
+                }
                 if let from = window.from, let to = window.to, to < from {
                     throw APIError.badRequest("the window ends (\(to)) before it starts (\(from))", field: "to")
                 }

@@ -7,6 +7,8 @@ public struct CostGroup: Sendable, Equatable {
     public var spendMicros: Int64 = 0
     public var regenerationMicros: Int64 = 0
     public var accepted = 0
+    /// Spend by cost kind (`generation`, `refinement`, `review_time`, `opportunity`).
+    public var kindMicros: [String: Int64] = [:]
     public var trueCostPerAcceptedMicros: Double? { accepted == 0 ? nil : Double(spendMicros) / Double(accepted) }
 
     public init(key: String, spendMicros: Int64 = 0, regenerationMicros: Int64 = 0, accepted: Int = 0) {
@@ -31,6 +33,9 @@ public struct CostAudit: Sendable {
     public var total = CostGroup(key: "all")
     /// How many cost events the month holds, and the first and last of their seqs.
     public var costEvents = 0
+    /// The currencies the month's costs are recorded in (one, as the gate keeps accounts in the
+    /// policy's currency; more only when the policy's currency changed).
+    public var currencies: [String] = []
     public var firstCostSeq: UInt64?
     public var lastCostSeq: UInt64?
 }
@@ -66,8 +71,10 @@ extension Projections {
         return try ledger.withSideTables(write: false) { tables in
             let window: [SideTables.Value] = [.integer(Int64(asOf)), .text(start), .text(end)]
             var audit = CostAudit(month: month)
+            var kind = ""
             func add(_ groups: inout [String: CostGroup], _ key: String, micros: Int64, regeneration: Bool) {
                 groups[key, default: CostGroup(key: key)].spendMicros += micros
+                groups[key, default: CostGroup(key: key)].kindMicros[kind, default: 0] += micros
                 if regeneration { groups[key, default: CostGroup(key: key)].regenerationMicros += micros }
             }
             // Each cost with the generation it is attributed to: its own, or that of the asset it
@@ -75,7 +82,7 @@ extension Projections {
             let attributedCosts = """
                 SELECT c.seq, c.kind, c.micros, d.category, d.stage, d.campaign,
                        COALESCE(g.model, g1.model, g2.model, g3.model), COALESCE(g.attempt, g1.attempt, g2.attempt, g3.attempt),
-                       a3.source_asset
+                       a3.source_asset, c.currency
                 FROM proj_costs c
                 LEFT JOIN proj_deliverables d ON d.deliverable = c.deliverable AND d.seq <= ?1
                 LEFT JOIN proj_generations g ON g.deliverable = c.deliverable AND g.generation = c.generation AND g.seq <= ?1
@@ -109,7 +116,10 @@ extension Projections {
                 audit.costEvents += 1
                 audit.firstCostSeq = audit.firstCostSeq ?? seq
                 audit.lastCostSeq = seq
+                kind = row[1].string ?? "?"
+                if let currency = row[9].string, !audit.currencies.contains(currency) { audit.currencies.append(currency) }
                 audit.total.spendMicros += micros
+                audit.total.kindMicros[kind, default: 0] += micros
                 if regeneration { audit.total.regenerationMicros += micros }
                 add(&audit.byCategory, row[3].string ?? "?", micros: micros, regeneration: regeneration)
                 add(&audit.byStage, row[4].string ?? "?", micros: micros, regeneration: regeneration)
@@ -201,5 +211,20 @@ extension Projections {
                     month: $0, spendMicros: spend[$0] ?? 0, generations: generations[$0] ?? 0, acceptedOutputs: accepted[$0] ?? 0)
             }
         }
+    }
+}
+
+extension Projections {
+    /// The currency the ledger keeps accounts in as of `asOf`: that of the governance policy in
+    /// force (the gate refuses costs and budgets in another), USD before any policy.
+    public func accountCurrency(asOf: UInt64) throws -> String {
+        try catchUp()
+        let document = try ledger.withSideTables(write: false) { tables in
+            try tables.rows(
+                "SELECT document FROM proj_policies WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1", [.integer(Int64(asOf))]
+            ).first?[0].string
+        }
+        guard let document else { return Currency.USD.rawValue }
+        return try GovernancePolicy(try Fields(try JSONParser.parse(document), path: "document")).currency.rawValue
     }
 }

@@ -1,4 +1,4 @@
-import Governance
+public import Governance
 import LedgerLog
 
 /// A calendar quarter, `YYYY-Qn`.
@@ -26,6 +26,14 @@ public struct Quarter: Sendable, Hashable, CustomStringConvertible {
         func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return ("\(year)-\(pad(startMonth))-01T00:00:00.000000Z", "\(endYear)-\(pad(endMonth))-01T00:00:00.000000Z")
     }
+
+    /// The quarter's first and last day.
+    public var days: (first: CalendarDate, last: CalendarDate) {
+        let firstMonth = (number - 1) * 3 + 1
+        let lastDay = number == 1 || number == 4 ? 31 : 30
+        func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return (CalendarDate("\(year)-\(pad(firstMonth))-01")!, CalendarDate("\(year)-\(pad(firstMonth + 2))-\(lastDay)")!)
+    }
 }
 
 /// One model's quarter, computed from the projections. Definitions (docs/REPORTS.md):
@@ -38,6 +46,8 @@ public struct Quarter: Sendable, Hashable, CustomStringConvertible {
 ///   them) / accepted outputs, i.e. cost per attempt × multiplier + refinement + time per accepted.
 public struct ModelQuarter: Sendable, Equatable {
     public var model: String
+    /// The deliverable category, when figures are kept per category and model.
+    public var category: String?
     public var volume = 0
     public var completed = 0
     public var failed = 0
@@ -54,7 +64,10 @@ public struct ModelQuarter: Sendable, Equatable {
     public var firstSeq: UInt64?
     public var lastSeq: UInt64?
 
-    public init(model: String) { self.model = model }
+    public init(model: String, category: String? = nil) {
+        self.model = model
+        self.category = category
+    }
 
     public var failureRate: Double? { completed + failed == 0 ? nil : Double(failed) / Double(completed + failed) }
     public var acceptanceRate: Double? { reviewed == 0 ? nil : Double(accepted) / Double(reviewed) }
@@ -76,8 +89,11 @@ public struct ModelQuarter: Sendable, Equatable {
 
 /// A price or version change of a model inside the quarter.
 public struct ModelChange: Sendable, Equatable {
+    /// The model, or the routing table, that changed.
     public var model: String
     public var seq: UInt64
+    /// price, version, status or routing table.
+    public var kind: String
     public var what: String
 }
 
@@ -87,8 +103,9 @@ extension Projections {
         try modelQuarters([quarter], asOf: asOf)[0]
     }
 
-    /// Several quarters in one pass over reviews and costs (the review compares two).
-    public func modelQuarters(_ quarters: [Quarter], asOf: UInt64) throws -> [[String: ModelQuarter]] {
+    /// Several quarters in one pass over reviews and costs (the review compares two). Keyed by
+    /// model, or with `perCategory` by category and model (`category/model`).
+    public func modelQuarters(_ quarters: [Quarter], asOf: UInt64, perCategory: Bool = false) throws -> [[String: ModelQuarter]] {
         try catchUp()
         let ranges = quarters.map(\.bounds)
         let start = ranges.map(\.start).min() ?? ""
@@ -101,17 +118,20 @@ extension Projections {
             var assetModel: [String: (Int, String)] = [:]  // output asset → quarter, model
             for row in try tables.rows(
                 """
-                SELECT g.seq, g.deliverable, g.generation, g.model, o.outcome, o.failure_mode, o.latency_ms, o.asset, g.occurred_at
+                SELECT g.seq, g.deliverable, g.generation, g.model, o.outcome, o.failure_mode, o.latency_ms, o.asset, g.occurred_at,
+                       d.category
                 FROM proj_generations g
                 LEFT JOIN proj_generation_outcomes o ON o.deliverable = g.deliverable AND o.generation = g.generation AND o.seq <= ?1
+                LEFT JOIN proj_deliverables d ON d.deliverable = g.deliverable AND d.seq <= ?1
                 WHERE g.seq <= ?1 AND g.occurred_at >= ?2 AND g.occurred_at < ?3 ORDER BY g.seq
                 """, [bound, .text(start), .text(end)])
             {
                 guard let q = quarterIndex(row[8].string!) else { continue }
-                let model = row[3].string!
+                let category = perCategory ? row[9].string ?? "?" : nil
+                let model = category.map { "\($0)/\(row[3].string!)" } ?? row[3].string!
                 let key = "\(row[1].string!)/\(row[2].string!)"
                 generationModel[key] = (q, model)
-                var figures = models[q][model] ?? ModelQuarter(model: model)
+                var figures = models[q][model] ?? ModelQuarter(model: row[3].string!, category: category)
                 let seq = UInt64(row[0].int!)
                 figures.volume += 1
                 figures.firstSeq = figures.firstSeq ?? seq
@@ -168,40 +188,64 @@ extension Projections {
             for row in try tables.rows(
                 "SELECT deliverable, generation, from_model, to_model FROM proj_fallbacks WHERE seq <= ?", [bound])
             {
-                guard let (q, _) = generationModel["\(row[0].string!)/\(row[1].string!)"] else { continue }
-                models[q][row[2].string!]?.fallbacksOut += 1
-                if models[q][row[3].string!] == nil { models[q][row[3].string!] = ModelQuarter(model: row[3].string!) }
-                models[q][row[3].string!]?.fallbacksIn += 1
+                guard let (q, from) = generationModel["\(row[0].string!)/\(row[1].string!)"] else { continue }
+                let category = models[q][from]?.category
+                let to = category.map { "\($0)/\(row[3].string!)" } ?? row[3].string!
+                models[q][from]?.fallbacksOut += 1
+                if models[q][to] == nil { models[q][to] = ModelQuarter(model: row[3].string!, category: category) }
+                models[q][to]?.fallbacksIn += 1
             }
             return models
         }
     }
 
-    /// Price and version changes recorded for models with an effective date in the quarter.
+    /// What changed in the quarter: model prices and versions (not the ones a registration
+    /// set), statuses, and routing-table versions, by effective or occurred date in the quarter.
     public func modelChanges(_ quarter: Quarter, asOf: UInt64) throws -> [ModelChange] {
         try catchUp()
         let (start, end) = quarter.bounds
         let (from, to) = (String(start.prefix(10)), String(end.prefix(10)))
         return try ledger.withSideTables(write: false) { tables in
+            let window: [SideTables.Value] = [.integer(Int64(asOf)), .text(from), .text(to)]
             var changes: [ModelChange] = []
+            let registered = "NOT EXISTS (SELECT 1 FROM proj_model_registrations r WHERE r.seq = p.seq)"
             for row in try tables.rows(
-                "SELECT seq, model, unit, micros, currency, effective FROM proj_model_prices WHERE seq <= ? AND effective >= ? AND effective < ? ORDER BY seq",
-                [.integer(Int64(asOf)), .text(from), .text(to)])
+                "SELECT seq, model, unit, micros, currency, effective, reason FROM proj_model_prices p WHERE seq <= ?1 AND effective >= ?2 AND effective < ?3 AND \(registered) ORDER BY seq",
+                window)
             {
                 let amount = Money(micros: row[3].int!, currency: Currency(rawValue: row[4].string!) ?? .USD)
                 changes.append(
                     ModelChange(
-                        model: row[1].string!, seq: UInt64(row[0].int!),
-                        what: "price \(amount.amount) \(amount.currency.rawValue) \(row[2].string!) from \(row[5].string!)"))
+                        model: row[1].string!, seq: UInt64(row[0].int!), kind: "price",
+                        what: "\(amount.amount) \(amount.currency.rawValue) \(row[2].string!) from \(row[5].string!)"
+                            + (row[6].string.map { ": \($0)" } ?? "")))
             }
             for row in try tables.rows(
-                "SELECT seq, model, version, effective FROM proj_model_versions WHERE seq <= ? AND effective >= ? AND effective < ? ORDER BY seq",
-                [.integer(Int64(asOf)), .text(from), .text(to)])
+                "SELECT seq, model, version, effective, reason FROM proj_model_versions p WHERE seq <= ?1 AND effective >= ?2 AND effective < ?3 AND \(registered) ORDER BY seq",
+                window)
             {
                 changes.append(
                     ModelChange(
-                        model: row[1].string!, seq: UInt64(row[0].int!), what: "version \(row[2].string!) from \(row[3].string!)")
-                )
+                        model: row[1].string!, seq: UInt64(row[0].int!), kind: "version",
+                        what: "\(row[2].string!) from \(row[3].string!)" + (row[4].string.map { ": \($0)" } ?? "")))
+            }
+            for row in try tables.rows(
+                "SELECT seq, model, status, failure_mode, effective, reason FROM proj_model_statuses WHERE seq <= ?1 AND effective >= ?2 AND effective < ?3 ORDER BY seq",
+                window)
+            {
+                changes.append(
+                    ModelChange(
+                        model: row[1].string!, seq: UInt64(row[0].int!), kind: "status",
+                        what: "\(row[2].string!)\(row[3].string.map { " (\($0))" } ?? "") from \(row[4].string!): \(row[5].string!)"))
+            }
+            for row in try tables.rows(
+                "SELECT seq, table_name, version, author, rationale, occurred_at FROM proj_routing_tables WHERE seq <= ?1 AND occurred_at >= ?2 AND occurred_at < ?3 ORDER BY seq",
+                window)
+            {
+                changes.append(
+                    ModelChange(
+                        model: "routing table \(row[1].string!)", seq: UInt64(row[0].int!), kind: "routing table",
+                        what: "v\(row[2].int!) published \(row[5].string!.prefix(10)) by \(row[3].string!): \(row[4].string!)"))
             }
             return changes.sorted { $0.seq < $1.seq }
         }

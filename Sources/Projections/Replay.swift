@@ -71,6 +71,8 @@ public struct Replay: Sendable {
         public var lowConfidence = 0
         public var before = Figures()
         public var after = Figures()
+        /// The generation spend the ledger records for this category's requests.
+        public var actualSpendMicros: Int64 = 0
     }
 
     public var table: String
@@ -96,6 +98,11 @@ public struct Replay: Sendable {
     public var withoutEstimate = 0
     public var byCategory: [Category] = []
     public var currency: Currency = .USD
+    /// The generation spend the ledger actually records for the window's requests (the
+    /// `cost.recorded` of kind generation of each generation a request's decision routed), and
+    /// how many requests it covers: the recorded side's real figure, beside both estimates.
+    public var actualSpendMicros: Int64 = 0
+    public var actualRequests = 0
 }
 
 /// Rates of one model in one category, observed up to a point of the log.
@@ -429,7 +436,36 @@ private struct ReplayRun {
             ($0.category, $0.stage, $0.modality) < ($1.category, $1.stage, $1.modality)
         }
         replay.byCategory = categories.filter { $0.requests > 0 }.sorted { $0.category < $1.category }
+        try actualSpend()
         return replay
+    }
+
+    /// What the ledger records as generation spend for the window's requests.
+    mutating func actualSpend() throws {
+        var sql = """
+            SELECT r.category, SUM(c.micros), COUNT(DISTINCT r.seq)
+            FROM proj_routing_decisions r
+            JOIN proj_generations g ON g.routing_decision = r.decision AND g.seq <= ?1
+            JOIN proj_costs c ON c.deliverable = g.deliverable AND c.generation = g.generation AND c.kind = 'generation' AND c.seq <= ?1
+            WHERE r.seq <= ?1
+            """
+        var values: [SideTables.Value] = [bound]
+        if let from = replay.window.from {
+            sql += " AND r.occurred_at >= ?\(values.count + 1)"
+            values.append(.text("\(from)T00:00:00.000000Z"))
+        }
+        if let to = replay.window.to {
+            sql += " AND r.occurred_at <= ?\(values.count + 1)"
+            values.append(.text("\(to)T23:59:59.999999Z"))
+        }
+        for row in try tables.rows(sql + " GROUP BY r.category", values) {
+            let micros = row[1].int ?? 0
+            replay.actualSpendMicros += micros
+            replay.actualRequests += Int(row[2].int ?? 0)
+            if let index = replay.byCategory.firstIndex(where: { $0.category == row[0].string }) {
+                replay.byCategory[index].actualSpendMicros += micros
+            }
+        }
     }
 
     func requestCursor() throws -> SideTables.Cursor {

@@ -36,7 +36,7 @@ public enum ComplianceReport {
                         "Each judged event counts once under every rule the gate judged it by; a denied request counts under each rule it broke."
                     ],
                     table: .init(columns: ["rule"] + outcomes.map(\.rawValue) + ["what it checks"], rows: rows),
-                    chart: .init(title: "Denied and violated, by rule", unit: "", bars: audit.rules.map { ($0.rule, Double($0.failed)) })),
+                    chart: .init(title: "Denied and violated, by rule", unit: "", bars: audit.rules.map { ($0.rule, ReportDocument.Cell.count($0.failed)) })),
                 .init(
                     heading: "Findings",
                     paragraphs: audit.findings.isEmpty

@@ -7,12 +7,10 @@ public import Projections
 public enum DeliverableReport {
     static let kinds = CostKind.allCases
 
-    static func money(_ micros: Int64, _ currency: Currency) -> String { Money(micros: micros, currency: currency).description }
+    static func money(_ micros: Int64, _ currency: Currency) -> String { moneyText(micros, currency.rawValue) }
 
     /// An amount without its currency, for table cells under a heading that names it.
-    static func amount(_ micros: Int64) -> String {
-        String(Money(micros: micros, currency: .USD).description.dropLast(4))
-    }
+    static func amount(_ micros: Int64) -> ReportDocument.Cell { .money(micros) }
 
     static func kindLabel(_ kind: CostKind) -> String { kind == .reviewTime ? "review time" : kind.rawValue }
 
@@ -29,9 +27,9 @@ public enum DeliverableReport {
         ]
         if let budget = story.budgetMicros {
             let allowed = budget + story.extraBudgetMicros
-            let share = allowed > 0 ? String(format: "%.1f", Double(story.spendMicros) / Double(allowed) * 100) : "—"
+            let share = allowed > 0 ? ReportDocument.Cell.percent(Double(story.spendMicros) / Double(allowed)).text : "—"
             notes.append(
-                "Budget \(money(budget, currency))\(story.extraBudgetMicros > 0 ? " + \(money(story.extraBudgetMicros, currency)) granted by override" : ""): \(share) % used"
+                "Budget \(money(budget, currency))\(story.extraBudgetMicros > 0 ? " + \(money(story.extraBudgetMicros, currency)) granted by override" : ""): \(share) used"
                     + (story.spendMicros > allowed ? ", over budget by \(money(story.spendMicros - allowed, currency))." : "."))
         } else {
             notes.append("No budget applies to this deliverable.")
@@ -57,11 +55,11 @@ public enum DeliverableReport {
                     heading: "Spend by cost kind (\(currency.rawValue))",
                     table: .init(
                         columns: ["kind", "amount"],
-                        rows: kinds.map { [kindLabel($0), amount(story.spendByKindMicros[$0] ?? 0)] }
-                            + [["total", amount(story.spendMicros)]]),
+                        rows: kinds.map { [ReportDocument.Cell(kindLabel($0)), amount(story.spendByKindMicros[$0] ?? 0)] }
+                            + [[ReportDocument.Cell("total"), amount(story.spendMicros)]]),
                     chart: .init(
                         title: "Spend by cost kind", unit: currency.rawValue,
-                        bars: kinds.map { (kindLabel($0), Double(story.spendByKindMicros[$0] ?? 0) / 1_000_000) })),
+                        bars: kinds.map { (kindLabel($0), ReportDocument.Cell.money(story.spendByKindMicros[$0] ?? 0)) })),
                 findingsSection(story.findings),
             ],
             data: data)
@@ -79,35 +77,44 @@ public enum DeliverableReport {
         for story in stories { for (kind, micros) in story.spendByKindMicros { totals[kind, default: 0] += micros } }
         let total = totals.values.reduce(0, +)
         let findings = stories.flatMap(\.findings).sorted { $0.seq < $1.seq }
-        func count(_ outcome: GateJudgement.Outcome, in list: [ComplianceAudit.Finding]) -> String {
-            String(list.filter { $0.result == outcome }.count)
+        typealias Cell = ReportDocument.Cell
+        func count(_ outcome: GateJudgement.Outcome, in list: [ComplianceAudit.Finding]) -> Cell {
+            .count(list.filter { $0.result == outcome }.count)
         }
-        var rows: [[String]] = []
+        var rows: [[Cell]] = []
         for story in stories {
-            var row: [String] = [story.deliverable, story.category, story.stage, String(story.attempts)]
-            row.append(String(story.generations.count))
+            var row: [Cell] = [Cell(story.deliverable), Cell(story.category), Cell(story.stage), .count(Int(story.attempts))]
+            row.append(.count(story.generations.count))
             for kind in kinds { row.append(amount(story.spendByKindMicros[kind] ?? 0)) }
             row.append(amount(story.spendMicros))
-            row.append(story.budgetMicros.map { amount($0 + story.extraBudgetMicros) } ?? "")
+            row.append(story.budgetMicros.map { amount($0 + story.extraBudgetMicros) } ?? .missing)
+            row.append(
+                story.budgetMicros.map { $0 + story.extraBudgetMicros }.map { $0 > 0 ? .percent(Double(story.spendMicros) / Double($0)) : .missing }
+                    ?? .missing)
             row.append(count(.violated, in: story.findings))
             row.append(count(.denied, in: story.findings))
-            row.append(story.deliveredAsset ?? "")
+            row.append(Cell(story.deliveredAsset ?? ""))
             rows.append(row)
         }
         let delivered = stories.filter { $0.deliveredAsset != nil }.count
-        var totalRow: [String] = ["total", "", "", String(stories.map(\.attempts).reduce(0, +))]
-        totalRow.append(String(stories.map(\.generations.count).reduce(0, +)))
+        var totalRow: [Cell] = [Cell("total"), Cell(""), Cell(""), .count(Int(stories.map(\.attempts).reduce(0, +)))]
+        totalRow.append(.count(stories.map(\.generations.count).reduce(0, +)))
         for kind in kinds { totalRow.append(amount(totals[kind] ?? 0)) }
-        totalRow += [amount(total), "", count(.violated, in: findings), count(.denied, in: findings), "\(delivered) delivered"]
+        let campaignBudget = try projections.campaignBudgetMicros(campaign, asOf: asOf)
+        totalRow += [
+            amount(total), campaignBudget.map(amount) ?? .missing,
+            campaignBudget.map { $0 > 0 ? .percent(Double(total) / Double($0)) : .missing } ?? .missing,
+            count(.violated, in: findings), count(.denied, in: findings), Cell("\(delivered) delivered"),
+        ]
         var notes = [
             "Campaign \(campaign): \(stories.count) deliverables, \(stories.filter { $0.deliveredAsset != nil }.count) delivered.",
             "Spend \(money(total, currency)): "
                 + kinds.map { "\(kindLabel($0)) \(money(totals[$0] ?? 0, currency))" }.joined(separator: ", ") + ".",
         ]
-        if let budget = try projections.campaignBudgetMicros(campaign, asOf: asOf) {
-            let share = budget > 0 ? String(format: "%.1f", Double(total) / Double(budget) * 100) : "—"
+        if let budget = campaignBudget {
+            let share = budget > 0 ? ReportDocument.Cell.percent(Double(total) / Double(budget)).text : "—"
             notes.append(
-                "Campaign budget \(money(budget, currency)): \(share) % used"
+                "Campaign budget \(money(budget, currency)): \(share) used"
                     + (total > budget ? ", over budget by \(money(total - budget, currency))." : "."))
         }
         if stories.isEmpty { notes.append("The campaign has no deliverables yet.") }
@@ -121,7 +128,7 @@ public enum DeliverableReport {
                     heading: "Deliverables (\(currency.rawValue))",
                     table: .init(
                         columns: ["deliverable", "category", "stage", "attempts", "generations"] + kinds.map(kindLabel)
-                            + ["spend", "budget", "violated", "denied", "delivered"],
+                            + ["spend", "budget", "budget used (%)", "violated", "denied", "delivered"],
                         rows: rows + [totalRow])),
                 findingsSection(findings),
             ],

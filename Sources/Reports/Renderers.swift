@@ -10,11 +10,13 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 }
 
 extension ReportDocument {
+    /// The report as one text: Markdown, JSON or HTML. CSV is one file per table
+    /// (`csvFiles`), never several tables in one file.
     public func rendered(as format: ReportFormat) -> String {
         switch format {
         case .md: markdown
         case .json: CanonicalJSON.string(of: json) + "\n"
-        case .csv: csv
+        case .csv: preconditionFailure("CSV is written as one file per table: use csvFiles()")
         case .html: html
         }
     }
@@ -34,7 +36,21 @@ extension ReportDocument {
                     ]
                     if let table = section.table {
                         object["columns"] = .array(table.columns.map(JSONValue.string))
-                        object["rows"] = .array(table.rows.map { .array($0.map(JSONValue.string)) })
+                        object["rows"] = .array(table.rows.map { .array($0.map { .string($0.text) }) })
+                    }
+                    if let chart = section.chart {
+                        object["chart"] = [
+                            "title": .string(chart.title), "unit": .string(chart.unit),
+                            "series": .array(chart.series.map(JSONValue.string)),
+                            "bars": .array(
+                                chart.bars.map {
+                                    [
+                                        "label": .string($0.label), "text": .string($0.figure.text),
+                                        "value": $0.figure.value.map(JSONValue.number) ?? .null,
+                                        "series": .string(chart.series.isEmpty ? "" : chart.series[$0.series]),
+                                    ]
+                                }),
+                        ]
                     }
                     return .object(object)
                 }),
@@ -51,13 +67,14 @@ extension ReportDocument {
             if let chart = section.chart, section.table == nil {
                 out += "\(chart.title):\n\n"
                 for bar in chart.bars {
-                    out += "- \(bar.label): \(Self.number(bar.value))\(chart.unit.isEmpty ? "" : " " + chart.unit)\n"
+                    let series = chart.series.isEmpty ? "" : " (\(chart.series[bar.series]))"
+                    out += "- \(bar.label)\(series): \(Self.figureText(bar.figure, unit: chart.unit))\n"
                 }
             }
             if let table = section.table {
                 out += "| " + table.columns.map(Self.markdownCell).joined(separator: " | ") + " |\n"
                 out += "|" + String(repeating: "---|", count: table.columns.count) + "\n"
-                for row in table.rows { out += "| " + row.map(Self.markdownCell).joined(separator: " | ") + " |\n" }
+                for row in table.rows { out += "| " + row.map { Self.markdownCell($0.text) }.joined(separator: " | ") + " |\n" }
                 if table.rows.isEmpty {
                     out += "| " + Array(repeating: "—", count: table.columns.count).joined(separator: " | ") + " |\n"
                 }
@@ -66,21 +83,47 @@ extension ReportDocument {
         return out
     }
 
+    /// A figure with its unit, as a chart labels it: "56.13 USD", "52.6%", "1.40 ×".
+    static func figureText(_ figure: Cell, unit: String) -> String {
+        figure.text == Cell.missing.text || unit.isEmpty || unit == "%" ? figure.text : figure.text + " " + unit
+    }
+
     static func markdownCell(_ text: String) -> String {
         text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
     }
 
-    /// Every table, one after another, each row led by its section heading (RFC 4180 quoting).
-    var csv: String {
-        var out = ""
-        func line(_ cells: [String]) { out += cells.map(Self.csvCell).joined(separator: ",") + "\r\n" }
-        line(["# \(title)", stamp.line])
-        for section in sections {
-            guard let table = section.table else { continue }
-            line(["section"] + table.columns)
-            for row in table.rows { line([section.heading] + row) }
+    /// The CSV form (RFC 4180): one file per table, named by its position and heading
+    /// (`02-by-model.csv`), with a header row and plain numbers (no units, no grouping; a
+    /// percentage is its number, the column says "%"); a chart without a table becomes a table;
+    /// `notes.csv` carries the title, the stamp and every paragraph.
+    public func csvFiles() -> [(name: String, text: String)] {
+        func file(_ rows: [[String]]) -> String {
+            rows.map { $0.map(Self.csvCell).joined(separator: ",") + "\r\n" }.joined()
         }
-        return out
+        var notes: [[String]] = [["section", "note"], ["", title], ["", stamp.line]]
+        if let emptyPeriod { notes.append(["", emptyPeriod]) }
+        var files: [(name: String, text: String)] = []
+        for (index, section) in sections.enumerated() {
+            for paragraph in section.paragraphs { notes.append([section.heading, paragraph]) }
+            guard let table = section.table ?? section.chart?.table else { continue }
+            let name = String(format: "%02d-", index + 1) + Self.slug(section.heading) + ".csv"
+            files.append((name, file([table.columns] + table.rows.map { $0.map(\.plain) })))
+        }
+        return [("notes.csv", file(notes))] + files
+    }
+
+    /// Lower-case words joined by hyphens: "By model (USD)" → "by-model-usd".
+    static func slug(_ heading: String) -> String {
+        var out = ""
+        for scalar in heading.lowercased().unicodeScalars {
+            if CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII {
+                out.unicodeScalars.append(scalar)
+            } else if !out.isEmpty && !out.hasSuffix("-") {
+                out += "-"
+            }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        return out.isEmpty ? "table" : String(out.prefix(60))
     }
 
     static func csvCell(_ text: String) -> String {
@@ -113,7 +156,7 @@ extension ReportDocument {
                 // A wide table scrolls inside its box rather than pushing the page past the window.
                 out += "<div class=\"table\"><table\(table.columns.count > 8 ? " class=\"dense\"" : "")><thead><tr>"
                 out += table.columns.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
-                for row in table.rows { out += "<tr>" + row.map(Self.cell).joined() + "</tr>\n" }
+                for row in table.rows { out += "<tr>" + row.map { Self.cell($0.text) }.joined() + "</tr>\n" }
                 out += "</tbody></table></div>\n"
             }
         }
@@ -133,26 +176,36 @@ extension ReportDocument {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    /// Horizontal bars, scaled to the largest value.
+    /// Colours of the series, in order (distinguishable in grey scale too).
+    static let seriesColours = ["#3b82c4", "#e08a2c", "#5a9e5a", "#8c6bb1"]
+
+    /// Horizontal bars, scaled to the largest value; with several series, bars of one label
+    /// sit together, each series in its colour, and a legend names them.
     static func svg(_ chart: Chart) -> String {
         let barHeight = 18.0
         let labelWidth = 250.0
         let plotWidth = 420.0
-        let height = Double(chart.bars.count) * (barHeight + 6) + 30
-        let top = max(chart.bars.map(\.value).max() ?? 0, 1e-9)
+        let legend = chart.series.isEmpty ? 0.0 : 22.0
+        let height = Double(chart.bars.count) * (barHeight + 6) + 30 + legend
+        let top = max(chart.bars.compactMap(\.figure.value).max() ?? 0, 1e-9)
         var out =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 90))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(chart.title))\">\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + plotWidth + 110))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(chart.title))\">\n"
         out += "<text x=\"0\" y=\"14\" font-weight=\"bold\">\(escape(chart.title))</text>\n"
+        var x = labelWidth
+        for (i, name) in chart.series.enumerated() {
+            out += "<g class=\"legend\"><rect x=\"\(Int(x))\" y=\"24\" width=\"12\" height=\"12\" fill=\"\(seriesColours[i % seriesColours.count])\"/>"
+            out += "<text x=\"\(Int(x + 16))\" y=\"34\">\(escape(name))</text></g>\n"
+            x += 16 + Double(name.count) * 7 + 18
+        }
         for (i, bar) in chart.bars.enumerated() {
-            let y = 24 + Double(i) * (barHeight + 6)
-            let width = max(0, bar.value / top * plotWidth)
-            out += "<text x=\"\(Int(labelWidth - 6))\" y=\"\(Int(y + 13))\" text-anchor=\"end\">\(escape(bar.label))</text>"
+            let y = 24 + legend + Double(i) * (barHeight + 6)
+            let width = max(0, (bar.figure.value ?? 0) / top * plotWidth)
+            let label = chart.series.isEmpty ? bar.label : "\(bar.label) (\(chart.series[bar.series]))"
+            out += "<text x=\"\(Int(labelWidth - 6))\" y=\"\(Int(y + 13))\" text-anchor=\"end\">\(escape(label))</text>"
             out +=
-                "<rect x=\"\(Int(labelWidth))\" y=\"\(Int(y))\" width=\"\(String(format: "%.1f", width))\" height=\"\(Int(barHeight))\" fill=\"#3b82c4\"/>"
-            let value =
-                chart.unit == "%"
-                ? String(format: "%.1f%%", bar.value) : Self.number(bar.value) + (chart.unit.isEmpty ? "" : " " + chart.unit)
-            out += "<text x=\"\(String(format: "%.1f", labelWidth + width + 4))\" y=\"\(Int(y + 13))\">\(escape(value))</text>\n"
+                "<rect x=\"\(Int(labelWidth))\" y=\"\(Int(y))\" width=\"\(String(format: "%.1f", width))\" height=\"\(Int(barHeight))\" fill=\"\(seriesColours[bar.series % seriesColours.count])\"/>"
+            out +=
+                "<text x=\"\(String(format: "%.1f", labelWidth + width + 4))\" y=\"\(Int(y + 13))\">\(escape(figureText(bar.figure, unit: chart.unit)))</text>\n"
         }
         return out + "</svg>\n"
     }

@@ -6,15 +6,7 @@ public import Projections
 /// `genledger replay`: what history would have been under a candidate routing table.
 public enum ReplayReport {
     public static func build(_ projections: Projections, _ replay: Replay) throws -> ReportDocument {
-        func money(_ micros: Double?) -> String { micros.map { String(format: "%.2f", $0 / 1e6) } ?? "—" }
-        func ratio(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "—" }
-        func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "—" }
-        func delta(_ before: Double?, _ after: Double?, _ show: (Double?) -> String) -> String {
-            guard let before, let after else { return "—" }
-            let change = after - before
-            let relative = before == 0 ? "" : String(format: " (%+.1f%%)", change / before * 100)
-            return (change >= 0 ? "+" : "") + show(change) + relative
-        }
+        typealias Cell = ReportDocument.Cell
         func seqs(_ list: [UInt64], of count: Int) -> String {
             list.map(String.init).joined(separator: ", ") + (count > list.count ? ", …" : "")
         }
@@ -26,47 +18,66 @@ public enum ReplayReport {
             }
         let window = "\(replay.window.from?.description ?? "the beginning") to \(replay.window.to?.description ?? "the end")"
         let span = replay.firstSeq.map { "seqs \($0)…\(replay.lastSeq!)" } ?? "none"
-        let share = replay.requests == 0 ? "—" : percent(Double(replay.changed) / Double(replay.requests))
+        let share = replay.requests == 0 ? "—" : Cell.percent(Double(replay.changed) / Double(replay.requests)).text
         let currency = replay.currency.rawValue
-
+        func relative(_ from: Double?, _ to: Double?) -> Cell {
+            guard let from, let to, from != 0 else { return .missing }
+            return .relative((to - from) / from)
+        }
+        func change(_ from: Double?, _ to: Double?) -> Double? {
+            guard let from, let to else { return nil }
+            return to - from
+        }
+        let spendChange = change(before.spendMicros, after.spendMicros)
+        var empty: String?
+        if replay.requests == 0 {
+            empty = "No routing decision was recorded from \(window) as the ledger stood at seq \(replay.asOf): there is nothing to replay."
+        }
+        var notes = empty.map { [$0] } ?? []
+        notes += [
+            "Candidate: table '\(replay.table)' v\(replay.candidateVersion) (\(source)), digest \(replay.candidateDigest).",
+            "Window: requests that occurred from \(window), recorded at or before seq \(replay.asOf): \(counted(replay.requests, "request")) (\(span)).",
+            "\(counted(replay.changed, "request")) (\(share)) would have gone to another model; \(replay.unroutableRequests) could not be routed by the candidate at all.",
+            "The ledger records \(moneyText(replay.actualSpendMicros, currency)) of generation spend for \(counted(replay.actualRequests, "request")) of the window; the estimate of the same routing is \(Cell.money(before.spendMicros).text) and of the candidate \(Cell.money(after.spendMicros).text) \(currency) (\(spendChange.map { Cell.moneyChange($0).text } ?? "—"), \(relative(before.spendMicros, after.spendMicros).text)).",
+            "Estimates rest on \(before.requests) requests routable under both; \(replay.lowConfidence) of them are low-confidence (a model with no accepted output yet in the category, estimated from its tier's average); \(replay.withoutEstimate) had no observed rates at all and are left out of the estimates.",
+            "Nothing was written: a replay never changes the ledger unless asked to record its summary (--record).",
+        ]
+        let series = ["recorded, ledger", "recorded, estimate", "candidate, estimate"]
         var sections: [ReportDocument.Section] = [
             .init(
                 heading: "Summary",
-                paragraphs: [
-                    "Candidate: table '\(replay.table)' v\(replay.candidateVersion) (\(source)), digest \(replay.candidateDigest).",
-                    "Window: requests that occurred from \(window), recorded at or before seq \(replay.asOf): \(replay.requests) requests (\(span)).",
-                    "\(replay.changed) requests (\(share)) would have gone to another model; \(replay.unroutableRequests) could not be routed by the candidate at all.",
-                    "Estimates rest on \(before.requests) requests routable under both; \(replay.lowConfidence) of them are low-confidence (a model with no accepted output yet in the category, estimated from its tier's average); \(replay.withoutEstimate) had no observed rates at all and are left out of the estimates.",
-                    "Nothing was written: a replay never changes the ledger unless asked to record its summary (--record).",
-                ],
+                paragraphs: notes,
                 table: .init(
-                    columns: ["measure", "recorded routing", "candidate", "change"],
+                    columns: ["measure", "recorded routing: ledger", "recorded routing: estimate", "candidate: estimate", "change (estimates)", "relative change"],
                     rows: [
                         [
-                            "estimated generation spend (\(currency))", money(before.spendMicros), money(after.spendMicros),
-                            delta(before.spendMicros, after.spendMicros, money),
+                            Cell("generation spend (\(currency))"), .money(replay.actualSpendMicros), .money(before.spendMicros),
+                            .money(after.spendMicros), .moneyChange(spendChange), relative(before.spendMicros, after.spendMicros),
                         ],
                         [
-                            "regeneration multiplier (attempts per accepted output)", ratio(before.regenerationMultiplier),
-                            ratio(after.regenerationMultiplier),
-                            delta(before.regenerationMultiplier, after.regenerationMultiplier, ratio),
+                            Cell("regeneration multiplier (attempts per accepted output)"), .missing, .decimal(before.regenerationMultiplier),
+                            .decimal(after.regenerationMultiplier),
+                            .decimal(change(before.regenerationMultiplier, after.regenerationMultiplier), signed: true),
+                            relative(before.regenerationMultiplier, after.regenerationMultiplier),
                         ],
                         [
-                            "failure rate", percent(before.failureRate), percent(after.failureRate),
-                            delta(before.failureRate, after.failureRate, percent),
+                            Cell("failure rate (%)"), .missing, .percent(before.failureRate), .percent(after.failureRate),
+                            .points(change(before.failureRate, after.failureRate)), relative(before.failureRate, after.failureRate),
                         ],
                         [
-                            "true cost per acceptable deliverable (\(currency))", money(before.trueCostPerAcceptableMicros),
-                            money(after.trueCostPerAcceptableMicros),
-                            delta(before.trueCostPerAcceptableMicros, after.trueCostPerAcceptableMicros, money),
+                            Cell("true cost per acceptable deliverable (\(currency))"), .missing, .money(before.trueCostPerAcceptableMicros),
+                            .money(after.trueCostPerAcceptableMicros),
+                            .moneyChange(change(before.trueCostPerAcceptableMicros, after.trueCostPerAcceptableMicros)),
+                            relative(before.trueCostPerAcceptableMicros, after.trueCostPerAcceptableMicros),
                         ],
                     ]),
                 chart: .init(
-                    title: "Estimated generation spend by category: recorded routing, then candidate", unit: "",
+                    title: "Generation spend by category (\(currency))", unit: currency, series: series,
                     bars: replay.byCategory.flatMap {
                         [
-                            ("\($0.category) (recorded)", $0.before.spendMicros / 1e6),
-                            ("\($0.category) (candidate)", $0.after.spendMicros / 1e6),
+                            .init(label: $0.category, figure: .money($0.actualSpendMicros), series: 0),
+                            .init(label: $0.category, figure: .money($0.before.spendMicros), series: 1),
+                            .init(label: $0.category, figure: .money($0.after.spendMicros), series: 2),
                         ]
                     }))
         ]
@@ -80,8 +91,8 @@ public enum ReplayReport {
                         columns: ["category", "from (tier)", "to (tier)", "requests", "first seqs"],
                         rows: replay.moves.map {
                             [
-                                $0.category, "\($0.from) (\($0.fromTier))", "\($0.to) (\($0.toTier))", String($0.requests),
-                                seqs($0.seqs, of: $0.requests),
+                                Cell($0.category), Cell("\($0.from) (\($0.fromTier))"), Cell("\($0.to) (\($0.toTier))"),
+                                .count($0.requests), Cell(seqs($0.seqs, of: $0.requests)),
                             ]
                         })))
         sections.append(
@@ -93,23 +104,27 @@ public enum ReplayReport {
                     : .init(
                         columns: ["category", "stage", "modality", "requests", "first seqs", "why"],
                         rows: replay.unroutable.map {
-                            [$0.category, $0.stage, $0.modality, String($0.requests), seqs($0.seqs, of: $0.requests), $0.reason]
+                            [
+                                Cell($0.category), Cell($0.stage), Cell($0.modality), .count($0.requests),
+                                Cell(seqs($0.seqs, of: $0.requests)), Cell($0.reason),
+                            ]
                         })))
         sections.append(
             .init(
                 heading: "By category",
                 table: .init(
                     columns: [
-                        "category", "requests", "changed", "unroutable", "low-confidence", "spend recorded", "spend candidate",
-                        "multiplier recorded", "multiplier candidate", "true cost recorded", "true cost candidate",
+                        "category", "requests", "changed", "unroutable", "low-confidence", "spend, ledger (\(currency))",
+                        "spend, recorded estimate (\(currency))", "spend, candidate estimate (\(currency))", "multiplier, recorded",
+                        "multiplier, candidate", "true cost, recorded (\(currency))", "true cost, candidate (\(currency))",
                     ],
                     rows: replay.byCategory.map {
                         [
-                            $0.category, String($0.requests), String($0.changed), String($0.unroutable),
-                            String($0.lowConfidence), money($0.before.spendMicros), money($0.after.spendMicros),
-                            ratio($0.before.regenerationMultiplier),
-                            ratio($0.after.regenerationMultiplier), money($0.before.trueCostPerAcceptableMicros),
-                            money($0.after.trueCostPerAcceptableMicros),
+                            Cell($0.category), .count($0.requests), .count($0.changed), .count($0.unroutable),
+                            .count($0.lowConfidence), .money($0.actualSpendMicros), .money($0.before.spendMicros),
+                            .money($0.after.spendMicros), .decimal($0.before.regenerationMultiplier),
+                            .decimal($0.after.regenerationMultiplier), .money($0.before.trueCostPerAcceptableMicros),
+                            .money($0.after.trueCostPerAcceptableMicros),
                         ]
                     })))
         sections.append(.init(heading: "Method", paragraphs: method))
@@ -123,6 +138,8 @@ public enum ReplayReport {
             "requests": .number(Double(replay.requests)), "changed": .number(Double(replay.changed)),
             "unroutable": .number(Double(replay.unroutableRequests)), "low_confidence": .number(Double(replay.lowConfidence)),
             "without_estimate": .number(Double(replay.withoutEstimate)), "currency": .string(currency),
+            "actual_spend_micros": .number(Double(replay.actualSpendMicros)),
+            "actual_requests": .number(Double(replay.actualRequests)), "notes": .array(notes.map(JSONValue.string)),
             "before": figures(before, missing: .null), "after": figures(after, missing: .null),
             "moves": .array(
                 replay.moves.map {
@@ -146,14 +163,17 @@ public enum ReplayReport {
                         "category": .string($0.category), "requests": .number(Double($0.requests)),
                         "changed": .number(Double($0.changed)), "unroutable": .number(Double($0.unroutable)),
                         "low_confidence": .number(Double($0.lowConfidence)),
+                        "actual_spend_micros": .number(Double($0.actualSpendMicros)),
                         "before": figures($0.before, missing: .null), "after": figures($0.after, missing: .null),
                     ]
                 }),
         ]
-        return ReportDocument(
+        var document = ReportDocument(
             title: "Replay under '\(replay.table)' v\(replay.candidateVersion)",
             stamp: try .of(projections.ledger, size: replay.asOf),
             sections: sections, data: data)
+        document.emptyPeriod = empty
+        return document
     }
 
     /// The `replay.completed` payload `genledger replay --record` appends (docs/EVENTS.md).
@@ -192,7 +212,7 @@ public enum ReplayReport {
     public static let method = [
         "Each recorded routing.decided request in the window is decided again by the routing engine, with the candidate table in force in place of the published table of its name and every model's status, version and the governance policy as they stood at that request. A request changes when the candidate picks another model than the one recorded.",
         "Rates are observed in the ledger as of each request (everything recorded before its seq), per model and deliverable category: cost per attempt = generation spend / attempts (the observed price); regeneration multiplier = attempts / accepted outputs; failure rate = failed / (completed + failed) attempts. Per category: review-time and opportunity spend per attempt, and refinement spend per accepted output.",
-        "True cost per acceptable deliverable = (cost per attempt + review and opportunity time per attempt) × regeneration multiplier + refinement per accepted output: DESIGN.md's per-generation cost × multiplier + refinement + time.",
+        "True cost per acceptable deliverable = (cost per attempt + review and opportunity time per attempt) × regeneration multiplier + refinement per accepted output: the per-generation cost × regeneration multiplier + refinement + review time of docs/REPORTS.md.",
         "Estimated generation spend: each recorded request is one attempt at the recorded model's cost per attempt; under the candidate, the same work needs (candidate's multiplier ÷ recorded model's multiplier) attempts at the candidate's cost per attempt. Multiplier, failure rate and true cost are averages over the requests.",
         "Where a model has no accepted output yet in the category, its tier's pooled figures in that category stand in (else the tier's across categories), and the request is counted as low-confidence. Requests with no figures even for the tier are left out of the estimates and counted.",
     ]

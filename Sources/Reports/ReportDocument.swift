@@ -25,24 +25,72 @@ public struct ReportDocument: Sendable {
 
     public struct Table: Sendable {
         public var columns: [String]
-        public var rows: [[String]]
+        public var rows: [[Cell]]
 
-        public init(columns: [String], rows: [[String]]) {
+        public init(columns: [String], rows: [[Cell]]) {
             self.columns = columns
             self.rows = rows
         }
+
+        /// Every cell as it reads in Markdown and HTML.
+        public var texts: [[String]] { rows.map { $0.map(\.text) } }
+
+        /// A table of text only (ids, names, reasons).
+        public init(columns: [String], rows: [[String]]) {
+            self.init(columns: columns, rows: rows.map { $0.map { Cell($0) } })
+        }
     }
 
-    /// A bar chart: one bar per label.
+    /// A bar chart: one bar per label, or per label and series (then drawn with a legend).
+    /// Each bar's figure is a `Cell`, so it reads exactly as the same figure in a table.
     public struct Chart: Sendable {
-        public var title: String
-        public var unit: String
-        public var bars: [(label: String, value: Double)]
+        public struct Bar: Sendable {
+            public var label: String
+            public var figure: Cell
+            /// Index into `series` (0 when there is one series).
+            public var series: Int
 
-        public init(title: String, unit: String, bars: [(label: String, value: Double)]) {
+            public init(label: String, figure: Cell, series: Int = 0) {
+                self.label = label
+                self.figure = figure
+                self.series = series
+            }
+        }
+
+        public var title: String
+        /// What the figures are in ("USD", "%", "×"): said after each figure in text forms.
+        public var unit: String
+        public var bars: [Bar]
+        /// Series names for the legend; empty for a single series.
+        public var series: [String]
+
+        public init(title: String, unit: String, bars: [(label: String, figure: Cell)]) {
+            self.title = title
+            self.unit = unit
+            self.bars = bars.map { Bar(label: $0.label, figure: $0.figure) }
+            self.series = []
+        }
+
+        public init(title: String, unit: String, series: [String], bars: [Bar]) {
             self.title = title
             self.unit = unit
             self.bars = bars
+            self.series = series
+        }
+
+        /// The chart as a table (for CSV and for JSON): one row per label, a column per series.
+        var table: Table {
+            let names = series.isEmpty ? [unit.isEmpty ? "value" : "value (\(unit))"] : series.map { unit.isEmpty ? $0 : "\($0) (\(unit))" }
+            var labels: [String] = []
+            var cells: [String: [Cell]] = [:]
+            for bar in bars {
+                if cells[bar.label] == nil {
+                    labels.append(bar.label)
+                    cells[bar.label] = Array(repeating: .missing, count: names.count)
+                }
+                cells[bar.label]![bar.series] = bar.figure
+            }
+            return Table(columns: ["label"] + names, rows: labels.map { [Cell($0)] + cells[$0]! })
         }
     }
 

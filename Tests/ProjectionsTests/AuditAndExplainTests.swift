@@ -18,9 +18,11 @@ struct AuditAndExplainTests {
         #expect(audit.total.spendMicros == 10_840_000 && audit.total.accepted == 1)
         // Regeneration: D-2's second attempt (0.28 + 1.25) and the opportunity cost of its rejection (5.00).
         #expect(audit.total.regenerationMicros == 6_530_000)
-        #expect(
-            audit.byModel["hailuo-02"]
-                == CostGroup(key: "hailuo-02", spendMicros: 10_840_000, regenerationMicros: 6_530_000, accepted: 1))
+        // By kind: generation 3 × 0.28; review time 2.50 + 1.25 + 1.25; opportunity 5.00.
+        var hailuo = CostGroup(key: "hailuo-02", spendMicros: 10_840_000, regenerationMicros: 6_530_000, accepted: 1)
+        hailuo.kindMicros = ["generation": 840_000, "review-time": 5_000_000, "opportunity": 5_000_000]
+        #expect(audit.byModel["hailuo-02"] == hailuo && audit.total.kindMicros == hailuo.kindMicros)
+        #expect(audit.currencies == ["USD"])
         #expect(audit.byTier["budget"]?.trueCostPerAcceptedMicros == 10_840_000)
         #expect(audit.byStage["draft"]?.spendMicros == 10_840_000 && audit.byStage["delivery"] == nil)
         #expect(audit.byCampaign["(none)"]?.accepted == 1)
@@ -34,7 +36,23 @@ struct AuditAndExplainTests {
         #expect(trend[1] == MonthTrend(month: "2026-07", spendMicros: 10_840_000, generations: 5, acceptedOutputs: 1))
         #expect(trend[2] == MonthTrend(month: "2026-08", spendMicros: 0, generations: 6, acceptedOutputs: 1))
         let report = try CostsReport.build(projections, month: "2026-07", asOf: try scenario.studio.ledger.size())
-        #expect(report.sections[0].paragraphs[0].contains("Spend 10.84") && report.sections[0].paragraphs[1].contains("60.2%"))
+        // The first screen: spend with its currency, split by kind, then the regeneration share.
+        let summary = report.sections[0]
+        #expect(
+            summary.paragraphs[0]
+                == "Spend 10.84 USD over 7 cost events, seqs \(audit.firstCostSeq!)…\(audit.lastCostSeq!): model generation 0.84 USD, refinement 0.00 USD, review time 5.00 USD, opportunity 5.00 USD.")
+        #expect(summary.paragraphs[2].hasPrefix("Regeneration share 60.2% (6.53 USD)"))
+        #expect(
+            summary.table?.texts == [
+                ["model generation", "0.84", "7.7%"], ["refinement", "0.00", "0.0%"], ["review time", "5.00", "46.1%"],
+                ["opportunity", "5.00", "46.1%"], ["total", "10.84", "100.0%"],
+            ])
+        // The same figures, plain, in the by-model CSV file; exact micro-units in JSON.
+        let byModel = try #require(report.csvFiles().first { $0.name.hasSuffix("-by-model.csv") }?.text)
+        #expect(byModel.contains("\r\nhailuo-02,10.84,0.84,0.00,5.00,5.00,6.53,60.2,1,10.84\r\n"))
+        let json = try JSONParser.parse(report.rendered(as: .json))
+        #expect(json["data"]?["total"]?["opportunity_micros"]?.integerValue == 5_000_000)
+        #expect(json["data"]?["currency"]?.stringValue == "USD")
         #expect(try projections.check().mismatched.isEmpty)
     }
 

@@ -150,11 +150,15 @@ struct QuarterlyReviewTests {
         #expect(flux.volume == 6 && flux.reviewed == 6 && flux.accepted == 1 && flux.regenerationMultiplier == 6.0)
         #expect(flux.acceptanceRate == 1.0 / 6.0 && flux.spendMicros == 0)
 
-        // The changes inside the quarter, with their seqs (the catalog's own prices are from Q1).
+        // Every change inside the quarter, with its seq: the studio's status change and its two
+        // routing tables (published in Q3), then the price and version changes; registrations
+        // (the catalog's own prices, set at registration) are not changes.
         let changes = try projections.modelChanges(Quarter("2026-Q3")!, asOf: size)
-        #expect(changes.map(\.seq) == [scenario.seqs["price"]!, scenario.seqs["version"]!])
+        #expect(changes.map(\.kind) == ["status", "routing table", "routing table", "price", "version"])
+        #expect(changes.suffix(2).map(\.seq) == [scenario.seqs["price"]!, scenario.seqs["version"]!])
+        #expect(changes[1].model == "routing table image" || changes[1].model == "routing table video")
         #expect(
-            changes[0].what == "price 0.35 USD per-second from 2026-08-15" && changes[1].what == "version 2.6 from 2026-08-20")
+            changes[3].what.hasPrefix("0.35 USD per-second from 2026-08-15") && changes[4].what.hasPrefix("2.6 from 2026-08-20"))
 
         // An empty quarter, and the report as of a seq before D-4.
         #expect(try projections.modelQuarters(Quarter("2026-Q4")!, asOf: size).isEmpty)
@@ -162,10 +166,13 @@ struct QuarterlyReviewTests {
         #expect(before["flux-1.1-pro-ultra"] == nil && before["hailuo-02"] == hailuo)
 
         let report = try QuarterlyReport.build(projections, quarter: Quarter("2026-Q3")!, asOf: size)
-        let row = try #require(report.sections[0].table?.rows.first { $0[0] == "hailuo-02" })
-        #expect(row[2] == "3" && row[6] == "33.3%" && row[7] == "3.00" && row[10] == "10.84" && row[11] == "10.84")
+        // Outcomes, then spend: three reviews are a small sample, and the figures resting on them say so.
+        let row = try #require(report.sections[1].table?.rows.first { $0[0].text == "hailuo-02" }).map(\.text)
+        #expect(row[2] == "3" && row[6] == "3" && row[7] == "33.3% (small sample)" && row[8] == "3.00 (small sample)")
+        let cost = try #require(report.sections[2].table?.rows.first { $0[0].text == "hailuo-02" })
+        #expect(cost[4].text == "10.84" && cost[5].text == "10.84 (small sample)" && cost[5].plain == "10.84")
         let empty = try QuarterlyReport.build(projections, quarter: Quarter("2026-Q4")!, asOf: size)
-        #expect(empty.sections[0].table?.rows.isEmpty == true)
+        #expect(empty.sections[1].table?.rows.isEmpty == true && empty.emptyPeriod != nil)
 
         #expect(try projections.check().mismatched.isEmpty)
     }
@@ -177,10 +184,14 @@ struct QuarterlyReviewTests {
         // hailuo-02 is the primary of video/drafts: multiplier 3.00 is not above 3.0; its failure rate 0 is under 10%.
         // flux-1.1-pro-ultra is the primary of image/key-visual, whose criterion is acceptance below 60%: 16.7% is.
         let report = try QuarterlyReport.build(projections, quarter: Quarter("2026-Q3")!, asOf: try scenario.studio.ledger.size())
-        let flags = try #require(report.sections.last?.table?.rows)
+        // The flags open the report, in its summary.
+        #expect(report.sections[0].heading == "Summary")
+        let flags = try #require(report.sections[0].table?.rows).map { $0.map(\.text) }
         #expect(flags.count == 1)
         #expect(
-            flags.first?[0] == "image v1 / key-visual" && flags.first?[1] == "flux-1.1-pro-ultra" && flags.first?[3] == "16.7%")
+            flags.first?[0] == "image v1 / key-visual" && flags.first?[1] == "flux-1.1-pro-ultra"
+                && flags.first?[3] == "16.7% (small sample)" && flags.first?[5] == "6")
+        #expect(report.sections[0].paragraphs.contains { $0.hasPrefix("Needs a decision: 1 switching criterion met") })
         #expect(try projections.check().mismatched.isEmpty)
     }
 }

@@ -47,17 +47,17 @@ struct RoutingReportTests {
         let projections = Projections(studio.ledger)
         let now = try RoutingReports.current(projections, asOf: try studio.ledger.size())
         let video = try #require(now.sections.first { $0.heading == "Table video v2" }?.table)
-        let hero = try #require(video.rows.first { $0[0] == "hero-cinematic" })
+        let hero = try #require(video.texts.first { $0[0] == "hero-cinematic" })
         #expect(hero[4].hasPrefix("degraded (timeout") && hero[5] == "sora-2-pro (fallback for timeout)")
-        #expect(video.rows.first { $0[0] == "social-short" }?[3] == "seedance-1-pro")
-        let inactive = try #require(now.sections.last?.table?.rows.map { $0[0] })
+        #expect(video.texts.first { $0[0] == "social-short" }?[3] == "seedance-1-pro")
+        let inactive = try #require(now.sections.last?.table?.texts.map { $0[0] })
         #expect(inactive == ["legacy-gen2", "veo-3.1"])
 
         // As of a seq before the change: v1, social-short on kling, veo active.
         let then = try RoutingReports.current(projections, asOf: beforeChange)
         let old = try #require(then.sections.first { $0.heading == "Table video v1" }?.table)
-        #expect(old.rows.first { $0[0] == "social-short" }?[3] == "kling-2.5-turbo")
-        #expect(old.rows.first { $0[0] == "hero-cinematic" }?[5] == "veo-3.1")
+        #expect(old.texts.first { $0[0] == "social-short" }?[3] == "kling-2.5-turbo")
+        #expect(old.texts.first { $0[0] == "hero-cinematic" }?[5] == "veo-3.1")
         let rootThen = try studio.ledger.rootHash(size: beforeChange).base64
         #expect(then.stamp.treeSize == beforeChange && then.stamp.root == rootThen)
         #expect(try projections.check().mismatched.isEmpty)
@@ -69,9 +69,9 @@ struct RoutingReportTests {
         let projections = Projections(studio.ledger)
         let size = try studio.ledger.size()
         let history = try RoutingReports.history(projections, asOf: size)
-        #expect(history.sections[0].table?.rows.map { "\($0[0]) \($0[1])" } == ["image v1", "video v1", "video v2"])
+        #expect(history.sections[0].table?.texts.map { "\($0[0]) \($0[1])" } == ["image v1", "video v1", "video v2"])
         let diff = try RoutingReports.diff(projections, table: "video", from: 1, to: 2, asOf: size)
-        let rows = try #require(diff.sections[0].table?.rows)
+        let rows = try #require(diff.sections[0].table?.texts)
         #expect(
             rows.contains {
                 $0[0] == "social-short" && $0[2] == "primary" && $0[3] == "\"kling-2.5-turbo\"" && $0[4] == "\"seedance-1-pro\""
@@ -88,8 +88,11 @@ struct RoutingReportTests {
         #expect(report.rendered(as: .md).contains("| hero-cinematic |"))
         let json = try JSONParser.parse(report.rendered(as: .json))
         #expect(json["stamp"]?["tree_size"]?.integerValue == Int64(try studio.ledger.size()))
-        let csv = report.rendered(as: .csv)
-        #expect(csv.contains("\r\nTable video v2,hero-cinematic,"))
+        // CSV: one file per table, a header row first; notes.csv carries the prose.
+        let files = report.csvFiles()
+        let video = try #require(files.first { $0.name.hasSuffix("-table-video-v2.csv") })
+        #expect(video.text.hasPrefix("rule,match,tier,primary,") && video.text.contains("\r\nhero-cinematic,"))
+        #expect(files.first?.name == "notes.csv" && files.first?.text.contains(report.stamp.line) == true)
         let html = report.rendered(as: .html)
         #expect(
             html.hasPrefix("<!DOCTYPE html>") && html.contains("<td>hero-cinematic</td>") && !html.contains("<script")

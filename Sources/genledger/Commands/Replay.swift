@@ -35,6 +35,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Last day of the window (YYYY-MM-DD, inclusive).")
     var to: String?
 
+    @Option(help: "The window as a calendar quarter, YYYY-Qn (instead of --from and --to).")
+    var quarter: String?
+
     @Flag(help: "Append one replay.completed event with the candidate's digest and the summary.")
     var record = false
 
@@ -48,6 +51,10 @@ struct ReplayCommand: ParsableCommand {
         guard (routing == nil) != (comparePublished == nil) else {
             throw ValidationError("give exactly one of --routing FILE and --compare-published V")
         }
+        if let quarter {
+            guard Quarter(quarter) != nil else { throw ValidationError("--quarter must look like 2026-Q3") }
+            guard from == nil && to == nil else { throw ValidationError("--quarter replaces --from and --to: give one or the other") }
+        }
     }
 
     func run() throws {
@@ -59,7 +66,8 @@ struct ReplayCommand: ParsableCommand {
                 }
                 return date
             }
-            let window = Replay.Window(from: try date(from, "from"), to: try date(to, "to"))
+            var window = Replay.Window(from: try date(from, "from"), to: try date(to, "to"))
+            if let chosen = quarter.flatMap(Quarter.init) { window = Replay.Window(from: chosen.days.first, to: chosen.days.last) }
             if let from = window.from, let to = window.to, to < from {
                 throw LedgerError(.badInput, "the window ends (\(to)) before it starts (\(from))", field: "to")
             }

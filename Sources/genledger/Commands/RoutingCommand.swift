@@ -21,9 +21,12 @@ struct ReportOptions: ParsableArguments {
 
     func validate() throws {
         if json && format != .md && format != .json { throw ValidationError("--json and --format \(format.rawValue) disagree") }
+        if format == .csv && out == nil {
+            throw ValidationError("--format csv writes one file per table: name a directory with --out DIR")
+        }
     }
 
-    @Option(help: "Write the report to this file instead of standard output.")
+    @Option(help: "Write the report to this file instead of standard output (with --format csv: a directory, one file per table).")
     var out: String?
 
     /// Catches the projections up, resolves --as-of, builds and writes the report.
@@ -34,6 +37,10 @@ struct ReportOptions: ParsableArguments {
         let document = try build(projections, asOf)
         // Said where a person looks, whatever the format: the period holds nothing.
         if let empty = document.emptyPeriod { FileHandle.standardError.write(Data("genledger: \(empty)\n".utf8)) }
+        if chosenFormat == .csv, let out {
+            try Self.writeCSV(document, to: out)
+            return
+        }
         let text = document.rendered(as: chosenFormat)
         if let out {
             do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {
@@ -44,6 +51,23 @@ struct ReportOptions: ParsableArguments {
             output.line(text.hasSuffix("\n") ? String(text.dropLast()) : text)
             output.flush()
         }
+    }
+}
+
+extension ReportOptions {
+    /// One CSV file per table into `directory` (created if missing), replacing the report's
+    /// earlier files there; the file names go to standard error.
+    static func writeCSV(_ document: ReportDocument, to directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for file in document.csvFiles() {
+                try file.text.write(toFile: directory + "/" + file.name, atomically: true, encoding: .utf8)
+            }
+        } catch {
+            throw LedgerError(.storage, "cannot write CSV files into \(directory): \(error.localizedDescription)")
+        }
+        let names = document.csvFiles().map(\.name)
+        FileHandle.standardError.write(Data("wrote \(counted(names.count, "file")) into \(directory): \(names.joined(separator: ", "))\n".utf8))
     }
 }
 
