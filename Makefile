@@ -80,10 +80,10 @@ demo: release
 	echo; echo "== genledger rebuild --check (the projections equal a fresh replay of the log)"; \
 	$(GENLEDGER) rebuild --check; \
 	echo; echo "== genledger routing current"; $(GENLEDGER) routing current | sed -n '/^## Table video/,$$p'; \
-	echo; echo "== genledger report quarterly --quarter 2026-Q3 (per model; the first columns)"; \
-	$(GENLEDGER) report quarterly --quarter 2026-Q3 | sed -n '/^| model/,/^$$/p' | cut -d'|' -f1-13; \
-	echo; echo "== the 2026-Q2 review's switching flags (what prompted routing table video v2)"; \
-	$(GENLEDGER) report quarterly --quarter 2026-Q2 | sed -n '/^## Switching flags/,$$p'; \
+	echo; echo "== genledger report quarterly --quarter 2026-Q2 (its summary: the flags that prompted routing table video v2, totals, small samples, changes)"; \
+	$(GENLEDGER) report quarterly --quarter 2026-Q2 | sed -n '/^## Summary/,/^## Per model: outcomes/p' | grep -v '^## Per model'; \
+	echo; echo "== genledger report costs --month 2026-09 (where the money went, by cost kind)"; \
+	$(GENLEDGER) report costs --month 2026-09 | sed -n '/^## Summary/,/^## Draft vs delivery/p' | grep -v '^## Draft'; \
 	echo; echo "== genledger report compliance --from 2026-04-01 --to 2026-09-30 (summary and rules)"; \
 	$(GENLEDGER) report compliance --from 2026-04-01 --to 2026-09-30 | sed -n '/^## Summary/,/^## Findings/p' | grep -v '^## Findings' | cut -d'|' -f1-7; \
 	echo; echo "== genledger routing history (in the order the versions took effect)"; \
@@ -95,18 +95,20 @@ demo: release
 	$(GENLEDGER) report quarterly --quarter 2026-Q2 --format html --out $(DEMO_DIR)/reports/quarterly-2026-Q2.html; \
 	$(GENLEDGER) report quarterly --quarter 2026-Q3 --format html --out $(DEMO_DIR)/reports/quarterly-2026-Q3.html; \
 	for m in 04 05 06 07 08 09; do $(GENLEDGER) report costs --month 2026-$$m --format html --out $(DEMO_DIR)/reports/costs-2026-$$m.html; done; \
+	$(GENLEDGER) report costs --month 2026-09 --format csv --out $(DEMO_DIR)/reports/costs-2026-09-csv 2>/dev/null; \
 	$(GENLEDGER) report compliance --from 2026-04-01 --to 2026-09-30 --format html --out $(DEMO_DIR)/reports/compliance-2026-Q2-Q3.html; \
 	CAMPAIGN=$$($(GENLEDGER) log --type campaign.opened --limit 1 --json | sed 's/.*"campaign":"\([^"]*\)".*/\1/'); \
 	$(GENLEDGER) report campaign $$CAMPAIGN --format html --out $(DEMO_DIR)/reports/campaign-$$CAMPAIGN.html; \
 	ASSET=$$($(GENLEDGER) log --type deliverable.delivered --json | grep -m1 'D-[0-9]*-upscale' | sed 's/.*"asset":"\([^"]*\)".*/\1/'); \
 	$(GENLEDGER) explain $$ASSET --format html --out $(DEMO_DIR)/reports/explain-$$ASSET.html; \
-	echo; echo "Every report, in HTML: $(DEMO_DIR)/reports/ ($$(ls $(DEMO_DIR)/reports | wc -l) files)"; \
+	echo; echo "Every report, in HTML: $(DEMO_DIR)/reports/ ($$(ls $(DEMO_DIR)/reports/*.html | wc -l) pages; the September cost audit also as CSV, one file per table, in costs-2026-09-csv/)"; \
 	echo; echo "Look further (GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db; README.md walks through the three uses):"; \
 	echo "  $(GENLEDGER) explain $$ASSET              why this delivered asset looks the way it does, with proofs"; \
 	echo "  $(GENLEDGER) report costs --month 2026-09          true cost per acceptable deliverable"; \
 	echo "  $(GENLEDGER) routing current --on 2026-06-15       routing in force on a past day"; \
 	echo "  $(GENLEDGER) log --stream deliverable/D-000001     one deliverable's whole story"; \
-	echo "  $(GENLEDGER) report deliverable D-000001           its attempts, spend by cost kind against its budget, findings"
+	echo "  $(GENLEDGER) report deliverable D-000001           its attempts, spend by cost kind against its budget, findings"; \
+	echo "  $(GENLEDGER) explain D-000001                      how its delivered asset was made, enough to make it again"
 
 ## Speed and memory against same-run baselines (see docs/BENCHMARKS.md). The service bench
 ## loads the release server with wrk (Debian's) on loopback.

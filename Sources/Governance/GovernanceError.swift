@@ -45,6 +45,9 @@ public struct GovernanceError: Error, Sendable, CustomStringConvertible {
     public var deniedSeq: UInt64?
     /// Every rule the denied event broke (a denial names the first in `rule`).
     public var findings: [GateJudgement.Finding] = []
+    /// Further errors found in the same document (other entries of the same list): a policy
+    /// check reports them all, not only the first.
+    public var alsoFound: [GovernanceError] = []
 
     public init(_ code: Code, _ message: String, field: String? = nil, rule: Rule? = nil) {
         self.code = code

@@ -35,7 +35,7 @@ extension LedgerEndpoints {
         },
         ReportRoute(path: "/reports/costs") { projections, asOf, request, _ in
             guard let month = request.uri.queryParameters.get("month") else {
-                throw APIError.badRequest("is required (2026-09)", field: "month")
+                throw APIError.badRequest("the query parameter month is required: YYYY-MM, as 2026-09", field: "month")
             }
             guard CalendarDate(month + "-01") != nil else {
                 throw APIError.badRequest("'\(month)' is not a month (2026-09)", field: "month")
@@ -45,7 +45,7 @@ extension LedgerEndpoints {
         ReportRoute(path: "/reports/compliance") { projections, asOf, request, _ in
             func date(_ name: String) throws -> CalendarDate {
                 guard let text = request.uri.queryParameters.get(name) else {
-                    throw APIError.badRequest("is required (YYYY-MM-DD)", field: name)
+                    throw APIError.badRequest("the query parameter \(name) is required: YYYY-MM-DD", field: name)
                 }
                 guard let date = CalendarDate(text) else {
                     throw APIError.badRequest("'\(text)' is not a date (YYYY-MM-DD)", field: name)
@@ -58,7 +58,7 @@ extension LedgerEndpoints {
                 projections, from: from, to: to, campaign: request.uri.queryParameters.get("campaign"), asOf: asOf)
         },
         ReportRoute(path: "/reports/deliverables/{id}") { projections, asOf, _, parameters in
-            guard let id = parameters.get("id"), !id.isEmpty else { throw APIError.badRequest("is required", field: "id") }
+            guard let id = parameters.get("id"), !id.isEmpty else { throw APIError.badRequest("the path parameter id is required", field: "id") }
             do { return try DeliverableReport.build(projections, deliverable: id, asOf: asOf) } catch let error as GovernanceError
                 where error.field == "deliverable"
             {
@@ -66,7 +66,7 @@ extension LedgerEndpoints {
             }
         },
         ReportRoute(path: "/reports/campaigns/{id}") { projections, asOf, _, parameters in
-            guard let id = parameters.get("id"), !id.isEmpty else { throw APIError.badRequest("is required", field: "id") }
+            guard let id = parameters.get("id"), !id.isEmpty else { throw APIError.badRequest("the path parameter id is required", field: "id") }
             do { return try DeliverableReport.buildCampaign(projections, campaign: id, asOf: asOf) } catch let error
                 as GovernanceError where error.field == "campaign"
             {
@@ -75,7 +75,7 @@ extension LedgerEndpoints {
         },
         ReportRoute(path: "/assets/{id}/explain") {
             projections, asOf, _, parameters in
-            guard let asset = parameters.get("id"), !asset.isEmpty else { throw APIError.badRequest("is required", field: "id") }
+            guard let asset = parameters.get("id"), !asset.isEmpty else { throw APIError.badRequest("the path parameter id is required", field: "id") }
             do { return try ExplainReport.build(projections, asset: asset, asOf: asOf) } catch let error as LedgerError
                 where error.code == .badInput && error.field == "asset"
             {

@@ -88,7 +88,7 @@ extension LedgerEndpoints {
 
         router.get("/v1/proofs/consistency") { request, context in
             _ = try context.require(Access.read)
-            guard let from = try self.integer(request, "from") else { throw APIError.badRequest("is required", field: "from") }
+            guard let from = try self.integer(request, "from") else { throw APIError.badRequest("the query parameter from is required", field: "from") }
             let to = try self.integer(request, "to")
             let proof = try await self.readers.read { ledger in
                 try ledger.consistencyProof(oldSize: from, newSize: try to ?? ledger.size()).json(origin: ledger.origin)

@@ -49,7 +49,7 @@ extension LedgerEndpoints {
             let unknown = Set(body.keys).subtracting(["deliverable", "prior_asset", "reason", "attempt"])
             if let field = unknown.sorted().first { throw APIError.badRequest("unknown field", field: field) }
             guard let deliverable = body["deliverable"]?.stringValue, !deliverable.isEmpty else {
-                throw APIError.badRequest("is required (a string)", field: "deliverable")
+                throw APIError.badRequest("deliverable is required (a string)", field: "deliverable")
             }
             let event = ProposedEvent(
                 id: try self.idempotencyKey(request).map { Self.derivedID(token: token, key: $0, index: 0) },
@@ -98,7 +98,7 @@ extension LedgerEndpoints {
             }
             body["approver"] = .string(token.name)
             guard let deliverable = body["deliverable"]?.stringValue, !deliverable.isEmpty else {
-                throw APIError.badRequest("is required (a string)", field: "deliverable")
+                throw APIError.badRequest("deliverable is required (a string)", field: "deliverable")
             }
             let key = try self.idempotencyKey(request)
             let appended = try await self.commit { session in

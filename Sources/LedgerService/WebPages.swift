@@ -16,7 +16,7 @@ extension LedgerEndpoints {
         router.get("/pages/explain") { request, context in
             _ = try context.require(Access.read)
             guard let asset = request.uri.queryParameters.get("asset"), !asset.isEmpty else {
-                throw APIError.badRequest("is required", field: "asset")
+                throw APIError.badRequest("the query parameter asset is required: an asset id, a deliverable id or a file SHA-256", field: "asset")
             }
             let escaped = asset.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? asset
             return Response(status: .seeOther, headers: [.location: "/pages/assets/\(escaped)/explain"])

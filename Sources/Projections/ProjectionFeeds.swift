@@ -115,11 +115,12 @@ enum ProjectionFeeds {
             ]),
         Feed(
             types: [.generationCompleted], table: "proj_assets",
-            values: [seq, field("asset"), field("deliverable"), field("generation"), null, null, null]),
+            values: [seq, field("asset"), field("deliverable"), field("generation"), null, null, null, field("asset_sha256")]),
         Feed(
             types: [.refinementApplied], table: "proj_assets",
             values: [
                 seq, field("output_asset"), field("deliverable"), null, field("input_asset"), field("step"), field("model"),
+                field("output_sha256"),
             ]),
         Feed(
             types: [.assetReviewed], table: "proj_reviews",

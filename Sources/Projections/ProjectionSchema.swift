@@ -71,7 +71,7 @@ public enum ProjectionSchema {
                 ),
                 (
                     "proj_assets",
-                    "seq INTEGER NOT NULL, asset TEXT NOT NULL, deliverable TEXT NOT NULL, generation TEXT, source_asset TEXT, step TEXT, model TEXT"
+                    "seq INTEGER NOT NULL, asset TEXT NOT NULL, deliverable TEXT NOT NULL, generation TEXT, source_asset TEXT, step TEXT, model TEXT, sha256 TEXT NOT NULL"
                 ),
                 ("proj_references", "seq INTEGER NOT NULL, generation TEXT NOT NULL, asset TEXT NOT NULL, role TEXT NOT NULL"),
                 (
@@ -129,6 +129,7 @@ public enum ProjectionSchema {
         "CREATE INDEX IF NOT EXISTS proj_generations_by_deliverable ON proj_generations(deliverable, generation)",
         "CREATE INDEX IF NOT EXISTS proj_outcomes_by_generation ON proj_generation_outcomes(deliverable, generation)",
         "CREATE INDEX IF NOT EXISTS proj_assets_by_asset ON proj_assets(asset)",
+        "CREATE INDEX IF NOT EXISTS proj_assets_by_sha256 ON proj_assets(sha256)",
         "CREATE INDEX IF NOT EXISTS proj_reviews_by_asset ON proj_reviews(asset)",
         "CREATE INDEX IF NOT EXISTS proj_reviews_by_seq ON proj_reviews(seq)",
         "CREATE INDEX IF NOT EXISTS proj_costs_by_deliverable ON proj_costs(deliverable)",
@@ -139,7 +140,7 @@ public enum ProjectionSchema {
     static let positions = "proj_positions"
 
     /// Raised whenever a table changes shape: projections of another version are rebuilt.
-    static let version: Int64 = 6
+    static let version: Int64 = 7
     static let versionKey = "(schema)"
 
     static var createStatements: [String] {

@@ -24,7 +24,13 @@ public struct Quarter: Sendable, Hashable, CustomStringConvertible {
         let endYear = number == 4 ? year + 1 : year
         let endMonth = number == 4 ? 1 : startMonth + 3
         func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return ("\(year)-\(pad(startMonth))-01T00:00:00.000000Z", "\(endYear)-\(pad(endMonth))-01T00:00:00.000000Z")
+        return ("\(Self.padded(year))-\(pad(startMonth))-01T00:00:00.000000Z", "\(Self.padded(endYear))-\(pad(endMonth))-01T00:00:00.000000Z")
+    }
+
+    /// A year in four digits (year 1 is 0001), as RFC 3339 and CalendarDate write it.
+    static func padded(_ year: Int) -> String {
+        let digits = String(year)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
     /// The quarter's first and last day.
@@ -32,6 +38,7 @@ public struct Quarter: Sendable, Hashable, CustomStringConvertible {
         let firstMonth = (number - 1) * 3 + 1
         let lastDay = number == 1 || number == 4 ? 31 : 30
         func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let year = Self.padded(self.year)
         return (CalendarDate("\(year)-\(pad(firstMonth))-01")!, CalendarDate("\(year)-\(pad(firstMonth + 2))-\(lastDay)")!)
     }
 }

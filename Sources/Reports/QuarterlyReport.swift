@@ -73,7 +73,7 @@ public enum QuarterlyReport {
         summary.append(
             flags.isEmpty
                 ? "No switching criterion of the routing tables in force at the end of \(quarter) is met: no model needs to move."
-                : "Needs a decision: \(counted(flags.count, "switching criterion")) met — "
+                : "Needs a decision: \(counted(flags.count, "switching criterion", plural: "switching criteria")) met — "
                     + flags.map { "\($0.model) (\($0.rule): \($0.criterion) \($0.measured.text), threshold \($0.threshold.text))" }
                     .joined(separator: "; ") + ".")
         if !models.isEmpty {

@@ -6,7 +6,7 @@ struct GenLedger: AsyncParsableCommand {
         commandName: "genledger",
         abstract: "The tamper-evident audit and governance ledger for AI image and video pipelines.",
         discussion: """
-            Exit codes: 0 success; 1 other failure; 2 verification failed; 3 conflict; 4 policy denial;
+            Exit codes: 0 success; 1 other failure; 2 verification failed; 3 conflict; 4 policy denial; \
             64 bad command line; 65 bad input; 66 no usable ledger or key; 73 refusing to overwrite.
             """,
         subcommands: [

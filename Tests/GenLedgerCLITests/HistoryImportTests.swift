@@ -174,8 +174,8 @@ struct HistoryImportTests {
         let markdown = try run(["report", "campaign", "C-SPRING"], in: directory).stdout
         #expect(markdown.contains("Spend 53.98 USD: generation 19.38 USD, refinement 2.60 USD, review time 12.00 USD, opportunity 20.00 USD."))
         #expect(!markdown.contains("D-OTH") && !markdown.contains("| 0.28 |"), "C-OTHER's deliverable and spend are not C-SPRING's")
-        #expect(markdown.contains("Campaign budget 5000.00 USD: 1.1 % used."))
-        #expect(markdown.contains("| total |  |  | 7 | 9 | 19.38 | 2.60 | 12.00 | 20.00 | 53.98 |  | 3 | 1 | 4 delivered |"))
+        #expect(markdown.contains("Campaign budget 5,000.00 USD: 1.1% used."))
+        #expect(markdown.contains("| total |  |  | 7 | 9 | 19.38 | 2.60 | 12.00 | 20.00 | 53.98 | 5,000.00 | 1.1% | 3 | 1 | 4 delivered |"))
         #expect(try run(["report", "deliverable", "D-NONE"], in: directory).status == 65)
         #expect(try run(["report", "campaign", "C-NONE"], in: directory).status == 65)
     }

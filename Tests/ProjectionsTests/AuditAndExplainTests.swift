@@ -140,23 +140,25 @@ struct AuditAndExplainTests {
         #expect(lineage.events.map(\.seq) == lineage.events.map(\.seq).sorted())
 
         let unproven = try ExplainReport.build(projections, asset: "V-1-up", asOf: try studio.ledger.size())
-        #expect(unproven.sections[1].paragraphs[0].hasPrefix("No signed checkpoint yet"))
+        func cited(_ report: ReportDocument) -> String { report.sections.first { $0.heading == "Cited events" }!.paragraphs[0] }
+        #expect(cited(unproven).hasPrefix("No signed checkpoint yet"))
         let signer = try NoteSignerKey.generate(name: "studio.example/log")
         try studio.ledger.addVerifierKey(signer.verifierKey)
         let checkpoint = try studio.ledger.issueCheckpoint(signers: [signer])
         let proven = try ExplainReport.build(projections, asset: "V-1-up", asOf: try studio.ledger.size())
         #expect(
-            proven.sections[1].paragraphs[0].hasPrefix(
+            cited(proven).hasPrefix(
                 "\(lineage.events.count) of \(lineage.events.count) cited events are proven"))
         let json = try JSONParser.parse(proven.rendered(as: .json))
         for event in json["data"]?["events"]?.arrayValue ?? [] {
             let proof = try #require(event["inclusion_proof"])
+            // The document `prove inclusion` prints: it proves against the checkpoint's root.
             #expect(
-                proof["tree_size"]?.integerValue == Int64(checkpoint.treeSize)
-                    && proof["root"]?.stringValue == checkpoint.root.base64)
+                proof["treeSize"]?.integerValue == Int64(checkpoint.treeSize)
+                    && proof["root"]?.stringValue == checkpoint.root.base64 && proof["seq"]?.integerValue == event["seq"]?.integerValue)
         }
         let html = proven.rendered(as: .html)
-        #expect(html.contains("<svg") && html.contains("V-1-up (explained)") && html.contains(">upstream-image</text>"))
+        #expect(html.contains("<svg") && html.contains("V-1-up · upscale on topaz-video-upscale (explained)") && html.contains(">upstream-image</text>"))
         // Cited hashes may wrap, so the table of cited events fits the page.
         let firstHash = try #require(json["data"]?["events"]?.arrayValue?.first?["hash"]?.stringValue)
         #expect(html.contains("<td class=\"token\">\(firstHash)</td>"))

@@ -171,6 +171,14 @@ struct QuarterlyReviewTests {
         #expect(row[2] == "3" && row[6] == "3" && row[7] == "33.3% (small sample)" && row[8] == "3.00 (small sample)")
         let cost = try #require(report.sections[2].table?.rows.first { $0[0].text == "hailuo-02" })
         #expect(cost[4].text == "10.84" && cost[5].text == "10.84 (small sample)" && cost[5].plain == "10.84")
+        // A totals row under each per-model table: 3 + 1 + 1 + 6 generations, 2 failed, 1 + 1 of 3 + 6 accepted.
+        let totals = try #require(report.sections[1].table?.texts.last)
+        #expect(totals[0] == "total" && totals[2] == "11" && totals[6] == "9" && totals[7] == "22.2% (small sample)")
+        // Per category and model: the same figures split by the deliverables' categories.
+        let perCategory = try #require(report.sections.first { $0.heading == "Per category and model" }?.table?.texts)
+        #expect(perCategory.map { "\($0[0]) \($0[1]) \($0[2])" } == [
+            "hero-video sora-2-pro 1", "hero-video veo-3.1 1", "key-visual flux-1.1-pro-ultra 6", "social-short hailuo-02 3",
+        ])
         let empty = try QuarterlyReport.build(projections, quarter: Quarter("2026-Q4")!, asOf: size)
         #expect(empty.sections[1].table?.rows.isEmpty == true && empty.emptyPeriod != nil)
 

@@ -93,6 +93,21 @@ public final class GovernedLedger {
         return GateContext(mode: mode, approval: approval)
     }
 
+    /// What `publish` would append for `folder` now, each event checked against the ledger as
+    /// `publish` checks it (a changed document must raise its version), appending nothing.
+    public func publicationPlan(_ folder: PolicyFolder, on date: CalendarDate) throws -> [ProposedEvent] {
+        try refresh()
+        let events = try folder.publication(against: state, actor: nil, on: date)
+        var trial = state
+        for (index, domain) in try Self.decode(events).enumerated() {
+            do { try trial.checkReferences(domain) } catch let error as GovernanceError {
+                throw error.at(index: index, type: events[index].type)
+            }
+            trial.apply(domain, seq: trial.position + 1)
+        }
+        return events
+    }
+
     /// Brings the state up to the end of the log (outside any transaction).
     public func refresh() throws {
         try refresh { after, body in try ledger.forEachEvent(after: after, body) }

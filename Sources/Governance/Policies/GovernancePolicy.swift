@@ -73,7 +73,7 @@ public struct GovernancePolicy: Sendable {
         }
         self.approvers = approvers
         self.approverKeys = approverKeys
-        regenerationCaps = try f.objects("regeneration_caps", nonEmpty: true).map(RegenerationCap.init)
+        regenerationCaps = try f.eachObject("regeneration_caps", nonEmpty: true, RegenerationCap.init)
         // Optional sections: absent, no stage needs a locked seed or a refinement.
         let seeds = try f.optionalObject("locked_seeds")
         try seeds?.rejectUnknown(["stages"])

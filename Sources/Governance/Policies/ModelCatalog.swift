@@ -9,7 +9,7 @@ public struct ModelCatalog: Sendable {
         try f.rejectUnknown(["catalog", "as_of", "note", "models"])
         name = try f.string("catalog")
         _ = try f.date("as_of")
-        models = try f.objects("models", nonEmpty: true).map(ModelSpec.init)
+        models = try f.eachObject("models", nonEmpty: true, ModelSpec.init)
         var seen: Set<String> = []
         for (i, model) in models.enumerated() where !seen.insert(model.id).inserted {
             throw GovernanceError(.invalidPolicy, "model '\(model.id)' is listed twice", field: "models[\(i)].id")

@@ -87,7 +87,9 @@ public struct PolicyDocument: Sendable {
         do {
             return try body(try Fields(value, path: "", code: .invalidPolicy))
         } catch let error as GovernanceError {
-            throw locate(error)
+            var located = locate(error)
+            located.alsoFound = error.alsoFound.map(locate)
+            throw located
         }
     }
 

@@ -11,7 +11,8 @@ public struct PolicyFolder: Sendable {
     public var governanceDocument: PolicyDocument
     public var tables: [(table: RoutingTable, document: PolicyDocument)]
 
-    /// Reads and checks a folder. Throws the first error of every file that has one, together.
+    /// Reads and checks a folder. Throws every error found, in every file: each wrong entry of a
+    /// list (a model, a rule) is reported, not only the first of its file.
     public init(directory: String, limits: YAMLLimits = .standard) throws {
         var errors: [GovernanceError] = []
         func load<T>(_ relative: String, _ read: (Fields) throws -> T) -> (T, PolicyDocument)? {
@@ -33,7 +34,10 @@ public struct PolicyFolder: Sendable {
                 let document = try PolicyDocument(yaml: text, file: path, limits: limits)
                 return (try document.read(read), document)
             } catch let error as GovernanceError {
-                errors.append(error)
+                var first = error
+                first.alsoFound = []
+                errors.append(first)
+                errors += error.alsoFound
             } catch {
                 var failure = GovernanceError(.invalidPolicy, "\(error)")
                 failure.file = path

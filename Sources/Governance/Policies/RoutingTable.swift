@@ -16,7 +16,7 @@ public struct RoutingTable: Sendable {
         _ = try f.string("author")
         _ = try f.string("rationale")
         modalities = try f.choices("modalities", nonEmpty: true)
-        rules = try f.objects("rules", nonEmpty: true).map(RoutingRule.init)
+        rules = try f.eachObject("rules", nonEmpty: true, RoutingRule.init)
         var seen: Set<String> = []
         for (i, rule) in rules.enumerated() where !seen.insert(rule.id).inserted {
             throw GovernanceError(.invalidPolicy, "rule id '\(rule.id)' is used twice", field: "rules[\(i)].id")

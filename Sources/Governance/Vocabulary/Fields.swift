@@ -170,6 +170,23 @@ public struct Fields: Sendable {
         return text
     }
 
+    /// Reads every object of the list at `key`, going on past an entry that is wrong so that
+    /// every wrong entry is reported: throws the first error with the others in `alsoFound`.
+    public func eachObject<T>(_ key: String, nonEmpty: Bool = false, _ read: (Fields) throws -> T) throws -> [T] {
+        var results: [T] = []
+        var errors: [GovernanceError] = []
+        for item in try objects(key, nonEmpty: nonEmpty) {
+            do { results.append(try read(item)) } catch let error as GovernanceError {
+                errors.append(error)
+                errors += error.alsoFound
+                errors[errors.count - 1 - error.alsoFound.count].alsoFound = []
+            }
+        }
+        guard var first = errors.first else { return results }
+        first.alsoFound = Array(errors.dropFirst())
+        throw first
+    }
+
     /// Keys present that are not in `known`: an error in policy documents, where a misspelt key
     /// would otherwise be silently ignored.
     public func rejectUnknown(_ known: Set<String>) throws {

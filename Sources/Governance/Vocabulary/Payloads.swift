@@ -284,6 +284,10 @@ public struct GenerationRequested: Sendable {
     public var routingDecision: String
     /// The failed generation this one replaces, when it is a fallback.
     public var fallbackFrom: String?
+    /// The values the template's variables were filled with, by variable name.
+    public var templateValues: [String: String]
+    /// The final prompt sent to the model, when the pipeline records it (erasable text).
+    public var prompt: String?
     init(_ f: Fields) throws {
         deliverable = try f.string("deliverable")
         generation = try f.string("generation")
@@ -299,6 +303,12 @@ public struct GenerationRequested: Sendable {
         }
         routingDecision = try f.string("routing_decision")
         fallbackFrom = try f.optionalObject("fallback_from").map { try $0.string("generation") }
+        var values: [String: String] = [:]
+        if let filled = try f.optionalObject("template_values") {
+            for name in filled.members.keys.sorted() { values[name] = try filled.string(name) }
+        }
+        templateValues = values
+        prompt = try f.optionalString("prompt")
     }
 }
 

@@ -8,14 +8,14 @@ struct Append: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Append events from JSON Lines, all or none, through validation and the policy gate.",
         discussion: """
-            Each line: {"type", "stream", "payload", "id"?, "occurred_at"?, "actor"?, "expected_version"?}.
-            Every event must fit the vocabulary (docs/EVENTS.md); generation and regeneration
-            requests, deliveries and overrides are judged by the governance policy in force. A
-            denial appends only a policy.denied record and exits 4.
-            The whole input is one atomic batch. A repeated "id" with the same content returns the
-            original seq; with other content it is a conflict (exit 3).
-            With --each, every line is its own transaction, acknowledged (printed) as soon as it is
-            durable: for a pipeline streaming events one by one. A bad line then stops the stream;
+            Each line: {"type", "stream", "payload", "id"?, "occurred_at"?, "actor"?, "expected_version"?}. \
+            Every event must fit the vocabulary (docs/EVENTS.md); generation and regeneration \
+            requests, deliveries and overrides are judged by the governance policy in force. A \
+            denial appends only a policy.denied record and exits 4. \
+            The whole input is one atomic batch. A repeated "id" with the same content returns the \
+            original seq; with other content it is a conflict (exit 3). \
+            With --each, every line is its own transaction, acknowledged (printed) as soon as it is \
+            durable: for a pipeline streaming events one by one. A bad line then stops the stream; \
             the lines before it stay appended.
             """)
 

@@ -6,8 +6,8 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the log as JSON Lines plus the signed checkpoint that covers it.",
         discussion: """
-            Writes FILE (one canonical event per line) and FILE.checkpoint. When the latest checkpoint
-            does not cover the whole log, issues one first (with the signing key); without the key,
+            Writes FILE (one canonical event per line) and FILE.checkpoint. When the latest checkpoint \
+            does not cover the whole log, issues one first (with the signing key); without the key, \
             exports up to the latest checkpoint. Verify with:
               genledger verify --export FILE --checkpoint FILE.checkpoint --key VERIFIER-KEY
             """)

@@ -12,9 +12,9 @@ struct GateCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Would this event be allowed now, and why?",
             discussion: """
-                Reads one event (the append line format) and judges it against the ledger's current
-                state and the policy in force, exactly as append would, without appending. Exits 0
-                when allowed (with or without warnings), 4 when it would be denied, 65 when it is
+                Reads one event (the append line format) and judges it against the ledger's current \
+                state and the policy in force, exactly as append would, without appending. Exits 0 \
+                when allowed (with or without warnings), 4 when it would be denied, 65 when it is \
                 not a valid event.
                 """)
 

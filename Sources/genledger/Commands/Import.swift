@@ -9,11 +9,11 @@ struct Import: ParsableCommand {
         commandName: "import",
         abstract: "Record an existing history (JSON Lines) in audit mode: nothing is denied, every violation is recorded.",
         discussion: """
-            Each line is in the append input form and must carry its occurred_at. Every event is
-            validated, and judged against the policy, tables and catalog that the ledger (and the
-            history before it in the file) has in force at that point; a broken rule is recorded
-            in the event's gate record (outcome violated, mode audit) and shows in the compliance
-            report, never refused. A line without an id gets one derived from its content, so
+            Each line is in the append input form and must carry its occurred_at. Every event is \
+            validated, and judged against the policy, tables and catalog that the ledger (and the \
+            history before it in the file) has in force at that point; a broken rule is recorded \
+            in the event's gate record (outcome violated, mode audit) and shows in the compliance \
+            report, never refused. A line without an id gets one derived from its content, so \
             importing the same file again appends nothing. The whole import is one transaction:
             a bad line (named with its number and field) leaves the ledger as it was.
             """)
@@ -78,7 +78,7 @@ struct Import: ParsableCommand {
                 }
                 if !judged.isEmpty { out.line("judged by the gate (audit mode): \(judged.joined(separator: ", "))") }
                 if let violated = summary.outcomes[.violated], violated > 0 {
-                    out.line("\(violated) events broke a rule: genledger report compliance lists every finding")
+                    out.line("\(violated == 1 ? "1 event" : "\(violated) events") broke a rule: genledger report compliance lists every finding")
                 }
             }
             out.flush()

@@ -10,8 +10,8 @@ struct Key: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an approver's signing key (for `genledger override`) and print its verifier key.",
             discussion: """
-                The key is not registered in the ledger: add the printed verifier key to the approver's
-                entry in governance.yaml (approvers: [{id: NAME, key: VERIFIER-KEY}]) and publish the
+                The key is not registered in the ledger: add the printed verifier key to the approver's \
+                entry in governance.yaml (approvers: [{id: NAME, key: VERIFIER-KEY}]) and publish the \
                 policy. Keep the key file with the approver; it is written with mode 0600.
                 """)
 

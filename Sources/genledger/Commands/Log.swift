@@ -7,7 +7,7 @@ struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List events in seq order (or newest first).",
         discussion: """
-            An unknown --type or a --stream the ledger never recorded is an error (exit 65) with the
+            An unknown --type or a --stream the ledger never recorded is an error (exit 65) with the \
             closest names it knows; filters that match nothing say so on standard error.
             """)
 

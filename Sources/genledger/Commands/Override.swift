@@ -8,11 +8,11 @@ struct Override: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Grant an override as an approver, signed with the approver's own key.",
         discussion: """
-            Appends policy.override_granted for one deliverable, signed (Ed25519) with the key
-            file of an approver whose verifier key the policy in force registers under approvers
-            (create one with `genledger key approver`). The gate refuses an override whose
-            approver is not proven. --extra-attempts goes with regeneration-cap, --extra-budget
-            with deliverable-budget and campaign-budget; any other require-approval rule is
+            Appends policy.override_granted for one deliverable, signed (Ed25519) with the key \
+            file of an approver whose verifier key the policy in force registers under approvers \
+            (create one with `genledger key approver`). The gate refuses an override whose \
+            approver is not proven. --extra-attempts goes with regeneration-cap, --extra-budget \
+            with deliverable-budget and campaign-budget; any other require-approval rule is \
             lifted for the deliverable as a whole.
             """)
 

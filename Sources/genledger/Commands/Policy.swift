@@ -12,16 +12,30 @@ struct Policy: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a policies folder: every file, then tables against the catalog and policy.",
-            discussion: "Prints each error as FILE:LINE: field 'PATH': reason, and exits 65 when there is any.")
+            discussion: """
+                Prints every error as FILE:LINE: field 'PATH': reason (every wrong model, rule and \
+                cap, not only the first of a file), and exits 65 when there is any. With --ledger (or \
+                $GENLEDGER_LEDGER), also checks the folder against that ledger as publish would and \
+                lists what publish would append, appending nothing.
+                """)
 
         @Argument(help: "The folder (default: policies).")
         var directory = "policies"
 
         @OptionGroup var yaml: YAMLOptions
 
+        @Option(help: "Also check against this ledger, as publish would (default: $GENLEDGER_LEDGER when set).")
+        var ledger: String?
+
         func run() throws {
             try reportingErrors {
                 let folder = try PolicyFolder(directory: directory, limits: yaml.limits)
+                let against = ledger ?? ProcessInfo.processInfo.environment["GENLEDGER_LEDGER"]
+                var plan: [ProposedEvent]?
+                if let against {
+                    let governed = GovernedLedger(try Ledger(opening: against))
+                    plan = try governed.publicationPlan(folder, on: CalendarDate(Timestamp.now()))
+                }
                 var out = Output()
                 out.line("\(directory): ok")
                 out.line("  models.yaml      catalog '\(folder.catalog.name)', \(folder.catalog.models.count) models")
@@ -33,6 +47,14 @@ struct Policy: ParsableCommand {
                         "  \((document.file as NSString).lastPathComponent.padding(toLength: 16, withPad: " ", startingAt: 0)) routing table '\(table.name)' v\(table.version), \(table.rules.count) rules"
                     )
                 }
+                if let plan, let against {
+                    if plan.isEmpty {
+                        out.line("\(against): publish would append nothing (the ledger records every document)")
+                    } else {
+                        out.line("\(against): publish would append \(counted(plan.count, "event")):")
+                        for event in plan { out.line("  \(event.type) \(event.stream)") }
+                    }
+                }
                 out.flush()
             }
         }
@@ -42,8 +64,8 @@ struct Policy: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Append model.*, policy.published and routing.table_published events for what changed.",
             discussion: """
-                Only documents whose digest differs from the version in force are published, in one
-                atomic batch; a changed document must raise its version. Publishing an unchanged
+                Only documents whose digest differs from the version in force are published, in one \
+                atomic batch; a changed document must raise its version. Publishing an unchanged \
                 folder appends nothing.
                 """)
 

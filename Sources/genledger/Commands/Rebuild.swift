@@ -7,9 +7,9 @@ struct Rebuild: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Drop and replay every projection from the log, or check them against a replay.",
         discussion: """
-            Without --check: drops every projection table and folds the whole log again.
-            With --check: replays the log into scratch tables and compares them with the
-            incrementally maintained projections, one SHA-256 digest per projection; exits 2
+            Without --check: drops every projection table and folds the whole log again. \
+            With --check: replays the log into scratch tables and compares them with the \
+            incrementally maintained projections, one SHA-256 digest per projection; exits 2 \
             and names the projection when one differs. Nothing is changed.
             """)
 

@@ -10,10 +10,10 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Re-run history's routing requests under a candidate table and estimate the cost of the change.",
         discussion: """
-            Every routing.decided request in the window is decided again with the candidate in
-            force (each model's status as it stood at that request); spend, regeneration
-            multiplier, failure rate and true cost per acceptable deliverable are estimated before
-            and after from the rates observed in the ledger as of each request (docs/REPLAY.md).
+            Every routing.decided request in the window is decided again with the candidate in \
+            force (each model's status as it stood at that request); spend, regeneration \
+            multiplier, failure rate and true cost per acceptable deliverable are estimated before \
+            and after from the rates observed in the ledger as of each request (docs/REPLAY.md). \
             Nothing is written unless --record, which appends one replay.completed event.
             """)
 

@@ -8,10 +8,10 @@ struct Route: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decide which model serves a request, and record the decision.",
         discussion: """
-            The request is a JSON object: {"category", "stage", "modality", "deliverable"?,
-            "campaign"?, "duration_seconds"?, "characters"?, "after_failure"?: {"model",
-            "failure_mode"}}. With "deliverable", missing category, stage, modality and duration
-            come from the deliverable as opened. Appends routing.decided (table and version, rule,
+            The request is a JSON object: {"category", "stage", "modality", "deliverable"?, \
+            "campaign"?, "duration_seconds"?, "characters"?, "after_failure"?: {"model", \
+            "failure_mode"}}. With "deliverable", missing category, stage, modality and duration \
+            come from the deliverable as opened. Appends routing.decided (table and version, rule, \
             every candidate and why) unless --dry-run.
             """)
 

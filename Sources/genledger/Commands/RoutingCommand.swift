@@ -21,6 +21,11 @@ struct ReportOptions: ParsableArguments {
 
     func validate() throws {
         if json && format != .md && format != .json { throw ValidationError("--json and --format \(format.rawValue) disagree") }
+        // Malformed is a usage error (64), as a malformed --month is; a well-formed seq past the
+        // end of the log is bad input (65).
+        if let asOf, UInt64(asOf) == nil, CalendarDate(asOf) == nil, (try? Timestamp(rfc3339: asOf)) == nil {
+            throw ValidationError("--as-of must be a seq, a date (YYYY-MM-DD) or an RFC 3339 instant, not '\(asOf)'")
+        }
         if format == .csv && out == nil {
             throw ValidationError("--format csv writes one file per table: name a directory with --out DIR")
         }
@@ -82,7 +87,7 @@ struct RoutingCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The tables in force, which models are degraded or retired, and which fallbacks are therefore live.",
             discussion: """
-                --on DATE answers which version governed that day (occurred time, right for a table
+                --on DATE answers which version governed that day (occurred time, right for a table \
                 whose publication was imported later); --as-of answers what the ledger knew then.
                 """)
         @OptionGroup var ledger: LedgerOptions

@@ -7,9 +7,9 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the ledger over HTTP: appends through the gate, routing, proofs, reports and web pages.",
         discussion: """
-            docs/API.md describes every endpoint and docs/openapi.yaml defines them. Callers send
-            a bearer token made with 'genledger token create'. Writes from many clients share
-            durable transactions (group commit); each is answered only once it is durable.
+            docs/API.md describes every endpoint and docs/openapi.yaml defines them. Callers send \
+            a bearer token made with 'genledger token create'. Writes from many clients share \
+            durable transactions (group commit); each is answered only once it is durable. \
             SIGTERM or SIGINT: stop accepting, finish the requests in flight, end live streams, exit 0.
             """)
 
@@ -110,9 +110,9 @@ struct Token: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a token and print it, once.",
             discussion: """
-                Roles: writer (pipelines: append, route, regenerations, replays), approver (grants
-                overrides; reads), auditor (reads), admin (everything but overrides). The name is
-                recorded as the actor of every event the token writes (an approver's name is the
+                Roles: writer (pipelines: append, route, regenerations, replays), approver (grants \
+                overrides; reads), auditor (reads), admin (everything but overrides). The name is \
+                recorded as the actor of every event the token writes (an approver's name is the \
                 approver the policy must list).
                 """)
         @OptionGroup var ledger: LedgerOptions

@@ -9,8 +9,8 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a realistic, simulated campaign history through the append path and the gate.",
         discussion: """
-            Publishes the policies folder first (only what changed), then simulates campaigns and
-            deliverables on a simulated clock. The same --seed on a new ledger writes the same
+            Publishes the policies folder first (only what changed), then simulates campaigns and \
+            deliverables on a simulated clock. The same --seed on a new ledger writes the same \
             content, event for event. docs/SIMULATOR.md documents what the history contains.
             """)
 

@@ -5,8 +5,8 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify the hash chain, Merkle tree and every checkpoint; name the first bad seq.",
         discussion: """
-            With --export FILE, verifies an export with no database, against --checkpoint and --key.
-            With --checkpoint on a ledger, also holds the ledger against a checkpoint kept elsewhere,
+            With --export FILE, verifies an export with no database, against --checkpoint and --key. \
+            With --checkpoint on a ledger, also holds the ledger against a checkpoint kept elsewhere, \
             which detects a removed tail. Exit 0 when intact, 2 when damage is found.
             """)
 

@@ -7,8 +7,8 @@ struct VerifyProof: ParsableCommand {
         commandName: "verify-proof",
         abstract: "Check an inclusion or consistency proof (as printed by 'prove'), with no ledger.",
         discussion: """
-            Reads the proof JSON from FILE (or - for standard input). With --checkpoint and --key the
-            proof's root and size must also be those of that signed checkpoint; with --event-hash the
+            Reads the proof JSON from FILE (or - for standard input). With --checkpoint and --key the \
+            proof's root and size must also be those of that signed checkpoint; with --event-hash the \
             leaf must be that event. Exit 0 when the proof holds, 2 when it does not.
             """)
 
