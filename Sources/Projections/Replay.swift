@@ -449,15 +449,7 @@ private struct ReplayRun {
             JOIN proj_costs c ON c.deliverable = g.deliverable AND c.generation = g.generation AND c.kind = 'generation' AND c.seq <= ?1
             WHERE r.seq <= ?1
             """
-        var values: [SideTables.Value] = [bound]
-        if let from = replay.window.from {
-            sql += " AND r.occurred_at >= ?\(values.count + 1)"
-            values.append(.text("\(from)T00:00:00.000000Z"))
-        }
-        if let to = replay.window.to {
-            sql += " AND r.occurred_at <= ?\(values.count + 1)"
-            values.append(.text("\(to)T23:59:59.999999Z"))
-        }
+        let values = inWindow(&sql, column: "r.occurred_at")
         for row in try tables.rows(sql + " GROUP BY r.category", values) {
             let micros = row[1].int ?? 0
             replay.actualSpendMicros += micros
@@ -474,16 +466,23 @@ private struct ReplayRun {
                    after_failure_mode
             FROM proj_routing_decisions WHERE seq <= ?1
             """
+        let values = inWindow(&sql, column: "occurred_at")
+        return try tables.cursor(sql + " ORDER BY rowid", values)
+    }
+
+    /// Narrows `sql` (whose ?1 is the bound) to decisions whose `column` falls in the window's
+    /// days; the values to bind.
+    func inWindow(_ sql: inout String, column: String) -> [SideTables.Value] {
         var values: [SideTables.Value] = [bound]
         if let from = replay.window.from {
-            sql += " AND occurred_at >= ?\(values.count + 1)"
+            sql += " AND \(column) >= ?\(values.count + 1)"
             values.append(.text("\(from)T00:00:00.000000Z"))
         }
         if let to = replay.window.to {
-            sql += " AND occurred_at <= ?\(values.count + 1)"
+            sql += " AND \(column) <= ?\(values.count + 1)"
             values.append(.text("\(to)T23:59:59.999999Z"))
         }
-        return try tables.cursor(sql + " ORDER BY rowid", values)
+        return values
     }
 
     mutating func routingEvent(_ seq: UInt64) throws {
