@@ -66,7 +66,10 @@ public struct ModelQuarter: Sendable, Equatable {
     public var latenciesMilliseconds: [Int64] = []
     public var generationMicros: Int64 = 0
     public var refinementMicros: Int64 = 0
-    public var timeMicros: Int64 = 0
+    public var reviewTimeMicros: Int64 = 0
+    public var opportunityMicros: Int64 = 0
+    /// Review time and opportunity together: the people's time an output cost.
+    public var timeMicros: Int64 { reviewTimeMicros + opportunityMicros }
     /// seqs of the generation requests counted, for citation.
     public var firstSeq: UInt64?
     public var lastSeq: UInt64?
@@ -189,7 +192,12 @@ extension Projections {
                 case "refinement":
                     if let asset = row[4].string, let (q, model) = owner(asset) { models[q][model]?.refinementMicros += micros }
                 default:
-                    if let asset = row[4].string, let (q, model) = owner(asset) { models[q][model]?.timeMicros += micros }
+                    guard let asset = row[4].string, let (q, model) = owner(asset) else { break }
+                    if row[1].string == CostKind.opportunity.rawValue {
+                        models[q][model]?.opportunityMicros += micros
+                    } else {
+                        models[q][model]?.reviewTimeMicros += micros
+                    }
                 }
             }
             for row in try tables.rows(

@@ -55,7 +55,8 @@ public enum QuarterlyReport {
             total.accepted += q.accepted
             total.generationMicros += q.generationMicros
             total.refinementMicros += q.refinementMicros
-            total.timeMicros += q.timeMicros
+            total.reviewTimeMicros += q.reviewTimeMicros
+            total.opportunityMicros += q.opportunityMicros
             total.fallbacksOut += q.fallbacksOut
             total.fallbacksIn += q.fallbacksIn
         }
@@ -78,7 +79,7 @@ public enum QuarterlyReport {
                     .joined(separator: "; ") + ".")
         if !models.isEmpty {
             summary.append(
-                "\(counted(total.volume, "generation")) on \(counted(models.count, "model")) in \(quarter): \(total.failed) failed, \(total.accepted) of \(total.reviewed) reviewed outputs accepted (\(Cell.percent(total.acceptanceRate).text)); spend \(moneyText(total.spendMicros, currency)) (model generation \(moneyText(total.generationMicros, currency)), refinement \(moneyText(total.refinementMicros, currency)), review and opportunity time \(moneyText(total.timeMicros, currency)))."
+                "\(counted(total.volume, "generation")) on \(counted(models.count, "model")) in \(quarter): \(total.failed) failed, \(total.accepted) of \(total.reviewed) reviewed outputs accepted (\(Cell.percent(total.acceptanceRate).text)); spend \(moneyText(total.spendMicros, currency)) (model generation \(moneyText(total.generationMicros, currency)), refinement \(moneyText(total.refinementMicros, currency)), review time \(moneyText(total.reviewTimeMicros, currency)), opportunity \(moneyText(total.opportunityMicros, currency)))."
             )
             if let best = models.compactMap({ current[$0] }).filter({ $0.trueCostPerAcceptedMicros != nil && $0.reviewed >= smallSample })
                 .min(by: { $0.trueCostPerAcceptedMicros! < $1.trueCostPerAcceptedMicros! })
@@ -152,7 +153,7 @@ public enum QuarterlyReport {
                 paragraphs: [formula, "Money in \(currency). Δ acceptance in percentage points."],
                 table: .init(
                     columns: [
-                        "model", "model generation (\(currency))", "refinement (\(currency))", "review and opportunity time (\(currency))",
+                        "model", "model generation (\(currency))", "refinement (\(currency))", "review time (\(currency))", "opportunity (\(currency))",
                         "spend (\(currency))", "true cost per accepted (\(currency))", "Δ acceptance (pt)", "Δ multiplier",
                         "Δ true cost (\(currency))", "request seqs",
                     ], rows: costRows),
@@ -225,7 +226,8 @@ public enum QuarterlyReport {
             return now - before
         }
         return [
-            Cell(q.model), .money(q.generationMicros), .money(q.refinementMicros), .money(q.timeMicros), .money(q.spendMicros),
+            Cell(q.model), .money(q.generationMicros), .money(q.refinementMicros), .money(q.reviewTimeMicros), .money(q.opportunityMicros),
+            .money(q.spendMicros),
             sampled(.money(q.trueCostPerAcceptedMicros), reviews: q.reviewed),
             .points(change(q.acceptanceRate, p?.acceptanceRate)),
             .decimal(change(q.regenerationMultiplier, p?.regenerationMultiplier), signed: true),
@@ -292,7 +294,8 @@ public enum QuarterlyReport {
             "p95_ms": q.p95.map { .number(Double($0)) } ?? .null, "spend_micros": .number(Double(q.spendMicros)),
             "generation_micros": .number(Double(q.generationMicros)),
             "refinement_micros": .number(Double(q.refinementMicros)),
-            "time_micros": .number(Double(q.timeMicros)),
+            "review_time_micros": .number(Double(q.reviewTimeMicros)),
+            "opportunity_micros": .number(Double(q.opportunityMicros)),
             "true_cost_per_accepted_micros": micros(q.trueCostPerAcceptedMicros),
             "previous_acceptance_rate": number(previous?.acceptanceRate),
             "previous_regeneration_multiplier": number(previous?.regenerationMultiplier),

@@ -132,6 +132,7 @@ struct QuarterlyReviewTests {
         #expect(hailuo.acceptanceRate == 1.0 / 3.0 && hailuo.regenerationMultiplier == 3.0)
         #expect(hailuo.generationMicros == 840_000)  // 3 × 0.28
         #expect(hailuo.timeMicros == 10_000_000)  // review 2.50 + 1.25 + 1.25, opportunity 5.00
+        #expect(hailuo.reviewTimeMicros == 5_000_000 && hailuo.opportunityMicros == 5_000_000)
         #expect(hailuo.trueCostPerAcceptedMicros == 10_840_000)  // (0.84 + 10.00) / 1 accepted
         #expect(hailuo.costPerAttemptMicros == 280_000)
         #expect(hailuo.p50 == 1000 && hailuo.p95 == 1000)
@@ -170,7 +171,9 @@ struct QuarterlyReviewTests {
         let row = try #require(report.sections[1].table?.rows.first { $0[0].text == "hailuo-02" }).map(\.text)
         #expect(row[2] == "3" && row[6] == "3" && row[7] == "33.3% (small sample)" && row[8] == "3.00 (small sample)")
         let cost = try #require(report.sections[2].table?.rows.first { $0[0].text == "hailuo-02" })
-        #expect(cost[4].text == "10.84" && cost[5].text == "10.84 (small sample)" && cost[5].plain == "10.84")
+        // By kind: generation 3 × 0.28, review time 5.00, opportunity 5.00; then the total and true cost.
+        #expect(cost[1].text == "0.84" && cost[2].text == "0.00" && cost[3].text == "5.00" && cost[4].text == "5.00")
+        #expect(cost[5].text == "10.84" && cost[6].text == "10.84 (small sample)" && cost[6].plain == "10.84")
         // A totals row under each per-model table: 3 + 1 + 1 + 6 generations, 2 failed, 1 + 1 of 3 + 6 accepted.
         let totals = try #require(report.sections[1].table?.texts.last)
         #expect(totals[0] == "total" && totals[2] == "11" && totals[6] == "9" && totals[7] == "22.2% (small sample)")
