@@ -34,7 +34,7 @@ struct InputParityTests {
         let size = try Ledger(opening: directory.path("genledger.db")).size()
         for (name, bytes, reason) in Self.corpus {
             let file = directory.path("input.jsonl")
-            FileManager.default.createFile(atPath: file, contents: Data(bytes + [0x0a]))
+            _ = FileManager.default.createFile(atPath: file, contents: Data(bytes + [0x0a]))
             let append = try GenLedgerProcess.run(["append", "--file", file], in: directory)
             let check = try GenLedgerProcess.run(["gate", "check", "--file", file], in: directory)
             #expect(append.status == 65 && check.status == 65, "\(name): append \(append.status), gate check \(check.status)")
@@ -45,7 +45,7 @@ struct InputParityTests {
         #expect(try Ledger(opening: directory.path("genledger.db")).size() == size, "nothing was appended")
         // The same valid event passes both.
         let good = directory.path("good.jsonl")
-        FileManager.default.createFile(atPath: good, contents: Data((Self.campaign + "}\n").utf8))
+        _ = FileManager.default.createFile(atPath: good, contents: Data((Self.campaign + "}\n").utf8))
         #expect(try GenLedgerProcess.run(["gate", "check", "--file", good], in: directory).status == 0)
         #expect(try GenLedgerProcess.run(["append", "--file", good], in: directory).status == 0)
     }

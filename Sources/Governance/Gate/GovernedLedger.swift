@@ -28,16 +28,31 @@ public struct GovernedAppend: Sendable {
 /// vocabulary and what is already recorded, gated events judged against the policy in force,
 /// all inside the append transaction, so two writers can never both pass one cap.
 public final class GovernedLedger {
+    /// How the gate's state is brought up to date before each judgement.
+    public enum StateLoading: Sendable {
+        /// Fold the whole log once, then each new event: for a process that judges many events
+        /// (the service, an import, the simulator). Memory grows with the ledger.
+        case whole
+        /// Load, inside each transaction, only what the events judged name (`GateIndex`): for a
+        /// one-shot call, whose cost then does not grow with the ledger. `state` then holds the
+        /// global documents and the concerned deliverables only.
+        case asNeeded
+    }
+
     public let ledger: Ledger
+    public let loading: StateLoading
     /// Folded from the log up to `state.position`; refreshed inside every transaction.
     public internal(set) var state = GovernanceState()
+    /// With `.asNeeded`: the keys the next refresh loads besides the global documents.
+    var scope = GateIndex.Scope()
     /// Set when the state may hold events that were rolled back: the next use refolds.
     private var stateIsSuspect = false
     /// Set while the state holds events of the open transaction.
     var foldedUncommitted = false
 
-    public init(_ ledger: Ledger) {
+    public init(_ ledger: Ledger, loading: StateLoading = .whole) {
         self.ledger = ledger
+        self.loading = loading
     }
 
     /// Appends a batch: whole, or not at all. In `enforce` mode a denied request appends only a
@@ -50,6 +65,7 @@ public final class GovernedLedger {
         -> [GovernedAppend]
     {
         let decoded = try Self.decode(events)
+        scope = GateIndex.Scope(events)
         let result = try session { session in
             try appendInSession(session, events, decoded, mode: mode, approval: approval)
         }
@@ -73,7 +89,7 @@ public final class GovernedLedger {
     {
         do { try Ledger.validate(event) } catch let error as LedgerError { throw error.at(index: 0) }
         let decoded = try Self.decode([event])[0]
-        try refresh()
+        try refresh(for: [event])
         do { try state.checkReferences(decoded) } catch let error as GovernanceError {
             throw error.at(index: 0, type: event.type)
         }
@@ -96,7 +112,7 @@ public final class GovernedLedger {
     /// What `publish` would append for `folder` now, each event checked against the ledger as
     /// `publish` checks it (a changed document must raise its version), appending nothing.
     public func publicationPlan(_ folder: PolicyFolder, on date: CalendarDate) throws -> [ProposedEvent] {
-        try refresh()
+        try refresh(for: [])
         let events = try folder.publication(against: state, actor: nil, on: date)
         var trial = state
         for (index, domain) in try Self.decode(events).enumerated() {
@@ -108,9 +124,24 @@ public final class GovernedLedger {
         return events
     }
 
-    /// Brings the state up to the end of the log (outside any transaction).
-    public func refresh() throws {
+    /// Brings the state up to the end of the log (outside any transaction). With `.asNeeded`,
+    /// loads the global documents and what `events` name.
+    public func refresh(for events: [ProposedEvent] = []) throws {
+        if loading == .asNeeded {
+            scope = GateIndex.Scope(events)
+            try GateIndex.prepare(ledger)
+            state = try ledger.withSideTables(write: true) { try GateIndex($0).state(for: scope, size: try ledger.size()) }
+            return
+        }
         try refresh { after, body in try ledger.forEachEvent(after: after, body) }
+    }
+
+    /// Brings the state up to the end of the log with the deliverables a routing request names.
+    public func refresh(deliverables: [String]) throws {
+        guard loading == .asNeeded else { return try refresh() }
+        scope = GateIndex.Scope(deliverables: Set(deliverables))
+        try GateIndex.prepare(ledger)
+        state = try ledger.withSideTables(write: true) { try GateIndex($0).state(for: scope, size: try ledger.size()) }
     }
 
     // MARK: Internals
@@ -133,9 +164,10 @@ public final class GovernedLedger {
     /// Runs `body` in an append session with the state caught up to the log's end.
     func session<T>(_ body: (AppendSession) throws -> T) throws -> T {
         defer { foldedUncommitted = false }
+        if loading == .asNeeded { try GateIndex.prepare(ledger) }
         do {
             return try ledger.withAppendSession { session in
-                try refresh { after, each in try session.forEachEvent(after: after, each) }
+                try reload(session)
                 return try body(session)
             }
         } catch {
@@ -144,6 +176,17 @@ public final class GovernedLedger {
             if foldedUncommitted { stateIsSuspect = true }
             throw error
         }
+    }
+
+    /// Brings the state up to the session's end: the concerned part (`.asNeeded`), or the events
+    /// after `state.position` (`.whole`).
+    func reload(_ session: AppendSession) throws {
+        if loading == .asNeeded {
+            state = try GateIndex(session.sideTables).state(for: scope, size: try session.size())
+            stateIsSuspect = false
+            return
+        }
+        try refresh { after, each in try session.forEachEvent(after: after, each) }
     }
 
     private func refresh(_ reading: (UInt64, (RecordedEvent) throws -> Bool) throws -> Void) throws {
@@ -221,7 +264,7 @@ public final class GovernedLedger {
                     if applied {
                         // Events before this one were folded but will not be written: refold.
                         state = GovernanceState()
-                        try state.catchUp { after, each in try session.forEachEvent(after: after, each) }
+                        try reload(session)
                     }
                     return .denied(try recordDenial(session, event, judgement, index: index))
                 }
@@ -311,6 +354,7 @@ extension GovernedLedger {
     /// (empty when the ledger already records every document).
     @discardableResult
     public func publish(_ folder: PolicyFolder, actor: String? = nil, occurredAt: Timestamp? = nil) throws -> [GovernedAppend] {
+        scope = GateIndex.Scope()
         let result: SessionResult = try session { session in
             let date = CalendarDate(occurredAt ?? ledger.clock())
             var events = try folder.publication(against: state, actor: actor, on: date)

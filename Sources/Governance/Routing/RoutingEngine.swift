@@ -149,9 +149,10 @@ extension GovernedLedger {
         actor: String? = nil
     ) throws -> (decision: RoutingDecision, appended: GovernedAppend?) {
         if dryRun {
-            try refresh()
+            try refresh(deliverables: request.deliverable.map { [$0] } ?? [])
             return (try RoutingEngine.decide(request, in: state, decision: decision), nil)
         }
+        scope = GateIndex.Scope(deliverables: Set(request.deliverable.map { [$0] } ?? []))
         let result: (RoutingDecision, SessionResult) = try session { session in
             let routed = try RoutingEngine.decide(request, in: state, decision: decision)
             let event = ProposedEvent(

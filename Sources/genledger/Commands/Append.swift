@@ -44,7 +44,7 @@ struct Append: ParsableCommand {
             var events: [ProposedEvent] = []
             var lines: [Int] = []
             var out = Output()
-            let ledger = GovernedLedger(try ledger.open())
+            let ledger = GovernedLedger(try ledger.open(), loading: .asNeeded)
             while let line = try readLine(reader) {
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                 do {

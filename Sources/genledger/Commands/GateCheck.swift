@@ -42,7 +42,7 @@ struct GateCommand: ParsableCommand {
                     if more.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                     throw LedgerError(.badInput, "gate check judges one event; line \(reader.lineNumber) is a second", line: reader.lineNumber)
                 }
-                let governed = GovernedLedger(try ledger.open())
+                let governed = GovernedLedger(try ledger.open(), loading: .asNeeded)
                 var out = Output()
                 guard let judgement = try governed.judge(event) else {
                     out.line(json ? #"{"gated":false,"valid":true}"# : "valid; \(event.type) is not judged by the gate")

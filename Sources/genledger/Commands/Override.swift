@@ -39,7 +39,7 @@ struct Override: ParsableCommand {
             guard approver == key.name else {
                 throw LedgerError(.badInput, "the key in \(keyFile) is approver '\(key.name)''s, not '\(approver)''s", field: "approver")
             }
-            let governed = GovernedLedger(try ledger.open())
+            let governed = GovernedLedger(try ledger.open(), loading: .asNeeded)
             try governed.refresh()
             guard let policy = governed.state.policyInForce?.document else {
                 throw LedgerError(.badInput, "no governance policy is published, so no one may grant overrides")

@@ -33,7 +33,7 @@ struct Policy: ParsableCommand {
                 let against = ledger ?? ProcessInfo.processInfo.environment["GENLEDGER_LEDGER"]
                 var plan: [ProposedEvent]?
                 if let against {
-                    let governed = GovernedLedger(try Ledger(opening: against))
+                    let governed = GovernedLedger(try Ledger(opening: against), loading: .asNeeded)
                     plan = try governed.publicationPlan(folder, on: CalendarDate(Timestamp.now()))
                 }
                 var out = Output()
@@ -85,7 +85,7 @@ struct Policy: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let folder = try PolicyFolder(directory: directory, limits: yaml.limits)
-                let governed = GovernedLedger(try ledger.open())
+                let governed = GovernedLedger(try ledger.open(), loading: .asNeeded)
                 let results = try governed.publish(
                     folder, actor: actor, occurredAt: try occurredAt.map { try parseOccurredAt($0) })
                 try Projections(governed.ledger).catchUp()

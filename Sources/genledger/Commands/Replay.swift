@@ -92,7 +92,7 @@ struct ReplayCommand: ParsableCommand {
             guard record, let replay else { return }
             let actor =
                 resolvedActor(actor)
-            let governed = GovernedLedger(try ledger.open())
+            let governed = GovernedLedger(try ledger.open(), loading: .asNeeded)
             let appended = try governed.append(
                 ProposedEvent(
                     type: EventType.replayCompleted.rawValue, stream: "routing/\(replay.table)",

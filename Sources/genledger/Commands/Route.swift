@@ -41,8 +41,8 @@ struct Route: ParsableCommand {
             do { value = try JSONParser.parse(text) } catch let failure as JSONParser.Failure {
                 throw LedgerError(.badInput, "the request is not JSON: \(failure)")
             }
-            let governed = GovernedLedger(try ledger.open())
-            try governed.refresh()
+            let governed = GovernedLedger(try ledger.open(), loading: .asNeeded)
+            try governed.refresh(deliverables: [value["deliverable"]?.stringValue].compactMap { $0 })
             let routeRequest = try RouteRequest(completing: value, from: governed.state)
             let actor =
                 resolvedActor(actor)

@@ -1,0 +1,178 @@
+public import LedgerLog
+
+/// The state one judgement needs, read from the log through indexes instead of folding the whole
+/// log: the global documents (catalog, routing tables, policies, templates, campaigns and their
+/// seed locks), the streams of the deliverables the events name or whose assets they name, the
+/// routing decisions they cite, and each concerned campaign's spend. Its cost grows with those
+/// streams, not with the ledger (docs/BENCHMARKS.md, "One-shot calls").
+///
+/// Beside the log it keeps a small read model, caught up incrementally from the events after its
+/// position at every use (inside the caller's transaction): which deliverable produced each
+/// asset, where each routing decision is, each deliverable's campaign, and each campaign's spend;
+/// and a partial index of the global documents on the log's own table. The ledger's connection
+/// does not trust functions in its schema (`trusted_schema=OFF`), so the keys live in a table,
+/// not in expression indexes. `rebuild --check` compares the read model with a fresh one.
+public struct GateIndex {
+    let tables: SideTables
+
+    public init(_ tables: SideTables) { self.tables = tables }
+
+    /// Event types every judgement may need, whoever they concern.
+    static let globalTypes = [
+        "model.registered", "model.pricing_changed", "model.version_changed", "model.status_changed",
+        "routing.table_published", "policy.published", "template.versioned", "campaign.opened",
+    ]
+
+    /// Written once and compared exactly: SQLite uses a partial index only for a query whose
+    /// WHERE clause repeats the index's.
+    static let globalCondition =
+        "(type IN (\(globalTypes.map { "'\($0)'" }.joined(separator: ", "))) OR (type = 'seed.locked' AND stream >= 'campaign/' AND stream < 'campaign0'))"
+
+    static func member(_ path: String, of table: String = "") -> String {
+        "json_extract(CAST(\(table)payload AS TEXT), '$.\(path)')"
+    }
+
+    static let schema = [
+        "CREATE INDEX IF NOT EXISTS gate_globals ON events(seq) WHERE \(globalCondition)",
+        // kind 'asset': the deliverable that produced it; 'decision': the seq of the routing
+        // decision; 'deliverable': its campaign.
+        "CREATE TABLE IF NOT EXISTS gate_keys(kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(kind, key)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS gate_campaign_spend(campaign TEXT PRIMARY KEY, micros INTEGER NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS gate_position(id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)",
+    ]
+
+    /// Creates what a ledger does not have yet (in a write transaction of its own; once per
+    /// ledger: the read model then fills from the whole log at the first catch-up).
+    public static func prepare(_ ledger: Ledger) throws {
+        let present = try ledger.withSideTables(write: false) { tables in
+            try tables.rows("SELECT count(*) FROM sqlite_master WHERE name IN ('gate_globals', 'gate_keys', 'gate_campaign_spend', 'gate_position')")
+                .first?[0].int
+        }
+        guard (present ?? 0) < 4 else { return }
+        try ledger.withSideTables(write: true) { tables in
+            for statement in schema { try tables.execute(statement) }
+        }
+    }
+
+    /// Brings the read model up to the end of the log; it must run in a write transaction.
+    public func catchUp() throws {
+        let position = try tables.rows("SELECT seq FROM gate_position WHERE id = 1").first?[0].int ?? 0
+        let end = try tables.rows("SELECT COALESCE(MAX(seq), 0) FROM events").first?[0].int ?? 0
+        guard end > position else { return }
+        let after: [SideTables.Value] = [.integer(position)]
+        let m = Self.member
+        try tables.run(
+            """
+            INSERT OR IGNORE INTO gate_keys(kind, key, value)
+            SELECT kind, key, value FROM (
+                SELECT 'asset' AS kind, \(m("asset", "")) AS key, \(m("deliverable", "")) AS value FROM events
+                    WHERE seq > ?1 AND type = 'generation.completed'
+                UNION ALL SELECT 'asset', \(m("output_asset", "")), \(m("deliverable", "")) FROM events
+                    WHERE seq > ?1 AND type = 'refinement.applied'
+                UNION ALL SELECT 'decision', \(m("decision", "")), CAST(seq AS TEXT) FROM events
+                    WHERE seq > ?1 AND type = 'routing.decided'
+                UNION ALL SELECT 'deliverable', \(m("deliverable", "")), \(m("campaign", "")) FROM events
+                    WHERE seq > ?1 AND type = 'deliverable.opened'
+            ) WHERE key IS NOT NULL AND value IS NOT NULL
+            """, after)
+        try tables.run(
+            """
+            INSERT INTO gate_campaign_spend(campaign, micros)
+            SELECT k.value, SUM(CAST(round(\(m("amount", "e.")) * 1000000) AS INTEGER)) FROM events e
+            JOIN gate_keys k ON k.kind = 'deliverable' AND k.key = \(m("deliverable", "e."))
+            WHERE e.seq > ?1 AND e.type = 'cost.recorded' GROUP BY k.value
+            ON CONFLICT(campaign) DO UPDATE SET micros = micros + excluded.micros
+            """, after)
+        try tables.run(
+            "INSERT INTO gate_position(id, seq) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq",
+            [.integer(end)])
+    }
+
+    /// What a batch of events names: the keys its state is loaded by.
+    public struct Scope: Sendable {
+        public var deliverables: Set<String> = []
+        public var assets: Set<String> = []
+        public var decisions: Set<String> = []
+
+        public init(deliverables: Set<String> = [], assets: Set<String> = [], decisions: Set<String> = []) {
+            self.deliverables = deliverables
+            self.assets = assets
+            self.decisions = decisions
+        }
+
+        /// The keys named by `events`' payloads: deliverables (also a routing request's and a
+        /// deliverable seed lock's), assets (produced, refined, reviewed, delivered, referenced,
+        /// regenerated from) and routing decisions (cited or recorded).
+        public init(_ events: [ProposedEvent]) {
+            for event in events {
+                let payload = event.payload
+                for key in ["deliverable", "subject"] {
+                    if let id = payload[key]?.stringValue { deliverables.insert(id) }
+                }
+                if let id = payload["request"]?["deliverable"]?.stringValue { deliverables.insert(id) }
+                for key in ["asset", "prior_asset", "input_asset", "output_asset"] {
+                    if let id = payload[key]?.stringValue { assets.insert(id) }
+                }
+                for reference in payload["references"]?.arrayValue ?? [] {
+                    if let id = reference["asset"]?.stringValue { assets.insert(id) }
+                }
+                for key in ["routing_decision", "decision"] {
+                    if let id = payload[key]?.stringValue { decisions.insert(id) }
+                }
+            }
+        }
+    }
+
+    /// The state for `scope`, as the log stands at `size` in this transaction (the read model
+    /// caught up first: the transaction must be a write transaction).
+    public func state(for scope: Scope, size: UInt64) throws -> GovernanceState {
+        try catchUp()
+        var rows: [UInt64: (type: String, stream: String, payload: JSONValue)] = [:]
+        func collect(_ sql: String, _ values: [SideTables.Value]) throws {
+            let cursor = try tables.cursor(sql, values)
+            while try cursor.next() {
+                let seq = UInt64(cursor.int(0))
+                guard rows[seq] == nil else { continue }
+                let payload = try JSONParser.parse(Array(cursor.bytes(3)))
+                rows[seq] = (cursor.text(1) ?? "", cursor.text(2) ?? "", payload)
+            }
+        }
+        let columns = "SELECT seq, type, stream, payload FROM events"
+        try collect("\(columns) WHERE \(Self.globalCondition)", [])
+        var deliverables = scope.deliverables
+        for asset in scope.assets {
+            if let owner = try tables.rows("SELECT value FROM gate_keys WHERE kind = 'asset' AND key = ?1", [.text(asset)]).first?[0].string {
+                deliverables.insert(owner)
+            }
+        }
+        for decision in scope.decisions {
+            if let seq = try tables.rows("SELECT value FROM gate_keys WHERE kind = 'decision' AND key = ?1", [.text(decision)])
+                .first?[0].string.flatMap(Int64.init)
+            {
+                try collect("\(columns) WHERE seq = ?1", [.integer(seq)])
+            }
+        }
+        for deliverable in deliverables {
+            try collect("\(columns) WHERE stream = ?1", [.text("deliverable/\(deliverable)")])
+        }
+        var state = GovernanceState()
+        for seq in rows.keys.sorted() {
+            let row = rows[seq]!
+            let event: DomainEvent
+            do {
+                event = try DomainEvent.decode(type: row.type, stream: row.stream, payload: row.payload, allowGateRecord: true)
+            } catch {
+                throw GovernanceError(.invalidEvent, "recorded event seq \(seq) (\(row.type)) does not fit the vocabulary: \(error)")
+            }
+            state.apply(event, seq: seq)
+        }
+        // A campaign's spend is every cost of its deliverables, not only of those loaded.
+        let campaigns = Set(deliverables.compactMap { state.deliverables[$0]?.opened.campaign })
+        for campaign in campaigns where state.campaigns[campaign] != nil {
+            let spend = try tables.rows("SELECT micros FROM gate_campaign_spend WHERE campaign = ?1", [.text(campaign)])
+            state.campaigns[campaign]?.spendMicros = spend.first?[0].int ?? 0
+        }
+        state.position = size
+        return state
+    }
+}
