@@ -112,13 +112,14 @@ demo: release
 
 ## Speed and memory against same-run baselines (see docs/BENCHMARKS.md). The service bench
 ## loads the release server with wrk (Debian's) on loopback.
-BENCH_PACKAGES := wrk curl
+BENCH_PACKAGES := wrk curl time
 bench: deps
 	$(call install-packages,$(BENCH_PACKAGES))
 	$(SWIFT) build -c release --product genledger
 	cd Benchmarks && $(SWIFT) run -c release ledger-bench $(BENCH_ARGS)
 	cd Benchmarks && $(SWIFT) run -c release gate-bench $(GATE_BENCH_ARGS)
 	cd Benchmarks && $(SWIFT) run -c release service-bench $(SERVICE_BENCH_ARGS)
+	cd Benchmarks && $(SWIFT) run -c release oneshot-bench $(ONESHOT_BENCH_ARGS)
 
 ## libFuzzer over the parsers (Fuzz/): each target for FUZZ_SECONDS, seeded from Fuzz/Corpus, the
 ## shipped policies and docs/examples. A finding stops the run and is left in .build/fuzz/; fix it

@@ -47,6 +47,8 @@ let package = Package(
                 .product(name: "LedgerLog", package: "GenLedger"), .product(name: "Governance", package: "GenLedger"),
             ]
         ),
+        // One-shot `gate check` and `append` processes on ledgers of growing size.
+        .executableTarget(name: "oneshot-bench", dependencies: ["BenchSupport", .product(name: "LedgerLog", package: "GenLedger")]),
         // Validation and the gate against the bare log append, on a simulated history.
         .executableTarget(
             name: "gate-bench",

@@ -1,9 +1,9 @@
 public import LedgerLog
 
 /// The state one judgement needs, read from the log through indexes instead of folding the whole
-/// log: the global documents (catalog, routing tables, policies, templates, campaigns and their
-/// seed locks), the streams of the deliverables the events name or whose assets they name, the
-/// routing decisions they cite, and each concerned campaign's spend. Its cost grows with those
+/// log: the global documents (catalog, routing tables, policies, templates), the streams of the
+/// deliverables the events name or whose assets they name and of their campaigns, the routing
+/// decisions they cite, and each concerned campaign's spend. Its cost grows with those
 /// streams, not with the ledger (docs/BENCHMARKS.md, "One-shot calls").
 ///
 /// Beside the log it keeps a small read model, caught up incrementally from the events after its
@@ -17,23 +17,23 @@ public struct GateIndex {
 
     public init(_ tables: SideTables) { self.tables = tables }
 
-    /// Event types every judgement may need, whoever they concern.
+    /// Event types every judgement may need, whoever they concern: the studio's configuration,
+    /// which grows with its changes, not with its work.
     static let globalTypes = [
         "model.registered", "model.pricing_changed", "model.version_changed", "model.status_changed",
-        "routing.table_published", "policy.published", "template.versioned", "campaign.opened",
+        "routing.table_published", "policy.published", "template.versioned",
     ]
 
     /// Written once and compared exactly: SQLite uses a partial index only for a query whose
     /// WHERE clause repeats the index's.
-    static let globalCondition =
-        "(type IN (\(globalTypes.map { "'\($0)'" }.joined(separator: ", "))) OR (type = 'seed.locked' AND stream >= 'campaign/' AND stream < 'campaign0'))"
+    static let globalCondition = "type IN (\(globalTypes.map { "'\($0)'" }.joined(separator: ", ")))"
 
     static func member(_ path: String, of table: String = "") -> String {
         "json_extract(CAST(\(table)payload AS TEXT), '$.\(path)')"
     }
 
     static let schema = [
-        "CREATE INDEX IF NOT EXISTS gate_globals ON events(seq) WHERE \(globalCondition)",
+        "CREATE INDEX IF NOT EXISTS gate_documents ON events(seq) WHERE \(globalCondition)",
         // kind 'asset': the deliverable that produced it; 'decision': the seq of the routing
         // decision; 'deliverable': its campaign.
         "CREATE TABLE IF NOT EXISTS gate_keys(kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(kind, key)) WITHOUT ROWID",
@@ -45,7 +45,7 @@ public struct GateIndex {
     /// ledger: the read model then fills from the whole log at the first catch-up).
     public static func prepare(_ ledger: Ledger) throws {
         let present = try ledger.withSideTables(write: false) { tables in
-            try tables.rows("SELECT count(*) FROM sqlite_master WHERE name IN ('gate_globals', 'gate_keys', 'gate_campaign_spend', 'gate_position')")
+            try tables.rows("SELECT count(*) FROM sqlite_master WHERE name IN ('gate_documents', 'gate_keys', 'gate_campaign_spend', 'gate_position')")
                 .first?[0].int
         }
         guard (present ?? 0) < 4 else { return }
@@ -93,6 +93,7 @@ public struct GateIndex {
         public var deliverables: Set<String> = []
         public var assets: Set<String> = []
         public var decisions: Set<String> = []
+        public var campaigns: Set<String> = []
 
         public init(deliverables: Set<String> = [], assets: Set<String> = [], decisions: Set<String> = []) {
             self.deliverables = deliverables
@@ -110,6 +111,8 @@ public struct GateIndex {
                     if let id = payload[key]?.stringValue { deliverables.insert(id) }
                 }
                 if let id = payload["request"]?["deliverable"]?.stringValue { deliverables.insert(id) }
+                if let id = payload["campaign"]?.stringValue { campaigns.insert(id) }
+                if let id = payload["request"]?["campaign"]?.stringValue { campaigns.insert(id) }
                 for key in ["asset", "prior_asset", "input_asset", "output_asset"] {
                     if let id = payload[key]?.stringValue { assets.insert(id) }
                 }
@@ -155,6 +158,14 @@ public struct GateIndex {
         for deliverable in deliverables {
             try collect("\(columns) WHERE stream = ?1", [.text("deliverable/\(deliverable)")])
         }
+        // The campaigns named, and those of the deliverables loaded: opened, seed locks.
+        var campaigns = scope.campaigns
+        for row in rows.values where row.type == "deliverable.opened" {
+            if let campaign = row.payload["campaign"]?.stringValue { campaigns.insert(campaign) }
+        }
+        for campaign in campaigns {
+            try collect("\(columns) WHERE stream = ?1", [.text("campaign/\(campaign)")])
+        }
         var state = GovernanceState()
         for seq in rows.keys.sorted() {
             let row = rows[seq]!
@@ -167,7 +178,6 @@ public struct GateIndex {
             state.apply(event, seq: seq)
         }
         // A campaign's spend is every cost of its deliverables, not only of those loaded.
-        let campaigns = Set(deliverables.compactMap { state.deliverables[$0]?.opened.campaign })
         for campaign in campaigns where state.campaigns[campaign] != nil {
             let spend = try tables.rows("SELECT micros FROM gate_campaign_spend WHERE campaign = ?1", [.text(campaign)])
             state.campaigns[campaign]?.spendMicros = spend.first?[0].int ?? 0
