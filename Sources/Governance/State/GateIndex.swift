@@ -59,11 +59,18 @@ public struct GateIndex {
         let position = try tables.rows("SELECT seq FROM gate_position WHERE id = 1").first?[0].int ?? 0
         let end = try tables.rows("SELECT COALESCE(MAX(seq), 0) FROM events").first?[0].int ?? 0
         guard end > position else { return }
-        let after: [SideTables.Value] = [.integer(position)]
+        try fill(keys: "gate_keys", spend: "gate_campaign_spend", after: position)
+        try tables.run(
+            "INSERT INTO gate_position(id, seq) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq",
+            [.integer(end)])
+    }
+
+    /// Adds the keys and the spend of the events after `after` to the two tables named.
+    func fill(keys: String, spend: String, after: Int64) throws {
         let m = Self.member
         try tables.run(
             """
-            INSERT OR IGNORE INTO gate_keys(kind, key, value)
+            INSERT OR IGNORE INTO \(keys)(kind, key, value)
             SELECT kind, key, value FROM (
                 SELECT 'asset' AS kind, \(m("asset", "")) AS key, \(m("deliverable", "")) AS value FROM events
                     WHERE seq > ?1 AND type = 'generation.completed'
@@ -74,18 +81,63 @@ public struct GateIndex {
                 UNION ALL SELECT 'deliverable', \(m("deliverable", "")), \(m("campaign", "")) FROM events
                     WHERE seq > ?1 AND type = 'deliverable.opened'
             ) WHERE key IS NOT NULL AND value IS NOT NULL
-            """, after)
+            """, [.integer(after)])
         try tables.run(
             """
-            INSERT INTO gate_campaign_spend(campaign, micros)
+            INSERT INTO \(spend)(campaign, micros)
             SELECT k.value, SUM(CAST(round(\(m("amount", "e.")) * 1000000) AS INTEGER)) FROM events e
-            JOIN gate_keys k ON k.kind = 'deliverable' AND k.key = \(m("deliverable", "e."))
+            JOIN \(keys) k ON k.kind = 'deliverable' AND k.key = \(m("deliverable", "e."))
             WHERE e.seq > ?1 AND e.type = 'cost.recorded' GROUP BY k.value
             ON CONFLICT(campaign) DO UPDATE SET micros = micros + excluded.micros
-            """, after)
-        try tables.run(
-            "INSERT INTO gate_position(id, seq) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq",
-            [.integer(end)])
+            """, [.integer(after)])
+    }
+
+    /// Compares the read model with one built afresh from the whole log (`rebuild --check`):
+    /// every key or campaign spend that differs, named. Runs in a write transaction.
+    public func check() throws -> [String] {
+        try catchUp()
+        try tables.execute(
+            """
+            CREATE TEMP TABLE IF NOT EXISTS fresh_gate_keys(kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(kind, key)) WITHOUT ROWID;
+            CREATE TEMP TABLE IF NOT EXISTS fresh_gate_campaign_spend(campaign TEXT PRIMARY KEY, micros INTEGER NOT NULL) WITHOUT ROWID;
+            DELETE FROM fresh_gate_keys; DELETE FROM fresh_gate_campaign_spend;
+            """)
+        try fill(keys: "temp.fresh_gate_keys", spend: "temp.fresh_gate_campaign_spend", after: 0)
+        var mismatches: [String] = []
+        for row in try tables.rows(
+            "SELECT kind, key, value FROM main.gate_keys EXCEPT SELECT kind, key, value FROM temp.fresh_gate_keys LIMIT 20")
+        {
+            mismatches.append("gate_keys: \(row[0].string ?? "?") '\(row[1].string ?? "?")' → '\(row[2].string ?? "?")' is not what the log records")
+        }
+        for row in try tables.rows(
+            "SELECT kind, key, value FROM temp.fresh_gate_keys EXCEPT SELECT kind, key, value FROM main.gate_keys LIMIT 20")
+        {
+            mismatches.append("gate_keys: \(row[0].string ?? "?") '\(row[1].string ?? "?")' → '\(row[2].string ?? "?")' is missing")
+        }
+        for row in try tables.rows(
+            """
+            SELECT f.campaign, f.micros, g.micros FROM temp.fresh_gate_campaign_spend f
+            LEFT JOIN main.gate_campaign_spend g ON g.campaign = f.campaign WHERE g.micros IS NOT f.micros
+            UNION ALL SELECT g.campaign, NULL, g.micros FROM main.gate_campaign_spend g
+            WHERE NOT EXISTS (SELECT 1 FROM temp.fresh_gate_campaign_spend f WHERE f.campaign = g.campaign) LIMIT 20
+            """)
+        {
+            mismatches.append(
+                "gate_campaign_spend: campaign '\(row[0].string ?? "?")' holds \(row[2].int.map(String.init) ?? "nothing") µ, the log records \(row[1].int.map(String.init) ?? "nothing")")
+        }
+        return mismatches
+    }
+
+    /// Empties the read model: the next use builds it again from the whole log.
+    public func reset() throws {
+        try tables.execute("DELETE FROM gate_keys; DELETE FROM gate_campaign_spend; DELETE FROM gate_position")
+    }
+
+    /// Whether the ledger holds the read model (a ledger no one-shot call has touched does not).
+    public static func isPresent(_ ledger: Ledger) throws -> Bool {
+        try ledger.withSideTables(write: false) { tables in
+            try tables.rows("SELECT count(*) FROM sqlite_master WHERE name = 'gate_keys'").first?[0].int == 1
+        }
     }
 
     /// What a batch of events names: the keys its state is loaded by.
