@@ -25,6 +25,33 @@ struct LedgerStoreTests {
         #expect(try ledger.verify().isValid)
     }
 
+    @Test("ids the ledger gives are RFC 9562 version 7: the recording millisecond first, so they sort by time")
+    func givenIDsAreTimeOrdered() throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let before = UInt64(Date().timeIntervalSince1970 * 1000)
+        var ids: [String] = []
+        for _ in 0..<3 {
+            let appended = try ledger.append(LedgerFixtures.events(40).map { event in
+                var given = event
+                given.id = nil
+                return given
+            })
+            ids += try appended.map { try #require(try ledger.event(seq: $0.seq)).id }
+            usleep(2_000)
+        }
+        let after = UInt64(Date().timeIntervalSince1970 * 1000)
+        for id in ids {
+            let hex = id.replacingOccurrences(of: "-", with: "")
+            #expect(Array(hex)[12] == "7" && "89ab".contains(Array(hex)[16]), "\(id) is version 7, RFC 9562 variant")
+            let milliseconds = UInt64(hex.prefix(12), radix: 16)!
+            #expect(milliseconds >= before && milliseconds <= after)
+        }
+        // Batches recorded in later milliseconds sort after earlier ones.
+        let stamps = ids.map { $0.prefix(13) }
+        #expect(stamps == stamps.sorted() && Set(stamps).count >= 3)
+    }
+
     @Test("the ledger file and its -wal and -shm are owner-only (0600, less the umask), like the key")
     func fileModes() throws {
         let directory = TemporaryDirectory()

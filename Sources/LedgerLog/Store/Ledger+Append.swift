@@ -171,7 +171,7 @@ struct PreparedEvent {
                 .badInput, "payload is \(bytes.count) bytes canonicalized; the limit is \(EnvelopeEncoding.maxPayloadBytes)",
                 field: "payload")
         }
-        self.id = (event.id ?? UUID()).uuidString.lowercased()
+        self.id = (event.id ?? UUID.version7()).uuidString.lowercased()
         self.idWasGiven = event.id != nil
         self.type = event.type
         self.stream = event.stream
