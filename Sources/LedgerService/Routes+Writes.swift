@@ -25,7 +25,7 @@ extension LedgerEndpoints {
             let body = JSONValue.object(try await self.jsonObject(request))
             if dryRun {
                 let decision = try await self.committer.exclusive { governed in
-                    try governed.refresh()
+                    try governed.refresh(deliverables: [body["deliverable"]?.stringValue].compactMap { $0 })
                     return try governed.route(try RouteRequest(completing: body, from: governed.state), dryRun: true).decision
                         .payload
                 }
@@ -33,7 +33,10 @@ extension LedgerEndpoints {
             }
             let id = try self.idempotencyKey(request).map { Self.derivedID(token: token, key: $0, index: 0) }
             let (decision, appended) = try await self.commit { session in
-                Result { try RouteRequest(completing: body, from: session.state) }.flatMap {
+                Result {
+                    try session.load(deliverables: [body["deliverable"]?.stringValue].compactMap { $0 })
+                    return try RouteRequest(completing: body, from: session.state)
+                }.flatMap {
                     session.route($0, actor: token.name, id: id)
                 }
             }

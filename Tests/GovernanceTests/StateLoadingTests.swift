@@ -21,6 +21,9 @@ struct StateLoadingTests {
         ).run()
         let whole = GovernedLedger(ledger)
         let asNeeded = GovernedLedger(ledger, loading: .asNeeded)
+        // One cached writer for the whole run: its state accumulates what every judgement loaded.
+        let cached = GovernedLedger(ledger, loading: .cached)
+        try cached.refresh()
 
         var lastRequest: [String: JSONValue] = [:]
         var lastAsset: [String: String] = [:]
@@ -85,6 +88,7 @@ struct StateLoadingTests {
                 let expected = outcome(whole, candidate)
                 let actual = outcome(asNeeded, candidate)
                 #expect(actual == expected, "\(candidate.type) for \(deliverable)")
+                #expect(outcome(cached, candidate) == expected, "cached: \(candidate.type) for \(deliverable)")
                 compared += 1
                 if !expected.hasPrefix("error") && expected != "not judged" { judged += 1 }
                 outcomes.insert(String(expected.prefix(40)))
@@ -106,6 +110,9 @@ struct StateLoadingTests {
         // Built once on a part of the history…
         let asNeeded = GovernedLedger(ledger, loading: .asNeeded)
         try asNeeded.refresh()
+        // …and a cached writer (the service's loading) that has loaded one campaign already.
+        let cached = GovernedLedger(ledger, loading: .cached)
+        try cached.refresh()
         let mismatches = try ledger.withSideTables(write: true) { try GateIndex($0).check() }
         #expect(mismatches.isEmpty, "\(mismatches)")
         // …then events appended by a whole-state writer (which does not keep it) are caught up:
@@ -114,6 +121,9 @@ struct StateLoadingTests {
         try writer.refresh()
         let campaign = try #require(writer.state.campaigns.keys.sorted().first)
         let spendBefore = writer.state.campaigns[campaign]!.spendMicros
+        let member = try #require(writer.state.deliverables.values.first { $0.opened.campaign == campaign }?.opened.deliverable)
+        try cached.refresh(deliverables: [member])
+        #expect(cached.state.campaigns[campaign]?.spendMicros == spendBefore)
         try writer.append(
             ProposedEvent(
                 type: "deliverable.opened", stream: "deliverable/D-LATE",
@@ -128,6 +138,14 @@ struct StateLoadingTests {
         try asNeeded.refresh(deliverables: ["D-LATE"])
         #expect(asNeeded.state.campaigns[campaign]?.spendMicros == spendBefore + 12_500_000)
         #expect(asNeeded.state.deliverables["D-LATE"]?.spendMicros == 12_500_000)
+        // The cached writer followed the other writer: the campaign's spend counts the new cost
+        // although D-LATE is not loaded, and loading D-LATE then does not count it twice.
+        try cached.refresh(deliverables: [])
+        #expect(cached.state.deliverables["D-LATE"] == nil)
+        #expect(cached.state.campaigns[campaign]?.spendMicros == spendBefore + 12_500_000)
+        try cached.refresh(deliverables: ["D-LATE"])
+        #expect(cached.state.deliverables["D-LATE"]?.spendMicros == 12_500_000)
+        #expect(cached.state.campaigns[campaign]?.spendMicros == spendBefore + 12_500_000)
         #expect(try ledger.withSideTables(write: true) { try GateIndex($0).check() }.isEmpty)
 
         // A read model changed behind the ledger's back is named by the check.

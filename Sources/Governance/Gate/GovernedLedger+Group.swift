@@ -60,6 +60,14 @@ public struct GroupSession {
     /// The governance state as the group has left it so far.
     public var state: GovernanceState { governed.state }
 
+    /// Makes sure `state` holds these deliverables (a writer that loads its state as needed
+    /// reads them now): before reading them from `state` to build a request.
+    public func load(deliverables: [String]) throws {
+        guard governed.loading != .whole else { return }
+        try GateIndex(session.sideTables).catchUp()
+        try GateIndex(session.sideTables).load(GateIndex.Scope(deliverables: Set(deliverables)), into: &governed.state)
+    }
+
     private func isolated(_ body: () throws -> GovernedLedger.SessionResult) -> Result<[GovernedAppend], any Error> {
         let foldedBefore = governed.foldedUncommitted
         governed.foldedUncommitted = false
@@ -73,8 +81,7 @@ public struct GroupSession {
             if governed.foldedUncommitted {
                 // This request's events were folded and are now undone: refold from the session.
                 do {
-                    governed.state = GovernanceState()
-                    try governed.state.catchUp { after, each in try session.forEachEvent(after: after, each) }
+                    try governed.recover(session)
                     governed.foldedUncommitted = false
                 } catch {
                     return .failure(error)

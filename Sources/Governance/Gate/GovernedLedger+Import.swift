@@ -33,7 +33,7 @@ extension GovernedLedger {
     public func importHistory(
         _ next: () throws -> (event: ProposedEvent, line: Int)?, progress: (Int) -> Void = { _ in }
     ) throws -> ImportSummary {
-        precondition(loading == .whole, "an import judges event after event: it folds the whole log once (StateLoading.whole)")
+        precondition(loading != .asNeeded, "an import judges event after event: it keeps what it loads (StateLoading.whole or .cached)")
         var summary = ImportSummary()
         var occurrences: [UUID: Int] = [:]
         let result: SessionResult = try session { session in

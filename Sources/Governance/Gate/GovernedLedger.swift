@@ -37,6 +37,11 @@ public final class GovernedLedger {
         /// one-shot call, whose cost then does not grow with the ledger. `state` then holds the
         /// global documents and the concerned deliverables only.
         case asNeeded
+        /// Load the global documents at start, then each deliverable, campaign and routing
+        /// decision the first time an event names it, and keep them, following every later event
+        /// (this writer's and others') for what is loaded: for a long-running writer (the
+        /// service), which then starts in the time the global documents take, at any ledger size.
+        case cached
     }
 
     public let ledger: Ledger
@@ -124,9 +129,29 @@ public final class GovernedLedger {
         return events
     }
 
+    /// After a request's events were folded and then undone (a failed savepoint of a group):
+    /// the state again as the session stands.
+    func recover(_ session: AppendSession) throws {
+        if loading == .whole {
+            state = GovernanceState()
+            try state.catchUp { after, each in try session.forEachEvent(after: after, each) }
+        } else {
+            stateIsSuspect = true
+            try reload(session)
+        }
+    }
+
     /// Brings the state up to the end of the log (outside any transaction). With `.asNeeded`,
     /// loads the global documents and what `events` name.
     public func refresh(for events: [ProposedEvent] = []) throws {
+        if loading == .cached {
+            try GateIndex.prepare(ledger)
+            try ledger.withSideTables(write: true) { tables in
+                try follow(GateIndex(tables), reading: { after, body in try ledger.forEachEvent(after: after, body) })
+                try GateIndex(tables).load(GateIndex.Scope(events), into: &state)
+            }
+            return
+        }
         if loading == .asNeeded {
             scope = GateIndex.Scope(events)
             try GateIndex.prepare(ledger)
@@ -138,6 +163,14 @@ public final class GovernedLedger {
 
     /// Brings the state up to the end of the log with the deliverables a routing request names.
     public func refresh(deliverables: [String]) throws {
+        if loading == .cached {
+            try GateIndex.prepare(ledger)
+            try ledger.withSideTables(write: true) { tables in
+                try follow(GateIndex(tables), reading: { after, body in try ledger.forEachEvent(after: after, body) })
+                try GateIndex(tables).load(GateIndex.Scope(deliverables: Set(deliverables)), into: &state)
+            }
+            return
+        }
         guard loading == .asNeeded else { return try refresh() }
         scope = GateIndex.Scope(deliverables: Set(deliverables))
         try GateIndex.prepare(ledger)
@@ -164,7 +197,7 @@ public final class GovernedLedger {
     /// Runs `body` in an append session with the state caught up to the log's end.
     func session<T>(_ body: (AppendSession) throws -> T) throws -> T {
         defer { foldedUncommitted = false }
-        if loading == .asNeeded { try GateIndex.prepare(ledger) }
+        if loading != .whole { try GateIndex.prepare(ledger) }
         do {
             return try ledger.withAppendSession { session in
                 try reload(session)
@@ -186,7 +219,51 @@ public final class GovernedLedger {
             stateIsSuspect = false
             return
         }
+        if loading == .cached {
+            try follow(GateIndex(session.sideTables), reading: { after, each in try session.forEachEvent(after: after, each) })
+            return
+        }
         try refresh { after, each in try session.forEachEvent(after: after, each) }
+    }
+
+    /// `.cached`: catches the state up with the events after its position, whoever wrote them:
+    /// the global documents, and what concerns a loaded deliverable or campaign (a cost of one
+    /// not loaded still counts toward its campaign's spend). Starts from the global documents
+    /// when the state is empty or may hold rolled-back events.
+    func follow(_ index: GateIndex, reading: (UInt64, (RecordedEvent) throws -> Bool) throws -> Void) throws {
+        try index.catchUp()
+        if stateIsSuspect || state.position == 0 {
+            // The documents as of now: only what follows is left to follow.
+            state = try index.state(for: GateIndex.Scope(), size: try index.logEnd())
+            stateIsSuspect = false
+        }
+        try reading(state.position) { recorded in
+            let seq = recorded.seq
+            let global = GateIndex.globalTypes.contains(recorded.type)
+            let deliverable = recorded.stream.hasPrefix("deliverable/") ? String(recorded.stream.dropFirst(12)) : nil
+            let campaign = recorded.stream.hasPrefix("campaign/") ? String(recorded.stream.dropFirst(9)) : nil
+            let loaded =
+                global || deliverable.map { state.deliverables[$0] != nil } == true
+                || campaign.map { state.campaigns[$0] != nil } == true
+            if loaded {
+                let payload = try JSONParser.parse(recorded.payloadBytes)
+                let event: DomainEvent
+                do {
+                    event = try DomainEvent.decode(type: recorded.type, stream: recorded.stream, payload: payload, allowGateRecord: true)
+                } catch {
+                    throw GovernanceError(
+                        .invalidEvent, "recorded event seq \(seq) (\(recorded.type)) does not fit the vocabulary: \(error)")
+                }
+                state.apply(event, seq: seq)
+            } else if recorded.type == EventType.costRecorded.rawValue, let deliverable,
+                let owner = try index.campaign(of: deliverable), state.campaigns[owner] != nil,
+                let amount = try JSONParser.parse(recorded.payloadBytes)["amount"]?.numberValue
+            {
+                state.campaigns[owner]?.spendMicros += Money(amount, .USD).micros
+            }
+            state.position = seq
+            return true
+        }
     }
 
     private func refresh(_ reading: (UInt64, (RecordedEvent) throws -> Bool) throws -> Void) throws {
@@ -216,6 +293,10 @@ public final class GovernedLedger {
         var duplicates: [Int: AppendedEvent] = [:]
         var applied = false
         var idsInBatch: [UUID: Int] = [:]
+        if loading == .cached {
+            try GateIndex(session.sideTables).catchUp()
+            try GateIndex(session.sideTables).load(GateIndex.Scope(events), into: &state)
+        }
 
         for (index, (event, domain)) in zip(events, decoded).enumerated() {
             if let id = event.id, let earlier = idsInBatch[id] {

@@ -92,6 +92,11 @@ public struct GateIndex {
             """, [.integer(after)])
     }
 
+    /// The seq of the last event in this transaction's view of the log.
+    public func logEnd() throws -> UInt64 {
+        UInt64(try tables.rows("SELECT COALESCE(MAX(seq), 0) FROM events").first?[0].int ?? 0)
+    }
+
     /// Compares the read model with one built afresh from the whole log (`rebuild --check`):
     /// every key or campaign spend that differs, named. Runs in a write transaction.
     public func check() throws -> [String] {
@@ -182,43 +187,82 @@ public struct GateIndex {
     /// caught up first: the transaction must be a write transaction).
     public func state(for scope: Scope, size: UInt64) throws -> GovernanceState {
         try catchUp()
-        var rows: [UInt64: (type: String, stream: String, payload: JSONValue)] = [:]
-        func collect(_ sql: String, _ values: [SideTables.Value]) throws {
-            let cursor = try tables.cursor(sql, values)
-            while try cursor.next() {
-                let seq = UInt64(cursor.int(0))
-                guard rows[seq] == nil else { continue }
-                let payload = try JSONParser.parse(Array(cursor.bytes(3)))
-                rows[seq] = (cursor.text(1) ?? "", cursor.text(2) ?? "", payload)
-            }
-        }
-        let columns = "SELECT seq, type, stream, payload FROM events"
-        try collect("\(columns) WHERE \(Self.globalCondition)", [])
-        var deliverables = scope.deliverables
-        for asset in scope.assets {
-            if let owner = try tables.rows("SELECT value FROM gate_keys WHERE kind = 'asset' AND key = ?1", [.text(asset)]).first?[0].string {
+        var state = GovernanceState()
+        try collect("SELECT seq, type, stream, payload FROM events WHERE \(Self.globalCondition)", [], into: &state)
+        try load(scope, into: &state)
+        state.position = size
+        return state
+    }
+
+    /// Folds into `state` the streams `scope` needs that it does not hold yet (deliverables named
+    /// or owning the assets named, their campaigns, the decisions cited), and sets the spend of
+    /// every campaign concerned from the read model. Returns the deliverables and campaigns it
+    /// added. `state.position` is kept. The read model must be caught up.
+    @discardableResult
+    public func load(_ scope: Scope, into state: inout GovernanceState) throws -> (deliverables: Set<String>, campaigns: Set<String>) {
+        let position = state.position
+        defer { state.position = position }
+        var deliverables = scope.deliverables.filter { state.deliverables[$0] == nil }
+        for asset in scope.assets where state.assets[asset] == nil {
+            if let owner = try tables.rows("SELECT value FROM gate_keys WHERE kind = 'asset' AND key = ?1", [.text(asset)]).first?[0].string,
+                state.deliverables[owner] == nil
+            {
                 deliverables.insert(owner)
             }
         }
-        for decision in scope.decisions {
+        var rows: [UInt64: Row] = [:]
+        for decision in scope.decisions where state.routingDecisions[decision] == nil {
             if let seq = try tables.rows("SELECT value FROM gate_keys WHERE kind = 'decision' AND key = ?1", [.text(decision)])
                 .first?[0].string.flatMap(Int64.init)
             {
-                try collect("\(columns) WHERE seq = ?1", [.integer(seq)])
+                try read("SELECT seq, type, stream, payload FROM events WHERE seq = ?1", [.integer(seq)], into: &rows)
             }
         }
         for deliverable in deliverables {
-            try collect("\(columns) WHERE stream = ?1", [.text("deliverable/\(deliverable)")])
+            try read("SELECT seq, type, stream, payload FROM events WHERE stream = ?1", [.text("deliverable/\(deliverable)")], into: &rows)
         }
         // The campaigns named, and those of the deliverables loaded: opened, seed locks.
         var campaigns = scope.campaigns
         for row in rows.values where row.type == "deliverable.opened" {
             if let campaign = row.payload["campaign"]?.stringValue { campaigns.insert(campaign) }
         }
-        for campaign in campaigns {
-            try collect("\(columns) WHERE stream = ?1", [.text("campaign/\(campaign)")])
+        let newCampaigns = campaigns.filter { state.campaigns[$0] == nil }
+        for campaign in newCampaigns {
+            try read("SELECT seq, type, stream, payload FROM events WHERE stream = ?1", [.text("campaign/\(campaign)")], into: &rows)
         }
-        var state = GovernanceState()
+        try apply(rows, to: &state)
+        // A campaign's spend is every cost of its deliverables, not only of those loaded (and a
+        // loaded deliverable's costs must not count twice).
+        for campaign in campaigns where state.campaigns[campaign] != nil {
+            let spend = try tables.rows("SELECT micros FROM gate_campaign_spend WHERE campaign = ?1", [.text(campaign)])
+            state.campaigns[campaign]?.spendMicros = spend.first?[0].int ?? 0
+        }
+        return (deliverables, newCampaigns)
+    }
+
+    /// The campaign a deliverable belongs to, as the read model knows it.
+    public func campaign(of deliverable: String) throws -> String? {
+        try tables.rows("SELECT value FROM gate_keys WHERE kind = 'deliverable' AND key = ?1", [.text(deliverable)]).first?[0].string
+    }
+
+    typealias Row = (type: String, stream: String, payload: JSONValue)
+
+    private func read(_ sql: String, _ values: [SideTables.Value], into rows: inout [UInt64: Row]) throws {
+        let cursor = try tables.cursor(sql, values)
+        while try cursor.next() {
+            let seq = UInt64(cursor.int(0))
+            guard rows[seq] == nil else { continue }
+            rows[seq] = (cursor.text(1) ?? "", cursor.text(2) ?? "", try JSONParser.parse(Array(cursor.bytes(3))))
+        }
+    }
+
+    private func collect(_ sql: String, _ values: [SideTables.Value], into state: inout GovernanceState) throws {
+        var rows: [UInt64: Row] = [:]
+        try read(sql, values, into: &rows)
+        try apply(rows, to: &state)
+    }
+
+    private func apply(_ rows: [UInt64: Row], to state: inout GovernanceState) throws {
         for seq in rows.keys.sorted() {
             let row = rows[seq]!
             let event: DomainEvent
@@ -229,12 +273,5 @@ public struct GateIndex {
             }
             state.apply(event, seq: seq)
         }
-        // A campaign's spend is every cost of its deliverables, not only of those loaded.
-        for campaign in campaigns where state.campaigns[campaign] != nil {
-            let spend = try tables.rows("SELECT micros FROM gate_campaign_spend WHERE campaign = ?1", [.text(campaign)])
-            state.campaigns[campaign]?.spendMicros = spend.first?[0].int ?? 0
-        }
-        state.position = size
-        return state
     }
 }

@@ -33,7 +33,7 @@ struct Import: ParsableCommand {
         try reportingErrors {
             let reader = try file == "-" ? JSONLinesReader(standardInputWithMaxLineBytes: 2 << 20) : JSONLinesReader(path: file)
             let defaultActor = resolvedActor(actor)
-            let governed = GovernedLedger(try ledger.open())
+            let governed = GovernedLedger(try ledger.open(), loading: .cached)
             let progress = ProgressLine(total: file == "-" ? nil : fileSize(file), unit: "events")
             let started = Date()
             let summary = try governed.importHistory(
