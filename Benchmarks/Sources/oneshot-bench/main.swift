@@ -2,6 +2,10 @@ import BenchSupport
 import Foundation
 import LedgerLog
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 // One-shot command-line calls on ledgers of growing size: `genledger gate check` and
 // `genledger append` of one event, each a process of its own (the way a pipeline calls them),
 // median wall time and peak resident memory of the process. The ratio to the smallest ledger of
@@ -66,12 +70,54 @@ func measure(_ genledger: String, _ arguments: [String], input: String, ledger: 
     return (seconds, kib, (status >> 8) & 0xff)
 }
 
+/// Starts `genledger serve` on `ledger` (any free port) and waits until `/healthz` answers:
+/// seconds until then, and the server's peak resident memory at that moment (VmHWM), in KiB.
+func serveUntilHealthy(_ genledger: String, ledger: String) throws -> (seconds: Double, kib: Int) {
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: genledger)
+    server.arguments = ["serve", "--port", "0"]
+    server.environment = ["GENLEDGER_LEDGER": ledger, "PATH": "/usr/bin:/bin"]
+    let output = Pipe()
+    server.standardOutput = output
+    server.standardError = FileHandle.nullDevice
+    let started = Bench.now()
+    try server.run()
+    defer {
+        server.terminate()
+        server.waitUntilExit()
+    }
+    // "genledger: serving LEDGER on http://127.0.0.1:PORT"
+    var text = ""
+    while !text.contains("\n") {
+        let chunk = output.fileHandleForReading.availableData
+        guard !chunk.isEmpty else { fatalError("genledger serve exited: \(text)") }
+        text += String(decoding: chunk, as: UTF8.self)
+    }
+    guard let address = text.split(separator: " ").last(where: { $0.hasPrefix("http://") }) else { fatalError("no address in '\(text)'") }
+    let url = URL(string: address.trimmingCharacters(in: .whitespacesAndNewlines) + "/healthz")!
+    while true {
+        let semaphore = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var healthy = false
+        URLSession.shared.dataTask(with: url) { _, response, _ in
+            healthy = (response as? HTTPURLResponse)?.statusCode == 200
+            semaphore.signal()
+        }.resume()
+        semaphore.wait()
+        if healthy { break }
+        usleep(5_000)
+    }
+    let seconds = Bench.now() - started
+    let status = (try? String(contentsOfFile: "/proc/\(server.processIdentifier)/status", encoding: .utf8)) ?? ""
+    let kib = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? -1
+    return (seconds, kib)
+}
+
 let options = Options()
 try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
 print("GenLedger one-shot benchmark: gate check and append of one event, each a process; median of \(options.runs) runs")
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB")
-print("| events | first gate check + first append (one-time upgrade) | gate check | gate check memory | append | append memory | gate check / smallest | append / smallest |")
-print("|---|---|---|---|---|---|---|---|")
+print("| events | first gate check + first append (one-time upgrade) | gate check | gate check memory | append | append memory | gate check / smallest | append / smallest | serve until /healthz | serve memory |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 var smallest: (check: Double, append: Double)?
 for deliverables in options.sizes {
     let history = options.directory + "/history-\(options.seed)-\(deliverables).db"
@@ -108,13 +154,15 @@ for deliverables in options.sizes {
         precondition(appended.status == 0, "append exited \(appended.status)")
         appends.append((appended.seconds, appended.kib))
     }
+    let serves = try (0..<3).map { _ in try serveUntilHealthy(options.genledger, ledger: scratch) }
+    let serveSeconds = Bench.median(serves.map(\.seconds))
     let checkSeconds = Bench.median(checks.map(\.0))
     let appendSeconds = Bench.median(appends.map(\.0))
     let baseline = smallest ?? (checkSeconds, appendSeconds)
     smallest = baseline
     print(
-        "| \(size) | \(String(format: "%.2f s + %.2f s", first.seconds, firstAppend.seconds)) | \(String(format: "%.0f ms", checkSeconds * 1000)) | \(checks.map(\.1).max()! / 1024) MiB | \(String(format: "%.0f ms", appendSeconds * 1000)) | \(appends.map(\.1).max()! / 1024) MiB | \(String(format: "%.2f", checkSeconds / baseline.check)) | \(String(format: "%.2f", appendSeconds / baseline.append)) |"
+        "| \(size) | \(String(format: "%.2f s + %.2f s", first.seconds, firstAppend.seconds)) | \(String(format: "%.0f ms", checkSeconds * 1000)) | \(checks.map(\.1).max()! / 1024) MiB | \(String(format: "%.0f ms", appendSeconds * 1000)) | \(appends.map(\.1).max()! / 1024) MiB | \(String(format: "%.2f", checkSeconds / baseline.check)) | \(String(format: "%.2f", appendSeconds / baseline.append)) | \(String(format: "%.0f ms", serveSeconds * 1000)) | \(serves.map(\.kib).max()! / 1024) MiB |"
     )
     Bench.removeLedger(scratch)
 }
-print("goals (issue 20): ≤ 50 ms and ≤ 64 MiB per call at 1 M and 10 M events, within 2× of the smallest ledger")
+print("goals (issue 20): ≤ 50 ms and ≤ 64 MiB per call at 1 M and 10 M events, within 2× of the smallest ledger; serve answers /healthz within 1 s at 10 M")
