@@ -214,6 +214,7 @@ struct LedgerStoreTests {
             "UPDATE events SET actor = 'mallory' WHERE seq = 1", "DELETE FROM events WHERE seq = 2",
             "DELETE FROM merkle_nodes", "UPDATE checkpoints SET note = ''", "DELETE FROM verifier_keys",
             "UPDATE ledger_meta SET value = 'other' WHERE key = 'origin'",
+            "UPDATE ledger_meta SET value = 'OFF' WHERE key = 'durability'", "DELETE FROM ledger_meta",
         ] {
             #expect(throws: (any Error).self, "\(sql)") { try client.execute(sql) }
         }

@@ -53,29 +53,49 @@ extension Ledger {
 }
 
 /// Verifies an export with no database: the same checks as `Ledger.verify`, from the JSON Lines
-/// file alone, against a signed checkpoint and the verifier keys the auditor trusts.
+/// file alone, against a signed checkpoint and the verifier keys the auditor trusts
+/// (docs/FORMAT.md §6). The checkpoint's signature is checked first; if it does not verify,
+/// nothing it says (its size, its root) is used. The export must be exactly the checkpoint's
+/// events, each line the canonical bytes and one `\n`; with `prefix`, an export longer than
+/// the checkpoint is accepted as far as the checkpoint covers it, and the report says which
+/// seqs nothing covers.
 public enum ExportVerifier {
     public static func verify(
         exportAt path: String,
         checkpoint: SignedCheckpoint,
-        keys: [NoteVerifierKey]
+        keys: [NoteVerifierKey],
+        prefix: Bool = false
     ) throws -> VerificationReport {
         var report = VerificationReport(origin: checkpoint.checkpoint.origin)
+        var signed = true
         do {
             report.signaturesVerified = try checkpoint.verify(with: keys).verifiedBy.count
         } catch {
+            signed = false
             report.problems.append(VerificationProblem(kind: .badSignature, seq: nil, message: "the checkpoint: \(error)"))
         }
-        var schedule = CheckpointSchedule([.init(label: "the checkpoint", checkpoint: checkpoint.checkpoint)])
+        var schedule = CheckpointSchedule(signed ? [.init(label: "the checkpoint", checkpoint: checkpoint.checkpoint)] : [])
         var checker = ChainChecker()
         let reader = try JSONLinesReader(path: path)
         var extra: UInt64 = 0
+        var form: VerificationProblem?
         if let problem = schedule.check(at: checker) { checker.record(problem) }
         while let line = try reader.next() {
-            if checker.count >= checkpoint.checkpoint.size {
-                extra += 1
+            if form == nil {
+                let seq = UInt64(reader.lineNumber)
+                if line.isEmpty {
+                    form = VerificationProblem(kind: .malformed, seq: seq, message: "line \(reader.lineNumber) is blank; an export has one event per line and nothing else")
+                } else if reader.lastEnding == .carriageReturnNewline {
+                    form = VerificationProblem(kind: .malformed, seq: seq, message: "line \(reader.lineNumber) ends with CR LF; each line ends with LF (\\n) alone")
+                } else if reader.lastEnding == .endOfFile {
+                    form = VerificationProblem(kind: .malformed, seq: seq, message: "line \(reader.lineNumber), the last, lacks its final LF (\\n)")
+                }
+            }
+            if signed && checker.count >= checkpoint.checkpoint.size {
+                if !line.isEmpty { extra += 1 }
                 continue
             }
+            guard !line.isEmpty else { continue }
             let event: RecordedEvent
             do { event = try EnvelopeEncoding.parseLine(line) } catch let error as LedgerError {
                 checker.record(
@@ -90,11 +110,23 @@ public enum ExportVerifier {
             }
         }
         if checker.firstProblem == nil, let problem = schedule.finish(at: checker) { checker.record(problem) }
-        if let problem = checker.firstProblem { report.problems.insert(problem, at: 0) }
+        if let problem = checker.firstProblem { report.problems.append(problem) }
+        if let form { report.problems.append(form) }
         if extra > 0 {
-            report.warnings.append(
-                "\(counted(extra, "event")) after the checkpoint's size \(checkpoint.checkpoint.size) \(extra == 1 ? "is" : "are") not covered by it and \(extra == 1 ? "was" : "were") not checked"
-            )
+            let size = checkpoint.checkpoint.size
+            let seqs = "seqs \(size + 1)…\(size + extra)"
+            if prefix {
+                report.warnings.append(
+                    "\(counted(extra, "event")) after the checkpoint's size \(size) (\(seqs)) \(extra == 1 ? "is" : "are") not covered by it and \(extra == 1 ? "was" : "were") not checked (--prefix)"
+                )
+            } else {
+                report.problems.append(
+                    VerificationProblem(
+                        kind: .notCovered, seq: size + 1,
+                        message:
+                            "the export holds \(counted(extra, "event")) (\(seqs)) beyond the checkpoint's size \(size); nothing signed covers them. Verify a prefix explicitly with --prefix, or against a checkpoint of the export's size"
+                    ))
+            }
         }
         report.eventCount = checker.count
         report.root = checker.root

@@ -18,6 +18,10 @@ public final class JSONLinesReader {
     public private(set) var bytesRead = 0
     public let maxLineBytes: Int
 
+    /// How the last line read ended: a strict reader (an export) accepts only `.newline`.
+    public enum Ending: Sendable { case newline, carriageReturnNewline, endOfFile }
+    public private(set) var lastEnding = Ending.newline
+
     public init(path: String, maxLineBytes: Int = 2 << 20) throws {
         guard let file = fopen(path, "rb") else {
             throw LedgerError(.badInput, "cannot read '\(path)': \(String(cString: strerror(errno)))")
@@ -49,8 +53,17 @@ public final class JSONLinesReader {
         lineNumber += 1
         bytesRead += count
         var length = count
-        if length > 0 && buffer[length - 1] == 0x0a { length -= 1 }
-        if length > 0 && buffer[length - 1] == 0x0d { length -= 1 }
+        lastEnding = .endOfFile
+        if length > 0 && buffer[length - 1] == 0x0a {
+            length -= 1
+            lastEnding = .newline
+            if length > 0 && buffer[length - 1] == 0x0d {
+                length -= 1
+                lastEnding = .carriageReturnNewline
+            }
+        } else if length > 0 && buffer[length - 1] == 0x0d {
+            length -= 1
+        }
         guard length <= maxLineBytes else {
             throw LedgerError(.badInput, "line is \(length) bytes; the limit is \(maxLineBytes)", line: lineNumber)
         }

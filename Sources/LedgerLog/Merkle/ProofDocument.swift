@@ -28,6 +28,37 @@ public enum ProofDocument: Sendable, Equatable {
         }
     }
 
+    /// What a proof document says beside the proof itself (`prove` writes them): the log's
+    /// origin, and for an inclusion proof the event's seq and hash. A verifier must hold the
+    /// proof to them (docs/FORMAT.md §7), not take them on trust.
+    public struct Claims: Sendable, Equatable {
+        public var origin: String?
+        public var seq: UInt64?
+        public var eventHash: String?
+    }
+
+    /// The claims of a proof document (its members other than the proof's own).
+    public static func claims(parsing bytes: [UInt8]) throws -> Claims {
+        guard case .object = (try? JSONParser.parse(bytes)) ?? .null else { return Claims() }
+        let document = try JSONParser.parse(bytes)
+        var claims = Claims()
+        if let value = document["origin"], value != .null {
+            guard let text = value.stringValue else { throw LedgerError(.badInput, "not a string", field: "origin") }
+            claims.origin = text
+        }
+        if let value = document["seq"], value != .null {
+            guard let seq = value.integerValue, seq >= 1 else { throw LedgerError(.badInput, "not a seq (an integer ≥ 1)", field: "seq") }
+            claims.seq = UInt64(seq)
+        }
+        if let value = document["eventHash"], value != .null {
+            guard let text = value.stringValue, SHA256Digest(hex: text) != nil else {
+                throw LedgerError(.badInput, "not 64 hex digits", field: "eventHash")
+            }
+            claims.eventHash = text
+        }
+        return claims
+    }
+
     /// Checks the proof's hashes (RFC 9162 §2.1.3.2 and §2.1.4.2).
     public func verify() throws(MerkleProofVerifier.Failure) {
         switch self {

@@ -38,7 +38,8 @@ public struct SignedNote: Sendable, Equatable {
 
     public init(parsing note: String) throws {
         guard let split = note.range(of: "\n\n", options: .backwards) else {
-            throw LedgerError(.badInput, "a signed note needs its text, a blank line and at least one signature line")
+            // Unsigned evidence is evidence that does not hold (exit 2), not a malformed file.
+            throw LedgerError(.verificationFailed, "unsigned: a signed note needs its text, a blank line and at least one signature line")
         }
         let text = String(note[..<note.index(after: split.lowerBound)])
         try Self.validateText(text)
@@ -61,7 +62,7 @@ public struct SignedNote: Sendable, Equatable {
                     signature: Array(bytes[4...])
                 ))
         }
-        guard !signatures.isEmpty else { throw LedgerError(.badInput, "a signed note has at least one signature") }
+        guard !signatures.isEmpty else { throw LedgerError(.verificationFailed, "unsigned: a signed note has at least one signature") }
         self.init(text: text, signatures: signatures)
     }
 

@@ -143,13 +143,6 @@ public final class Ledger {
         }
     }
 
-    // MARK: Settings
-
-    /// Changes the durability recorded in the ledger; takes effect at the next open.
-    public func setDurability(_ durability: Durability) throws {
-        try statement("UPDATE ledger_meta SET value = ? WHERE key = 'durability'").bind(1, durability.rawValue).run()
-    }
-
     // MARK: Statements and transactions
 
     func statement(_ sql: String) throws -> SQLiteStatement {

@@ -61,7 +61,13 @@ enum Schema {
             BEGIN SELECT RAISE(ABORT, 'genledger: the origin of a ledger never changes'); END;
         CREATE TRIGGER ledger_meta_no_delete BEFORE DELETE ON ledger_meta
             BEGIN SELECT RAISE(ABORT, 'genledger: ledger settings cannot be deleted'); END;
+        """,
+        // 2: every setting is fixed at init, not only the origin (a durability quietly lowered
+        // in the file would otherwise go unnoticed).
         """
+        CREATE TRIGGER ledger_meta_fixed BEFORE UPDATE ON ledger_meta
+            BEGIN SELECT RAISE(ABORT, 'genledger: ledger settings never change'); END;
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(migrations.count) }

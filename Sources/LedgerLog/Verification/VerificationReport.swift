@@ -24,8 +24,10 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
         public static let checkpointMismatch = Kind(rawValue: "checkpoint-mismatch")
         /// A checkpoint signature by a known key does not verify, or no known key signed it.
         public static let badSignature = Kind(rawValue: "bad-signature")
-        /// A line or row cannot be read at all.
+        /// A line or row cannot be read at all, or a file is not in the exact form (line ends).
         public static let malformed = Kind(rawValue: "malformed")
+        /// Events beyond every checkpoint that was supplied: nothing signed vouches for them.
+        public static let notCovered = Kind(rawValue: "not-covered")
     }
 
     public var kind: Kind
@@ -55,8 +57,9 @@ public struct VerificationReport: Sendable {
 
     public var isValid: Bool { problems.isEmpty }
 
-    /// The problem with the lowest seq, else the first found.
+    /// A bad signature first (nothing an unsigned checkpoint says can be trusted, docs/FORMAT.md
+    /// §6), else the problem with the lowest seq, else the first found.
     public var firstProblem: VerificationProblem? {
-        problems.min { ($0.seq ?? .max) < ($1.seq ?? .max) }
+        problems.first { $0.kind == .badSignature } ?? problems.min { ($0.seq ?? .max) < ($1.seq ?? .max) }
     }
 }

@@ -24,10 +24,14 @@ struct Verify: ParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @Flag(help: "With --export: accept an export longer than the checkpoint, checking only the events it covers.")
+    var prefix = false
+
     func validate() throws {
         if export != nil && (checkpoint == nil || keys.isEmpty) {
             throw ValidationError("--export needs --checkpoint and at least one --key")
         }
+        if prefix && export == nil { throw ValidationError("--prefix applies to --export") }
     }
 
     func run() throws {
@@ -36,7 +40,7 @@ struct Verify: ParsableCommand {
             let supplied = try checkpoint.map { try SignedCheckpoint(parsing: try readTextFile($0, what: "checkpoint")) }
             let report: VerificationReport
             if let export {
-                report = try ExportVerifier.verify(exportAt: export, checkpoint: supplied!, keys: trusted)
+                report = try ExportVerifier.verify(exportAt: export, checkpoint: supplied!, keys: trusted, prefix: prefix)
             } else {
                 report = try ledger.open().verify(supplied: supplied.map { [$0] } ?? [], suppliedKeys: trusted)
             }

@@ -8,8 +8,9 @@ struct VerifyProof: ParsableCommand {
         abstract: "Check an inclusion or consistency proof (as printed by 'prove'), with no ledger.",
         discussion: """
             Reads the proof JSON from FILE (or - for standard input). With --checkpoint and --key the \
-            proof's root and size must also be those of that signed checkpoint; with --event-hash the \
-            leaf must be that event. Exit 0 when the proof holds, 2 when it does not.
+            proof's root, size and origin must also be those of that signed checkpoint; the leaf must \
+            be the event of --event-hash, else the document's own eventHash, and its seq the leaf \
+            index + 1. Exit 0 when the proof holds, 2 when it does not.
             """)
 
     @Argument(help: "The proof file, or - for standard input.")
@@ -30,16 +31,31 @@ struct VerifyProof: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let proof = try ProofDocument(parsing: Array(try readTextFile(file, what: "proof").utf8))
+            let bytes = Array(try readTextFile(file, what: "proof").utf8)
+            let proof = try ProofDocument(parsing: bytes)
+            let claims = try ProofDocument.claims(parsing: bytes)
             let anchor = try checkpoint.map { path -> Checkpoint in
                 let signed = try SignedCheckpoint(parsing: try readTextFile(path, what: "checkpoint"))
                 _ = try signed.verify(with: try keys.map(parseVerifierKey))
                 return signed.checkpoint
             }
+            // The document's own claims are held to the proof, not trusted.
+            if let anchor, let origin = claims.origin, origin != anchor.origin {
+                throw LedgerError(
+                    .verificationFailed, "the proof is for log '\(origin)', the checkpoint for '\(anchor.origin)'")
+            }
             do {
                 switch proof {
                 case .inclusion(let index, let size, let leaf, let root, _):
-                    if let eventHash {
+                    if let seq = claims.seq, seq != index + 1 {
+                        throw LedgerError(
+                            .verificationFailed, "the proof says seq \(seq) but proves leaf \(index), which is seq \(index + 1)")
+                    }
+                    if let eventHash, let claimed = claims.eventHash, eventHash.lowercased() != claimed.lowercased() {
+                        throw LedgerError(
+                            .verificationFailed, "the proof is for event \(claimed), not \(eventHash)")
+                    }
+                    if let eventHash = eventHash ?? claims.eventHash {
                         guard let digest = SHA256Digest(hex: eventHash) else {
                             throw LedgerError(.badInput, "not 64 hex digits", field: "event-hash")
                         }
