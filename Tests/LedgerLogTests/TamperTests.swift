@@ -66,6 +66,46 @@ struct TamperTests {
         Self.expectFirst(try s.verify(), .deleted, seq: 7)
     }
 
+    /// A forged event for seq `seq`, chained to the event before it and hashing consistently.
+    static func forgedEvent(after before: RecordedEvent, seq: UInt64) -> RecordedEvent {
+        var forged = before
+        forged.seq = seq
+        forged.id = UUID().uuidString.lowercased()
+        forged.stream = "deliverable/forged"
+        forged.streamVersion = 1
+        forged.payloadBytes = Array(#"{"approved":true}"#.utf8)
+        forged.payloadDigest = SHA256.hash(forged.payloadBytes)
+        forged.previousHash = before.hash
+        forged.hash = SHA256.hash(EnvelopeEncoding.hashedBytes(of: forged))
+        return forged
+    }
+
+    static func insert(_ forged: RecordedEvent) -> String {
+        """
+        INSERT INTO events VALUES (\(forged.seq), '\(forged.id)', '\(forged.type)', '\(forged.stream)', 1, '\(forged.occurredAt)',
+          '\(forged.recordedAt)', '\(forged.actor)', X'\(hex(forged.payloadBytes))', X'\(forged.payloadDigest.hex)',
+          X'\(forged.previousHash.hex)', X'\(forged.hash.hex)')
+        """
+    }
+
+    @Test("an inserted row is found at its own seq, odd or even (not at the Merkle node before it)", arguments: [7, 8, 12])
+    func insertedAtAnySeq(seq: UInt64) throws {
+        let s = try Scenario()
+        let forged = Self.forgedEvent(after: try #require(try s.ledger.event(seq: seq - 1)), seq: seq)
+        try s.attack(
+            "UPDATE events SET seq = seq + 1000000 WHERE seq >= \(seq)",
+            "UPDATE events SET seq = seq - 999999 WHERE seq >= 1000000", Self.insert(forged))
+        Self.expectFirst(try s.verify(), .inserted, seq: seq)
+    }
+
+    @Test("a replaced row that hashes and links consistently is named at its own seq, not the next", arguments: [7, 8, 12])
+    func replacedRow(seq: UInt64) throws {
+        let s = try Scenario()
+        let forged = Self.forgedEvent(after: try #require(try s.ledger.event(seq: seq - 1)), seq: seq)
+        try s.attack("DELETE FROM events WHERE seq = \(seq)", Self.insert(forged))
+        Self.expectFirst(try s.verify(), .chainBroken, seq: seq)
+    }
+
     @Test("an inserted row, with later rows renumbered and its own hash and link made valid, is found at its seq")
     func insertedRow() throws {
         let s = try Scenario()

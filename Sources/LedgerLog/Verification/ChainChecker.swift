@@ -4,7 +4,12 @@
 struct ChainChecker {
     private(set) var range = CompactRange()
     private(set) var previousHash = EnvelopeEncoding.genesis
-    private(set) var firstProblem: VerificationProblem?
+    private var found: VerificationProblem?
+    /// A stored Merkle node that disagreed, held while the next event is read: a node names only
+    /// the span it covers, and the next event often names the exact seq (an event inserted or
+    /// replaced just before it).
+    private var nodeProblem: VerificationProblem?
+    var firstProblem: VerificationProblem? { found ?? nodeProblem }
     private let sha = SHA256()
     private let hashing = MerkleHashing()
     private var scratch: [UInt8] = []
@@ -18,25 +23,27 @@ struct ChainChecker {
         _ event: RecordedEvent,
         completedNode: (CompactRange.CompletedNode) -> VerificationProblem? = { _ in nil }
     ) -> Bool {
-        guard firstProblem == nil else { return false }
-        if let problem = diagnose(event) {
-            firstProblem = problem
+        guard found == nil else { return false }
+        if let held = nodeProblem {
+            found = diagnose(event) ?? held
             return false
         }
-        var nodeProblem: VerificationProblem?
+        if let problem = diagnose(event) {
+            found = problem
+            return false
+        }
+        var mismatch: VerificationProblem?
         range.append(leafHash: hashing.leafHash(of: event.hash), hashing: hashing) { node in
-            if nodeProblem == nil { nodeProblem = completedNode(node) }
+            if mismatch == nil { mismatch = completedNode(node) }
         }
         previousHash = event.hash
-        if let nodeProblem {
-            firstProblem = nodeProblem
-            return false
-        }
+        // Read one more event before naming the node's span.
+        nodeProblem = mismatch
         return true
     }
 
     mutating func record(_ problem: VerificationProblem) {
-        if firstProblem == nil { firstProblem = problem }
+        if firstProblem == nil { found = problem }
     }
 
     private mutating func diagnose(_ event: RecordedEvent) -> VerificationProblem? {
@@ -71,11 +78,16 @@ struct ChainChecker {
                 kind: .edited, seq: event.seq, message: "envelope fields do not match the event hash: the event was edited")
         }
         if event.previousHash != previousHash {
+            guard expected > 1 else {
+                return VerificationProblem(
+                    kind: .chainBroken, seq: event.seq, message: "prev_hash of the first event is not the genesis value")
+            }
+            // This event's own hash holds, so its prev_hash is as it was recorded: the event
+            // before it is not the one it was chained to.
             return VerificationProblem(
-                kind: .chainBroken, seq: event.seq,
-                message: expected == 1
-                    ? "prev_hash of the first event is not the genesis value"
-                    : "prev_hash does not match the hash of seq \(expected - 1)")
+                kind: .chainBroken, seq: expected - 1,
+                message:
+                    "seq \(expected - 1) is not the event seq \(expected) was chained to (its prev_hash names another): seq \(expected - 1) was replaced by an event that hashes consistently")
         }
         return nil
     }
