@@ -88,6 +88,16 @@ struct TamperTests {
         """
     }
 
+    @Test("a payload set to NULL: verify names the seq, and export refuses instead of writing invalid JSON")
+    func nullPayload() throws {
+        let s = try Scenario()
+        try s.attack("UPDATE events SET payload = NULL WHERE seq = 5")
+        Self.expectFirst(try s.verify(), .edited, seq: 5)
+        let out = s.directory.path("export.jsonl")
+        #expect(throws: LedgerError.self) { try Ledger(opening: s.path).exportEvents(through: 20, to: out) }
+        #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".partial"))
+    }
+
     @Test("an inserted row is found at its own seq, odd or even (not at the Merkle node before it)", arguments: [7, 8, 12])
     func insertedAtAnySeq(seq: UInt64) throws {
         let s = try Scenario()

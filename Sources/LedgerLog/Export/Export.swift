@@ -23,6 +23,14 @@ extension Ledger {
             pending.reserveCapacity(1 << 20)
             try readTransaction {
                 try forEachEvent(through: size) { event in
+                    // An export is canonical JSON, line by line: a row without its payload (NULL in
+                    // the file) cannot be written as one, and is not what was recorded.
+                    guard !event.payloadBytes.isEmpty, (try? JSONParser.parse(event.payloadBytes)) != nil else {
+                        throw LedgerError(
+                            .damaged,
+                            "seq \(event.seq) has no readable payload in the ledger file (NULL or not JSON): the file was changed; `genledger verify` names the damage",
+                            seq: event.seq)
+                    }
                     pending.append(contentsOf: event.canonicalLine)
                     pending.append(0x0a)
                     summary.eventCount += 1
