@@ -15,6 +15,8 @@ public enum RoutingReports {
         let models = try projections.modelStatuses(asOf: asOf)
         var sections: [ReportDocument.Section] = []
         var data: [JSONValue] = []
+        var rerouted: [String] = []
+        var stranded: [String] = []
         for published in tables {
             var rows: [[String]] = []
             var ruleData: [JSONValue] = []
@@ -23,6 +25,12 @@ public enum RoutingReports {
                 let mode: FailureMode? = primary?.status == .active ? nil : (primary?.failureMode ?? .retired)
                 let candidates = [rule.primary] + rule.fallbacks(for: mode)
                 let live = candidates.first { models[$0]?.status == .active }
+                if live == nil {
+                    stranded.append("\(published.table)/\(rule.id)")
+                } else if let live, live != rule.primary {
+                    rerouted.append(
+                        "\(published.table)/\(rule.id) runs on \(live) (\(rule.primary) \(primary?.status.rawValue ?? "not in catalog")\(mode.map { ": \($0.rawValue)" } ?? ""))")
+                }
                 let statusText =
                     primary.map {
                         $0.status == .active
@@ -56,6 +64,20 @@ public enum RoutingReports {
             ])
         }
         let inactive = models.values.filter { $0.status != .active }.sorted { $0.model < $1.model }
+        var notes = [
+            "\(counted(tables.count, "table")) in force"
+                + (day.map { " on \($0)" } ?? "") + ": "
+                + tables.map { "\($0.table) v\($0.version) (published \($0.occurredAt.prefix(10)) by \($0.author))" }.joined(separator: ", ") + "."
+        ]
+        if !stranded.isEmpty {
+            notes.append("Needs action: \(counted(stranded.count, "rule")) \(stranded.count == 1 ? "has" : "have") no active candidate, so requests it matches cannot be routed: \(stranded.joined(separator: ", ")).")
+        }
+        notes.append(
+            rerouted.isEmpty
+                ? "Every rule runs on its primary model."
+                : "\(counted(rerouted.count, "rule")) \(rerouted.count == 1 ? "runs" : "run") on a fallback because the primary is not active: \(rerouted.joined(separator: "; ")).")
+        notes.append("\(counted(models.count, "registered model")), \(inactive.count) not active\(inactive.isEmpty ? "" : ": " + inactive.map { "\($0.model) (\($0.status.rawValue))" }.joined(separator: ", ")).")
+        sections.insert(ReportDocument.Section(heading: "Summary", paragraphs: notes), at: 0)
         sections.append(
             ReportDocument.Section(
                 heading: "Models not active",
@@ -70,7 +92,10 @@ public enum RoutingReports {
                     })))
         return ReportDocument(
             title: "Routing in force as of seq \(asOf)", stamp: try .of(projections.ledger, size: asOf), sections: sections,
-            data: ["tables": .array(data), "inactive_models": .array(inactive.map { .string($0.model) })])
+            data: [
+                "tables": .array(data), "inactive_models": .array(inactive.map { .string($0.model) }),
+                "notes": .array(notes.map(JSONValue.string)),
+            ])
     }
 
     /// Every version of every table, who published it and why.
@@ -81,12 +106,21 @@ public enum RoutingReports {
         let rows = versions.map {
             [$0.table, "v\($0.version)", String($0.seq), $0.occurredAt, $0.author, $0.rationale, String($0.digest.prefix(16))]
         }
+        var notes = ["\(counted(versions.count, "version")) of \(counted(Set(versions.map(\.table)).count, "table"))."]
+        if let latest = versions.last {
+            notes.append(
+                "The latest change: table \(latest.table) v\(latest.version), in force from \(latest.occurredAt.prefix(10)) (seq \(latest.seq)), by \(latest.author): \(latest.rationale)")
+        }
+        notes.append(
+            replays.isEmpty
+                ? "No what-if replay recorded." : "\(counted(replays.count, "what-if replay")) recorded (listed below).")
         return ReportDocument(
             title: "Routing table history as of seq \(asOf)", stamp: try .of(projections.ledger, size: asOf),
             sections: [
+                .init(heading: "Summary", paragraphs: notes),
                 .init(
                     heading: "Versions",
-                    paragraphs: ["\(versions.count) versions of \(Set(versions.map(\.table)).count) tables."],
+                    paragraphs: ["In the order they took effect."],
                     table: .init(columns: ["table", "version", "seq", "published", "author", "rationale", "digest"], rows: rows)),
                 .init(
                     heading: "What-ifs weighed (replays recorded)",
@@ -140,13 +174,16 @@ public enum RoutingReports {
             title: "Routing table \(table): v\(from) → v\(to)", stamp: try .of(projections.ledger, size: asOf),
             sections: [
                 .init(
-                    heading: "Changes",
+                    heading: "Summary",
                     paragraphs: [
+                        changes.isEmpty
+                            ? "The two versions route identically."
+                            : "\(counted(changes.count, "rule")) \(changes.count == 1 ? "differs" : "differ"): "
+                                + changes.map { "\($0.rule) (\($0.kind.rawValue))" }.joined(separator: ", ") + ".",
                         "v\(from): seq \(old.seq), \(old.author): \(old.rationale)",
                         "v\(to): seq \(new.seq), \(new.author): \(new.rationale)",
-                        changes.isEmpty ? "The two versions route identically." : "\(counted(changes.count, "rule")) \(changes.count == 1 ? "differs" : "differ").",
-                    ],
-                    table: .init(columns: ["rule", "change", "field", "before", "after"], rows: rows))
+                    ]),
+                .init(heading: "Changes", table: .init(columns: ["rule", "change", "field", "before", "after"], rows: rows)),
             ],
             data: .array(
                 changes.map { change in

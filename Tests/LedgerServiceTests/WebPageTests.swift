@@ -121,7 +121,8 @@ import Testing
         let pages = [
             "/pages/reports/quarterly?quarter=2026-Q2", "/pages/reports/costs?month=2026-05",
             "/pages/reports/compliance?from=2026-04-01&to=2026-09-30", "/pages/explain?asset=D-000001",
-            "/pages/reports/deliverables/D-000001", "/pages/reports/campaigns/C-0001",
+            "/pages/reports/deliverables/D-000001", "/pages/reports/campaigns/C-0001", "/pages/routing/current",
+            "/pages/routing/history",
         ]
         let directory = NSTemporaryDirectory() + "genledger-layout-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

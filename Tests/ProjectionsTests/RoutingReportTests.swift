@@ -46,6 +46,12 @@ struct RoutingReportTests {
         let (studio, beforeChange) = try Self.ledgerWithTableChange()
         let projections = Projections(studio.ledger)
         let now = try RoutingReports.current(projections, asOf: try studio.ledger.size())
+        // The summary first: what is in force, and what runs on a fallback because of a model.
+        #expect(now.sections[0].heading == "Summary")
+        let summary = now.sections[0].paragraphs.joined(separator: "\n")
+        #expect(summary.contains("2 tables in force: image v1") && summary.contains("video v2"), "\(summary)")
+        #expect(summary.contains("video/hero-cinematic runs on sora-2-pro (veo-3.1 degraded: timeout)"), "\(summary)")
+        #expect(now.data["notes"]?.arrayValue?.count == now.sections[0].paragraphs.count)
         let video = try #require(now.sections.first { $0.heading == "Table video v2" }?.table)
         let hero = try #require(video.texts.first { $0[0] == "hero-cinematic" })
         #expect(hero[4].hasPrefix("degraded (timeout") && hero[5] == "sora-2-pro (fallback for timeout)")
@@ -69,9 +75,15 @@ struct RoutingReportTests {
         let projections = Projections(studio.ledger)
         let size = try studio.ledger.size()
         let history = try RoutingReports.history(projections, asOf: size)
-        #expect(history.sections[0].table?.texts.map { "\($0[0]) \($0[1])" } == ["image v1", "video v1", "video v2"])
+        #expect(history.sections[0].heading == "Summary" && history.sections[0].paragraphs[0] == "3 versions of 2 tables.")
+        #expect(history.sections[0].paragraphs[1].hasPrefix("The latest change: table video v2"))
+        #expect(
+            history.sections.first { $0.heading == "Versions" }?.table?.texts.map { "\($0[0]) \($0[1])" } == [
+                "image v1", "video v1", "video v2",
+            ])
         let diff = try RoutingReports.diff(projections, table: "video", from: 1, to: 2, asOf: size)
-        let rows = try #require(diff.sections[0].table?.texts)
+        #expect(diff.sections[0].heading == "Summary" && diff.sections[0].paragraphs[0].contains("social-short"))
+        let rows = try #require(diff.sections.first { $0.heading == "Changes" }?.table?.texts)
         #expect(
             rows.contains {
                 $0[0] == "social-short" && $0[2] == "primary" && $0[3] == "\"kling-2.5-turbo\"" && $0[4] == "\"seedance-1-pro\""
