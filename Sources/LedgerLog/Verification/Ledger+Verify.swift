@@ -7,7 +7,11 @@ extension Ledger {
         supplied: [SignedCheckpoint] = [],
         suppliedKeys: [NoteVerifierKey] = []
     ) throws -> VerificationReport {
-        try readTransaction {
+        // One sequential pass gains nothing from the large page cache appends use: keep verify's
+        // memory flat and small whatever the log's size.
+        try db.execute("PRAGMA cache_size=-2048")
+        defer { try? db.execute("PRAGMA cache_size=-\(Self.pageCacheKiB)") }
+        return try readTransaction {
             var report = VerificationReport(origin: origin)
             report.durability = durability
             if durability != .full {
