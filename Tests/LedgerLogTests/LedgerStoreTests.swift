@@ -25,6 +25,28 @@ struct LedgerStoreTests {
         #expect(try ledger.verify().isValid)
     }
 
+    @Test("verify says which keys it trusted and why; given a trust root, a key the file registers beyond it is not trusted")
+    func trustedKeys() throws {
+        let directory = TemporaryDirectory()
+        let (ledger, signer) = try LedgerFixtures.make(in: directory)
+        try ledger.append(LedgerFixtures.events(4))
+        _ = try ledger.issueCheckpoint(signers: [signer])
+        // Trusting the file: said, with a warning.
+        let fileTrust = try ledger.verify()
+        #expect(fileTrust.isValid && fileTrust.trustedKeys.map(\.source) == [.ledgerFile])
+        #expect(fileTrust.warnings.contains { $0.contains("whoever can write the file could add a key") })
+        // An attacker's key added to the file, and a checkpoint signed with it alone.
+        let mallory = try NoteSignerKey.generate(name: signer.name)
+        try ledger.addVerifierKey(mallory.verifierKey)
+        try ledger.append(LedgerFixtures.events(2))
+        _ = try ledger.issueCheckpoint(signers: [mallory])
+        #expect(try ledger.verify().isValid, "trusting the file, the attacker's key passes: the hole a trust root closes")
+        let rooted = try ledger.verify(suppliedKeys: [signer.verifierKey])
+        #expect(!rooted.isValid && rooted.firstProblem?.kind == .badSignature, "\(rooted.problems)")
+        #expect(rooted.trustedKeys == [.init(key: signer.verifierKey.description, source: .supplied)])
+        #expect(rooted.warnings.contains { $0.contains("not trusted") && $0.contains(mallory.verifierKey.description) })
+    }
+
     @Test("ids the ledger gives are RFC 9562 version 7: the recording millisecond first, so they sort by time")
     func givenIDsAreTimeOrdered() throws {
         let directory = TemporaryDirectory()
@@ -192,9 +214,10 @@ struct LedgerStoreTests {
     @Test("durability is FULL by default, relaxed only when asked, and reported by verify")
     func durability() throws {
         let directory = TemporaryDirectory()
-        let (strict, _) = try LedgerFixtures.make(in: directory)
+        let (strict, signer) = try LedgerFixtures.make(in: directory)
         #expect(strict.durability == .full)
-        #expect(try strict.verify().warnings.isEmpty)
+        #expect(try strict.verify(suppliedKeys: [signer.verifierKey]).warnings.isEmpty)
+        #expect(!(try strict.verify().warnings.contains { $0.contains("synchronous") }))
         let relaxed = try Ledger.create(at: directory.path("relaxed.db"), origin: "relaxed.example/log", durability: .normal)
         let report = try relaxed.verify()
         #expect(report.durability == .normal)

@@ -75,6 +75,7 @@ public enum ExportVerifier {
         prefix: Bool = false
     ) throws -> VerificationReport {
         var report = VerificationReport(origin: checkpoint.checkpoint.origin)
+        report.trustedKeys = keys.map { .init(key: $0.description, source: .supplied) }
         var signed = true
         do {
             report.signaturesVerified = try checkpoint.verify(with: keys).verifiedBy.count

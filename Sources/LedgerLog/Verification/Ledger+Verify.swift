@@ -19,6 +19,23 @@ extension Ledger {
                     "durability is relaxed: synchronous=\(durability.rawValue), so the last commits may be lost on power failure")
             }
             let storedKeys = try verifierKeys()
+            // The keys trusted, and why: those the auditor supplied (the trust root), else the
+            // keys the file itself registers, which whoever can write the file could have added.
+            let trusted = suppliedKeys.isEmpty ? storedKeys : suppliedKeys
+            report.trustedKeys = trusted.map {
+                .init(key: $0.description, source: suppliedKeys.isEmpty ? .ledgerFile : .supplied)
+            }
+            if suppliedKeys.isEmpty {
+                report.warnings.append(
+                    "trusting the \(counted(storedKeys.count, "key")) the ledger file registers: whoever can write the file could add a key and sign a rewritten history; pass --key with the verifier key `genledger init` printed to trust only that")
+            } else {
+                let supplied = Set(suppliedKeys.map(\.description))
+                let untrusted = storedKeys.filter { !supplied.contains($0.description) }
+                if !untrusted.isEmpty {
+                    report.warnings.append(
+                        "not trusted (registered in the file, not supplied): \(untrusted.map(\.description).joined(separator: ", ")); checkpoints signed only by them fail")
+                }
+            }
             var schedule: [CheckpointSchedule.Entry] = []
 
             for stored in try checkpoints() {
@@ -39,7 +56,7 @@ extension Ledger {
                     continue
                 }
                 do {
-                    report.signaturesVerified += try signed.verify(with: storedKeys + suppliedKeys).verifiedBy.count
+                    report.signaturesVerified += try signed.verify(with: trusted).verifiedBy.count
                 } catch {
                     report.problems.append(VerificationProblem(kind: .badSignature, seq: nil, message: "\(label): \(error)"))
                 }
@@ -55,7 +72,7 @@ extension Ledger {
                     continue
                 }
                 do {
-                    report.signaturesVerified += try signed.verify(with: suppliedKeys.isEmpty ? storedKeys : suppliedKeys)
+                    report.signaturesVerified += try signed.verify(with: trusted)
                         .verifiedBy.count
                 } catch {
                     report.problems.append(VerificationProblem(kind: .badSignature, seq: nil, message: "\(label): \(error)"))

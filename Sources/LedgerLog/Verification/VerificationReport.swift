@@ -46,7 +46,21 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
 }
 
 public struct VerificationReport: Sendable {
+    /// A verifier key a verification trusted, and why.
+    public struct TrustedKey: Sendable, Equatable {
+        public enum Source: String, Sendable { case supplied, ledgerFile = "ledger-file" }
+        public var key: String
+        public var source: Source
+
+        public init(key: String, source: Source) {
+            self.key = key
+            self.source = source
+        }
+    }
+
     public var origin: String
+    /// The keys whose signatures counted (an export's: those supplied).
+    public var trustedKeys: [TrustedKey] = []
     public var eventCount: UInt64 = 0
     public var root: SHA256Digest = MerkleHashing.emptyRoot
     public var checkpointsChecked = 0

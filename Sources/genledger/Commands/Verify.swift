@@ -60,6 +60,10 @@ struct Verify: ParsableCommand {
             )
         }
         lines.append("origin: \(report.origin)")
+        for trusted in report.trustedKeys {
+            lines.append(
+                "trusted key: \(trusted.key) (\(trusted.source == .supplied ? "supplied with --key" : "registered in the ledger file"))")
+        }
         if let durability = report.durability { lines.append("durability: synchronous=\(durability.rawValue)") }
         for warning in report.warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
@@ -74,6 +78,8 @@ struct Verify: ParsableCommand {
             "checkpoints_checked": .number(Double(report.checkpointsChecked)),
             "signatures_verified": .number(Double(report.signaturesVerified)),
             "warnings": .array(report.warnings.map(JSONValue.string)),
+            "trusted_keys": .array(
+                report.trustedKeys.map { ["key": .string($0.key), "source": .string($0.source.rawValue)] }),
             "problems": .array(
                 report.problems.map { problem in
                     var entry: [String: JSONValue] = [
