@@ -44,8 +44,10 @@ public enum ComplianceReport {
                         : [
                             "Every result other than allowed; each cites the event's seq and hash, provable with `genledger prove inclusion SEQ`."
                         ],
-                    table: .init(
-                        columns: ["rule", "result", "seq", "hash", "type", "deliverable", "mode", "reason"], rows: findingRows)),
+                    // No empty table under "None.": the sentence is the answer.
+                    table: findingRows.isEmpty
+                        ? nil
+                        : .init(columns: ["rule", "result", "seq", "hash", "type", "deliverable", "mode", "reason"], rows: findingRows)),
             ],
             data: [
                 "from": .string(audit.from), "to": .string(audit.to), "campaign": campaign.map(JSONValue.string) ?? .null,

@@ -93,6 +93,10 @@ struct AuditAndExplainTests {
         let empty = try ComplianceReport.build(
             projections, from: CalendarDate("2025-01-01")!, to: CalendarDate("2025-03-31")!, campaign: nil, asOf: try ledger.size())
         #expect(empty.sections[0].paragraphs[0].contains("No event judged by the gate occurred in this period"))
+        // "None." stands alone: no empty findings table under it (on the page or in CSV).
+        let findings = try #require(empty.sections.first { $0.heading == "Findings" })
+        #expect(findings.paragraphs.first?.hasPrefix("None") == true && findings.table == nil)
+        #expect(!empty.csvFiles().contains { $0.name.hasSuffix("-findings.csv") })
         #expect(try projections.check().mismatched.isEmpty)
     }
 
