@@ -7,10 +7,13 @@ DEMO_DIR := demo
 GENLEDGER = .build/release/genledger
 
 # What the tests need beyond the build: a real browser for the web pages, fonts for its
-# screenshots, and schemathesis and an OpenAPI validator (PyPI) for docs/openapi.yaml.
+# screenshots, schemathesis and an OpenAPI validator (PyPI) for docs/openapi.yaml, pytest for the
+# Python client, jsonschema to check docs/events.schema.json and standardwebhooks to sign
+# provider deliveries as a provider would.
 TEST_PACKAGES := chromium fonts-dejavu-core
-TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator
-TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator
+TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks
+TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks
+PIP_INSTALL := python3 -m pip install -q --disable-pip-version-check
 
 .PHONY: deps test-deps build release test demo bench fuzz format clean
 
@@ -35,7 +38,11 @@ test-deps: deps
 	$(call install-packages,$(TEST_PACKAGES))
 	@python3 -c "import $(TEST_PYTHON_MODULES)" 2>/dev/null || { \
 	  echo "installing (PyPI): $(TEST_PYTHON_PACKAGES)"; \
-	  python3 -m pip install -q $(TEST_PYTHON_PACKAGES) || python3 -m pip install -q --user $(TEST_PYTHON_PACKAGES); }
+	  $(PIP_INSTALL) $(TEST_PYTHON_PACKAGES) || $(PIP_INSTALL) --user $(TEST_PYTHON_PACKAGES); }
+	@# The Python client, as a user installs it (pip install ./clients/python), when it changed.
+	@python3 -c "import genledger, sys; sys.exit(genledger.__file__.startswith('$(CURDIR)/clients/python/src') == False)" 2>/dev/null || { \
+	  echo "installing (editable): clients/python"; \
+	  $(PIP_INSTALL) -e ./clients/python || $(PIP_INSTALL) --user -e ./clients/python; }
 
 build: deps
 	$(SWIFT) build
@@ -46,6 +53,7 @@ release: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	cd clients/python && python3 -m pytest -q -p no:cacheprovider tests
 
 ## The main job on an embedded default: publish policies/, simulate two quarters of campaign work
 ## (3000 deliverables) through the gate, checkpoint, verify, and show where to look further.

@@ -75,7 +75,7 @@ final class RateLimiter: @unchecked Sendable {  // guarded by `lock`
     }
 }
 
-/// Authenticates every request but `/healthz` (a bearer token; for the web pages also the
+/// Authenticates every request but `/healthz` and `/v1/schema` (a bearer token; for the web pages also the
 /// `genledger_token` cookie or an `access_token` query parameter), applies the rate limit,
 /// turns every error into its JSON answer and times the request for `/metrics`.
 struct Authentication: RouterMiddleware {
@@ -125,7 +125,7 @@ struct Authentication: RouterMiddleware {
     private func authenticate(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        if request.uri.path == "/healthz" { return try await next(request, context) }
+        if request.uri.path == "/healthz" || request.uri.path == "/v1/schema" { return try await next(request, context) }
         let isPage = request.uri.path == "/pages" || request.uri.path.hasPrefix("/pages/")
         var secret: String?
         if let header = request.headers[.authorization] {

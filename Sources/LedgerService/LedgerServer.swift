@@ -133,6 +133,11 @@ final class LedgerEndpoints: Sendable {
         router.get("/healthz") { _, _ in
             Response.json(["status": "ok", "tree_size": .number(Double(self.watch.current))])
         }
+        // The vocabulary is no secret of the ledger's: clients fetch it before they have a token.
+        let schema = PrettyJSON.string(of: EventSchema.document)
+        router.get("/v1/schema") { _, _ in
+            Response.text(schema, contentType: "application/schema+json")
+        }
         router.get("/metrics") { _, context in
             _ = try context.require(Access.operate)
             return Response.text(self.metrics.text, contentType: "text/plain; version=0.0.4; charset=utf-8")
@@ -141,6 +146,7 @@ final class LedgerEndpoints: Sendable {
         addImportRoute(to: router)
         addReadRoutes(to: router)
         addAnswerRoutes(to: router)
+        addCostRoutes(to: router)
         addPages(to: router)
     }
 

@@ -196,3 +196,15 @@ public struct CampaignBudget: Sendable {
         action = try f.choice("action")
     }
 }
+
+extension GovernancePolicy {
+    /// What a described `policy.published` carries (`Fields.isDescribing`): never read.
+    static let described: GovernancePolicy = {
+        let document: JSONValue = [
+            "policy": "described", "version": 1, "author": "x", "rationale": "x", "currency": "USD", "approvers": ["x"],
+            "regeneration_caps": [["category": "*", "max_attempts": 1, "action": "deny"]],
+            "tiers_by_stage": ["draft": ["budget"], "delivery": ["cinematic"]],
+        ]
+        return try! GovernancePolicy(Fields(document, path: "document", code: .invalidPolicy))
+    }()
+}

@@ -163,3 +163,14 @@ public struct SwitchingCriteria: Sendable {
         p95LatencySecondsAbove = try t.optionalNumber("p95_latency_seconds_above", min: 0)
     }
 }
+
+extension RoutingTable {
+    /// What a described `routing.table_published` carries (`Fields.isDescribing`): never read.
+    static let described: RoutingTable = {
+        let document: JSONValue = [
+            "table": "described", "version": 1, "author": "x", "rationale": "x", "modalities": ["text-to-image"],
+            "rules": [["id": "x", "match": [:], "tier": "budget", "primary": "x"]],
+        ]
+        return try! RoutingTable(Fields(document, path: "document", code: .invalidPolicy))
+    }()
+}

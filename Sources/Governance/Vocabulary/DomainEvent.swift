@@ -40,10 +40,18 @@ public enum DomainEvent: Sendable {
             throw GovernanceError(
                 .invalidEvent, "unknown event type '\(type)'; docs/EVENTS.md lists the vocabulary", field: "type")
         }
-        let f = try Fields(payload, path: "payload")
-        if !allowGateRecord && f.members[gateKey] != nil {
-            throw f.error(gateKey, "is written by the gate and cannot be supplied")
+        let event = try read(eventType, try Fields(payload, path: "payload"), allowGateRecord: allowGateRecord)
+        let expected = event.stream
+        guard stream == expected else {
+            throw GovernanceError(
+                .invalidEvent, "must be '\(expected)' for this \(type) event (docs/EVENTS.md, Streams)", field: "stream")
         }
+        return event
+    }
+
+    /// Reads the payload of an event of `type`; over a describing `Fields`, records its schema.
+    static func read(_ eventType: EventType, _ f: Fields, allowGateRecord: Bool = false) throws -> DomainEvent {
+        if !allowGateRecord { try f.forbid(gateKey, "is written by the gate and cannot be supplied") }
         let event: DomainEvent
         switch eventType {
         case .modelRegistered: event = .modelRegistered(try ModelRegistered(f))
@@ -71,11 +79,6 @@ public enum DomainEvent: Sendable {
         case .costRecorded: event = .costRecorded(try CostRecorded(f))
         case .modelReviewCompleted: event = .modelReviewCompleted(try ModelReviewCompleted(f))
         case .replayCompleted: event = .replayCompleted(try ReplayCompleted(f))
-        }
-        let expected = event.stream
-        guard stream == expected else {
-            throw GovernanceError(
-                .invalidEvent, "must be '\(expected)' for this \(type) event (docs/EVENTS.md, Streams)", field: "stream")
         }
         return event
     }

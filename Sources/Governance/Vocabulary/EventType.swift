@@ -50,4 +50,21 @@ public enum EventType: String, CaseIterable, Sendable {
         default: false
         }
     }
+
+    /// The kinds of entity whose streams an event of this type sits on (`deliverable` for
+    /// `deliverable/{id}`); `DomainEvent.stream` names the exact stream from the payload.
+    public var streamEntities: [String] {
+        switch self {
+        case .modelRegistered, .modelPricingChanged, .modelVersionChanged, .modelStatusChanged, .modelReviewCompleted:
+            ["model"]
+        case .routingTablePublished, .replayCompleted: ["routing"]
+        case .policyPublished: ["policy"]
+        case .templateVersioned: ["template"]
+        case .campaignOpened: ["campaign"]
+        case .seedLocked: SeedScope.allCases.map(\.rawValue)
+        case .routingDecided: ["deliverable", "routing"]
+        case .policyDenied: ["deliverable", "policy"]
+        default: ["deliverable"]
+        }
+    }
 }

@@ -95,9 +95,9 @@ public struct ModelStatusChanged: Sendable {
         effective = try f.date("effective")
         reason = try f.string("reason")
         failureMode = try f.optionalChoice("failure_mode")
-        if status == .degraded && failureMode == nil {
-            throw f.error("failure_mode", "required when status is degraded: it picks the routing fallback")
-        }
+        try f.require(
+            "failure_mode", when: "status", is: [ModelStatus.degraded.rawValue],
+            "required when status is degraded: it picks the routing fallback")
     }
 }
 
@@ -107,16 +107,18 @@ public struct RoutingTablePublished: Sendable {
     public var author: String
     public var rationale: String
     init(_ f: Fields) throws {
-        let document = try f.object("document")
-        table = try RoutingTable(document)
+        let document = try f.document("document", "a routing table (docs/POLICIES.md), checked when appended")
+        table = f.isDescribing ? .described : try RoutingTable(document)
         digest = try f.digest("digest")
         author = try f.string("author")
         rationale = try f.string("rationale")
-        guard try f.string("table") == table.name else { throw f.error("table", "differs from document.table") }
-        guard try f.int("version") == table.version else { throw f.error("version", "differs from document.version") }
-        guard digest == PolicyDigest.of(.object(document.members)) else {
-            throw f.error("digest", "is not the SHA-256 of the document's RFC 8785 bytes")
-        }
+        let name = try f.string("table")
+        let version = try f.int("version", min: 1)
+        try f.check(name == table.name, "table", "differs from document.table")
+        try f.check(version == table.version, "version", "differs from document.version")
+        try f.check(
+            digest == PolicyDigest.of(.object(document.members)), "digest",
+            "is not the SHA-256 of the document's RFC 8785 bytes")
     }
 }
 
@@ -125,15 +127,17 @@ public struct PolicyPublished: Sendable {
     public var digest: String
     public var author: String
     init(_ f: Fields) throws {
-        let document = try f.object("document")
-        policy = try GovernancePolicy(document)
+        let document = try f.document("document", "a governance policy (docs/POLICIES.md), checked when appended")
+        policy = f.isDescribing ? .described : try GovernancePolicy(document)
         digest = try f.digest("digest")
         author = try f.string("author")
-        guard try f.string("policy") == policy.name else { throw f.error("policy", "differs from document.policy") }
-        guard try f.int("version") == policy.version else { throw f.error("version", "differs from document.version") }
-        guard digest == PolicyDigest.of(.object(document.members)) else {
-            throw f.error("digest", "is not the SHA-256 of the document's RFC 8785 bytes")
-        }
+        let name = try f.string("policy")
+        let version = try f.int("version", min: 1)
+        try f.check(name == policy.name, "policy", "differs from document.policy")
+        try f.check(version == policy.version, "version", "differs from document.version")
+        try f.check(
+            digest == PolicyDigest.of(.object(document.members)), "digest",
+            "is not the SHA-256 of the document's RFC 8785 bytes")
     }
 }
 
@@ -192,14 +196,17 @@ public struct DeliverableOpened: Sendable {
 }
 
 enum AspectRatio {
-    /// `W:H` with positive whole numbers.
+    /// `W:H` with positive whole numbers (decimal digits, not all zero).
     static func read(_ f: Fields, _ key: String) throws -> String {
-        let text = try f.string(key)
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else {
-            throw f.error(key, "'\(text)' is not an aspect ratio like 16:9")
+        try f.formatted(
+            key, pattern: "^0*[1-9][0-9]*:0*[1-9][0-9]*$", example: "16:9", { "'\($0)' is not an aspect ratio like 16:9" }
+        ) { text in
+            let parts = text.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+            return parts.count == 2
+                && parts.allSatisfy { part in
+                    !part.isEmpty && part.allSatisfy { (48...57).contains($0) } && part.contains { $0 != 48 }
+                }
         }
-        return text
     }
 }
 
@@ -209,7 +216,11 @@ public struct SeedLocked: Sendable {
     public var seed: Int64
     init(_ f: Fields) throws {
         scope = try f.choice("scope")
-        subject = try f.string(scope.rawValue)
+        var subject = ""
+        for each in SeedScope.allCases {
+            if let named = try f.string(each.rawValue, when: "scope", is: each.rawValue) { subject = named }
+        }
+        self.subject = subject
         seed = try f.int("seed", min: 0)
     }
 }
@@ -303,11 +314,7 @@ public struct GenerationRequested: Sendable {
         }
         routingDecision = try f.string("routing_decision")
         fallbackFrom = try f.optionalObject("fallback_from").map { try $0.string("generation") }
-        var values: [String: String] = [:]
-        if let filled = try f.optionalObject("template_values") {
-            for name in filled.members.keys.sorted() { values[name] = try filled.string(name) }
-        }
-        templateValues = values
+        templateValues = Dictionary(uniqueKeysWithValues: try f.optionalStringMap("template_values"))
         prompt = try f.optionalString("prompt")
     }
 }
@@ -406,24 +413,20 @@ public struct PolicyOverrideGranted: Sendable {
     init(_ f: Fields) throws {
         deliverable = try f.string("deliverable")
         policy = try f.string("policy")
-        rule = try f.string("rule")
+        rule = try f.string("rule", oneOf: Gate.RuleName.overridable.sorted()) {
+            "'\($0)' cannot be overridden; one of: \(Gate.RuleName.overridable.sorted().joined(separator: ", "))"
+        }
         approver = try f.string("approver")
         reason = try f.string("reason")
         extraAttempts = try f.optionalInt("extra_attempts", min: 1, max: 100)
         extraBudget = try Money.readObject(f, "extra_budget")
         approverSignature = try f.optionalString(Self.signatureKey)
-        switch rule {
-        case Gate.RuleName.regenerationCap where extraAttempts == nil:
-            throw f.error("extra_attempts", "required: an override of the regeneration cap grants extra attempts")
-        case Gate.RuleName.deliverableBudget, Gate.RuleName.campaignBudget:
-            if extraBudget == nil { throw f.error("extra_budget", "required: an override of a budget grants extra budget") }
-        default:
-            guard Gate.RuleName.overridable.contains(rule) else {
-                throw f.error(
-                    "rule",
-                    "'\(rule)' cannot be overridden; one of: \(Gate.RuleName.overridable.sorted().joined(separator: ", "))")
-            }
-        }
+        try f.require(
+            "extra_attempts", when: "rule", is: [Gate.RuleName.regenerationCap],
+            "required: an override of the regeneration cap grants extra attempts")
+        try f.require(
+            "extra_budget", when: "rule", is: [Gate.RuleName.deliverableBudget, Gate.RuleName.campaignBudget],
+            "required: an override of a budget grants extra budget")
     }
 }
 
@@ -455,7 +458,7 @@ public struct AssetReviewed: Sendable {
         reviewer = try f.string("reviewer")
         reasons = try f.optionalStrings("reasons")
         _ = try f.optionalNumber("minutes", min: 0)
-        if verdict == .rejected && reasons.isEmpty { throw f.error("reasons", "required when the verdict is rejected") }
+        try f.require("reasons", when: "verdict", is: [Verdict.rejected.rawValue], "required when the verdict is rejected")
     }
 }
 
@@ -493,8 +496,9 @@ public struct CostRecorded: Sendable {
         credits = try f.optionalNumber("credits", min: 0)
         generation = try f.optionalString("generation")
         asset = try f.optionalString("asset")
-        if kind == .generation && generation == nil { throw f.error("generation", "required for a generation cost") }
-        if kind == .refinement && asset == nil { throw f.error("asset", "required for a refinement cost (the refined output)") }
+        try f.require("generation", when: "kind", is: [CostKind.generation.rawValue], "required for a generation cost")
+        try f.require(
+            "asset", when: "kind", is: [CostKind.refinement.rawValue], "required for a refinement cost (the refined output)")
     }
 }
 
@@ -504,10 +508,12 @@ public struct ModelReviewCompleted: Sendable {
     public var reviewer, reviewDigest: String
     init(_ f: Fields) throws {
         model = try f.string("model")
-        quarter = try f.string("quarter")
-        let parts = quarter.split(separator: "-")
-        guard parts.count == 2, parts[0].count == 4, Int(parts[0]) != nil, ["Q1", "Q2", "Q3", "Q4"].contains(parts[1]) else {
-            throw f.error("quarter", "'\(quarter)' is not a quarter like 2026-Q3")
+        quarter = try f.formatted(
+            "quarter", pattern: "^[0-9]{4}-Q[1-4]$", example: "2026-Q3", { "'\($0)' is not a quarter like 2026-Q3" }
+        ) { text in
+            let bytes = Array(text.utf8)
+            return bytes.count == 7 && bytes[0..<4].allSatisfy { (48...57).contains($0) } && bytes[4] == UInt8(ascii: "-")
+                && bytes[5] == UInt8(ascii: "Q") && (49...52).contains(bytes[6])
         }
         decision = try f.choice("decision")
         reviewer = try f.string("reviewer")
