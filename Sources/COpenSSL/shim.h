@@ -90,6 +90,18 @@ static inline int genledger_ed25519_verify(const void *public32, const void *mes
     return result;
 }
 
+// HMAC-SHA256 (RFC 2104) in one call: Standard Webhooks signatures.
+static inline int genledger_hmac_sha256(const void *key, size_t keyCount, const void *data, size_t count, void *out32) {
+    size_t written = 0;
+    unsigned char *result = EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keyCount, data, count, out32, 32, &written);
+    return result != NULL && written == 32;
+}
+
+// Equal in time independent of where the buffers differ.
+static inline int genledger_constant_time_equal(const void *a, const void *b, size_t count) {
+    return CRYPTO_memcmp(a, b, count) == 0;
+}
+
 static inline int genledger_random_bytes(void *out, int count) {
     return RAND_bytes((unsigned char *)out, count);
 }

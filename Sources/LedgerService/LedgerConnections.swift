@@ -47,6 +47,18 @@ final class Counter: @unchecked Sendable {  // guarded by `lock`
         value &+= 1
         return value
     }
+
+    func add(_ delta: Int) {
+        lock.lock()
+        value += delta
+        lock.unlock()
+    }
+
+    var current: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
 }
 
 /// The ledger's size as last committed, and a way to wait for it to grow: what live

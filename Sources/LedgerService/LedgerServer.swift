@@ -32,6 +32,8 @@ public struct ServiceConfiguration: Sendable {
     /// After SIGTERM, how long requests in flight and clients may take before the process exits
     /// regardless (every acknowledged write is already durable).
     public var shutdownDeadline: Duration = .seconds(10)
+    /// Provider webhooks in and notifications out (`--webhooks FILE`, docs/WEBHOOKS.md).
+    public var webhooks = WebhookConfiguration()
 
     public init(ledgerPath: String) { self.ledgerPath = ledgerPath }
 }
@@ -66,6 +68,7 @@ public enum LedgerServer {
             configuration: .init(
                 services: [
                     .init(service: app),
+                ] + notifier(service, logger: logger) + [
                     // Last in, so first told of the shutdown: it ends the live subscriptions, which
                     // would otherwise keep the server draining for ever.
                     .init(
@@ -76,6 +79,18 @@ public enum LedgerServer {
                 logger: logger))
         try await group.run()
     }
+}
+
+/// The notifier, when receivers are configured; it ends with the server.
+private func notifier(_ service: LedgerEndpoints, logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    guard !service.configuration.webhooks.receivers.isEmpty else { return [] }
+    return [
+        .init(
+            service: Notifier(
+                receivers: service.configuration.webhooks.receivers, readers: service.readers, watch: service.watch,
+                metrics: service.metrics, origin: service.origin, logger: logger),
+            successTerminationBehavior: .ignore)
+    ]
 }
 
 /// Ends the live subscriptions when the service group begins to shut down, and ends the process
@@ -112,10 +127,13 @@ final class LedgerEndpoints: Sendable {
     let limiter: RateLimiter
     /// Live event streams open now.
     let subscribers = ConnectionCount()
+    /// The ledger's origin (checkpoints' first line).
+    let origin: String
 
     init(_ configuration: ServiceConfiguration) throws {
         self.configuration = configuration
         let ledger = try Ledger(opening: configuration.ledgerPath)
+        origin = ledger.origin
         let size = try ledger.size()
         let projections = Projections(ledger)
         try projections.catchUp()
@@ -147,6 +165,7 @@ final class LedgerEndpoints: Sendable {
         addReadRoutes(to: router)
         addAnswerRoutes(to: router)
         addCostRoutes(to: router)
+        addWebhookRoutes(to: router)
         addPages(to: router)
     }
 

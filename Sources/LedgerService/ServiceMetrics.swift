@@ -24,6 +24,10 @@ final class ServiceMetrics: @unchecked Sendable {  // guarded by `lock`
     /// one writer is (near 1: writes queue behind it).
     private var commitSeconds: Double = 0
     private var rateLimited: UInt64 = 0
+    private var webhooksRefused: UInt64 = 0
+    private var notificationsDelivered: UInt64 = 0
+    private var notificationAttemptsFailed: UInt64 = 0
+    private var notificationsAbandoned: UInt64 = 0
     private var ledgerSize: UInt64 = 0
     private var projectionsAt: UInt64 = 0
 
@@ -53,6 +57,13 @@ final class ServiceMetrics: @unchecked Sendable {  // guarded by `lock`
     func denied() { locked { denials += 1 } }
     func conflicted() { locked { conflicts += 1 } }
     func limited() { locked { rateLimited += 1 } }
+    func webhookRefused() { locked { webhooksRefused += 1 } }
+    func notification(delivered: Bool, abandoned: Bool = false) {
+        locked {
+            if delivered { notificationsDelivered += 1 } else { notificationAttemptsFailed += 1 }
+            if abandoned { notificationsAbandoned += 1 }
+        }
+    }
 
     func committed(requests count: Int, seconds: Double, ledgerSize size: UInt64) {
         locked {
@@ -76,6 +87,16 @@ final class ServiceMetrics: @unchecked Sendable {  // guarded by `lock`
         metric("genledger_policy_denials_total", "counter", "Requests the policy gate denied.", denials)
         metric("genledger_conflicts_total", "counter", "Requests refused with 409 (expected version, reused id).", conflicts)
         metric("genledger_rate_limited_total", "counter", "Requests refused with 429.", rateLimited)
+        metric(
+            "genledger_webhooks_refused_total", "counter", "Provider deliveries refused: unsigned, badly signed or stale.",
+            webhooksRefused)
+        metric("genledger_notifications_delivered_total", "counter", "Notifications a receiver accepted (2xx).", notificationsDelivered)
+        metric(
+            "genledger_notification_attempts_failed_total", "counter", "Notification attempts that failed and were retried.",
+            notificationAttemptsFailed)
+        metric(
+            "genledger_notifications_abandoned_total", "counter", "Notifications given up after every retry.",
+            notificationsAbandoned)
         metric("genledger_commits_total", "counter", "Durable write transactions (group commits).", commits)
         metric("genledger_committed_requests_total", "counter", "Write requests answered by those commits.", committedRequests)
         metric(

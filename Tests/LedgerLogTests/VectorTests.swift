@@ -137,3 +137,30 @@ struct SignedNoteVectorTests {
         #expect(throws: LedgerError.self) { try reparsed.verify(with: [try NoteSignerKey.generate(name: "other").verifierKey]) }
     }
 }
+
+/// RFC 4231 test cases 1, 2, 6 and 7 (HMAC-SHA-256): the MAC behind Standard Webhooks signatures.
+@Suite("RFC 4231 HMAC-SHA-256 vectors")
+struct HMACVectorTests {
+    static let cases: [(key: [UInt8], data: [UInt8], mac: String)] = [
+        ([UInt8](repeating: 0x0b, count: 20), Array("Hi There".utf8),
+         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+        (Array("Jefe".utf8), Array("what do ya want for nothing?".utf8),
+         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+        ([UInt8](repeating: 0xaa, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+        ([UInt8](repeating: 0xaa, count: 131),
+         Array("This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.".utf8),
+         "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
+    ]
+
+    @Test("each test case's MAC", arguments: 0..<4)
+    func mac(_ index: Int) {
+        let (key, data, expected) = Self.cases[index]
+        let mac = HMACSHA256.authenticationCode(key: key, message: data)
+        #expect(mac.map { String(format: "%02x", $0) }.joined() == expected)
+        #expect(HMACSHA256.constantTimeEqual(mac, mac))
+        var other = mac
+        other[31] ^= 1
+        #expect(!HMACSHA256.constantTimeEqual(mac, other))
+    }
+}

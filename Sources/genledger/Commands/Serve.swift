@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Governance
 import LedgerLog
 import LedgerService
 
@@ -57,6 +58,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds after SIGTERM before the process exits whatever clients do.")
     var shutdownDeadline: Double = 10
 
+    @Option(help: "Provider webhooks in and notifications out: a YAML file (docs/WEBHOOKS.md).")
+    var webhooks: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port is 0 to 65535") }
         guard maxBody >= 1024 else { throw ValidationError("--max-body is at least 1024 bytes") }
@@ -89,6 +93,12 @@ struct Serve: AsyncParsableCommand {
         configuration.connections.stallTimeout = .milliseconds(Int64(stallTimeout * 1000))
         configuration.maxSubscribers = maxSubscribers
         configuration.shutdownDeadline = .milliseconds(Int64(shutdownDeadline * 1000))
+        do {
+            if let webhooks { configuration.webhooks = try WebhookConfiguration(path: webhooks) }
+        } catch let error as GovernanceError {
+            printError(error.description)
+            throw ExitCode(Exit.code(for: error))
+        }
         do {
             _ = try ledger.open()  // a missing or foreign file is named before anything listens
             try await LedgerServer.run(configuration) { host, port in
