@@ -28,7 +28,11 @@ final class TokenCache: @unchecked Sendable {  // guarded by `lock`
     }
 
     func token(for secret: String) -> ServiceToken? {
-        let digest = ServiceTokens.digest(secret)
+        token(forDigest: ServiceTokens.digest(secret))
+    }
+
+    /// The token whose secret has this SHA-256 (a web session keeps only the digest).
+    func token(forDigest digest: String) -> ServiceToken? {
         lock.lock()
         let stale = loadedAt.duration(to: .now) > .seconds(5)
         // Unknown secrets reload at most ten times a second, so guessing cannot hammer the file.
@@ -75,23 +79,26 @@ final class RateLimiter: @unchecked Sendable {  // guarded by `lock`
     }
 }
 
-/// Authenticates every request but `/healthz` and `/v1/schema` (a bearer token; for the web pages also the
-/// `genledger_token` cookie or an `access_token` query parameter), applies the rate limit,
-/// turns every error into its JSON answer and times the request for `/metrics`.
+/// Authenticates every request but `/healthz`, `/v1/schema`, the login page and provider
+/// webhooks (a bearer token; for the web pages, a session cookie from logging in), applies the
+/// rate limit, turns every error into its JSON answer, times the request for `/metrics` and
+/// writes one structured log line per request (never a token or a cookie).
 struct Authentication: RouterMiddleware {
     typealias Context = ServiceRequestContext
     let tokens: TokenCache
+    let sessions: WebSessions
     let limiter: RateLimiter
     let metrics: ServiceMetrics
-
-    static let cookie = "genledger_token"
+    /// The request log (`genledger.requests`); nil when `--no-request-log`.
+    let requestLog: Logger?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
     {
         let started = ContinuousClock.now
         var response: Response
+        var caller: String?
         do {
-            response = try await authenticate(request, context: context, next: next)
+            response = try await authenticate(request, context: context, caller: &caller, next: next)
         } catch {
             let failure = APIError(error)
             if failure.status == .internalServerError {
@@ -103,6 +110,13 @@ struct Authentication: RouterMiddleware {
         metrics.observe(
             method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: response.status.code,
             seconds: elapsed.seconds)
+        requestLog?.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .string(String(format: "%.2f", elapsed.seconds * 1000)), "token": .string(caller ?? "-"),
+            ])
         return response
     }
 
@@ -122,22 +136,39 @@ struct Authentication: RouterMiddleware {
         return start < end ? String(decoding: bytes[start..<end], as: UTF8.self) : nil
     }
 
-    private func authenticate(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
-        async throws -> Response
-    {
-        // A provider's delivery proves itself by its Standard Webhooks signature, not a token.
-        if request.uri.path == "/healthz" || request.uri.path == "/v1/schema" || request.uri.path.hasPrefix("/v1/webhooks/") {
+    private func authenticate(
+        _ request: Request, context: Context, caller: inout String?, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let path = request.uri.path
+        // A provider's delivery proves itself by its Standard Webhooks signature, not a token;
+        // the login page is where a person without a session goes.
+        if path == "/healthz" || path == "/v1/schema" || path.hasPrefix("/v1/webhooks/") || path == WebApp.loginPath {
             return try await next(request, context)
         }
-        let isPage = request.uri.path == "/pages" || request.uri.path.hasPrefix("/pages/")
-        var secret: String?
+        let isPage = path == "/pages" || path.hasPrefix("/pages/")
+        var context = context
+        let token: ServiceToken
         if let header = request.headers[.authorization] {
-            guard let bearer = Self.bearerSecret(header) else { throw APIError.unauthenticated }
-            secret = bearer
+            guard let bearer = Self.bearerSecret(header), let found = tokens.token(for: bearer) else {
+                throw APIError.unauthenticated
+            }
+            token = found
         } else if isPage {
-            secret = request.uri.queryParameters.get("access_token") ?? request.cookies[Self.cookie]?.value
+            guard let id = request.cookies[WebSessions.cookie]?.value, let session = sessions.session(id),
+                let found = tokens.token(forDigest: session.tokenDigest)
+            else {
+                // A person without a session is sent to log in, and brought back after.
+                if request.method == .get {
+                    return WebApp.redirectToLogin(from: request)
+                }
+                throw APIError.unauthenticated
+            }
+            context.session = session
+            token = found
+        } else {
+            throw APIError.unauthenticated
         }
-        guard let secret, let token = tokens.token(for: secret) else { throw APIError.unauthenticated }
+        caller = token.name
         if let wait = limiter.take(token.name) {
             metrics.limited()
             var error = APIError(
@@ -146,14 +177,8 @@ struct Authentication: RouterMiddleware {
             error.headers[.retryAfter] = String(max(1, Int(wait.rounded(.up))))
             throw error
         }
-        var context = context
         context.token = token
-        var response = try await next(request, context)
-        if isPage, request.uri.queryParameters.get("access_token") != nil {
-            // Links between pages then work without the query parameter.
-            response.setCookie(.init(name: Self.cookie, value: secret, path: "/pages", httpOnly: true, sameSite: .strict))
-        }
-        return response
+        return try await next(request, context)
     }
 }
 

@@ -32,6 +32,8 @@ public struct ServiceConfiguration: Sendable {
     /// After SIGTERM, how long requests in flight and clients may take before the process exits
     /// regardless (every acknowledged write is already durable).
     public var shutdownDeadline: Duration = .seconds(10)
+    /// One structured line per request on standard error (`genledger.requests`).
+    public var logRequests = true
     /// Provider webhooks in and notifications out (`--webhooks FILE`, docs/WEBHOOKS.md).
     public var webhooks = WebhookConfiguration()
 
@@ -51,7 +53,12 @@ public enum LedgerServer {
         logger.logLevel = .notice
         let service = try LedgerEndpoints(configuration)
         let router = Router(context: ServiceRequestContext.self)
-        router.add(middleware: Authentication(tokens: service.tokens, limiter: service.limiter, metrics: service.metrics))
+        var requestLog = Logger(label: "genledger.requests")
+        requestLog.logLevel = .info
+        router.add(
+            middleware: Authentication(
+                tokens: service.tokens, sessions: service.sessions, limiter: service.limiter, metrics: service.metrics,
+                requestLog: configuration.logRequests ? requestLog : nil))
         service.addRoutes(to: router)
         let connections = ConnectionCount()
         let limits = configuration.connections
@@ -125,6 +132,7 @@ final class LedgerEndpoints: Sendable {
     let metrics: ServiceMetrics
     let tokens: TokenCache
     let limiter: RateLimiter
+    let sessions = WebSessions()
     /// Live event streams open now.
     let subscribers = ConnectionCount()
     /// The ledger's origin (checkpoints' first line).
@@ -167,6 +175,9 @@ final class LedgerEndpoints: Sendable {
         addCostRoutes(to: router)
         addWebhookRoutes(to: router)
         addPages(to: router)
+        addLogin(to: router)
+        addApprovals(to: router)
+        addBrowsing(to: router)
     }
 
     // MARK: Shared helpers

@@ -7,6 +7,8 @@ import LedgerLog
 public struct ServiceRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     var token: ServiceToken?
+    /// The web session the request came with (pages only; API calls use a bearer header).
+    var session: WebSessions.Session?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

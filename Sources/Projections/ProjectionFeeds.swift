@@ -198,6 +198,12 @@ enum ProjectionFeeds {
                 seq, field("deliverable"), field("rule"), field("approver"), field("extra_attempts"),
                 micros("extra_budget.amount"),
             ]),
+        Feed(
+            types: [.policyOverrideDeclined], table: "proj_declines",
+            values: [
+                seq, field("deliverable"), field("rule"), field("approver"), field("reason"), field("denied_seq"),
+                "coalesce(\(field("gate.outcome")), 'allowed')",
+            ]),
     ]
 
     /// Prepares every feed against the tables as they are now (main, or the temp scratch copies

@@ -121,6 +121,11 @@ public enum ProjectionSchema {
                     "proj_overrides",
                     "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, rule TEXT NOT NULL, approver TEXT NOT NULL, extra_attempts INTEGER, extra_micros INTEGER"
                 ),
+                (
+                    // An approver's no (outcome `violated`: not an approver's, and not counted).
+                    "proj_declines",
+                    "seq INTEGER NOT NULL, deliverable TEXT NOT NULL, rule TEXT NOT NULL, approver TEXT NOT NULL, reason TEXT NOT NULL, denied_seq INTEGER, outcome TEXT NOT NULL"
+                ),
             ]),
     ]
 
@@ -135,12 +140,14 @@ public enum ProjectionSchema {
         "CREATE INDEX IF NOT EXISTS proj_costs_by_deliverable ON proj_costs(deliverable)",
         "CREATE INDEX IF NOT EXISTS proj_deliverables_by_id ON proj_deliverables(deliverable)",
         "CREATE INDEX IF NOT EXISTS proj_rule_results_by_time ON proj_rule_results(occurred_at)",
+        "CREATE INDEX IF NOT EXISTS proj_denials_by_deliverable ON proj_denials(deliverable, rule)",
+        "CREATE INDEX IF NOT EXISTS proj_overrides_by_deliverable ON proj_overrides(deliverable, rule)",
     ]
 
     static let positions = "proj_positions"
 
     /// Raised whenever a table changes shape: projections of another version are rebuilt.
-    static let version: Int64 = 7
+    static let version: Int64 = 8
     static let versionKey = "(schema)"
 
     static var createStatements: [String] {

@@ -26,6 +26,8 @@ public struct SimulationSummary: Sendable {
     public var campaigns = 0
     public var denialsByRule: [String: Int] = [:]
     public var overrides = 0
+    /// Denials an approver answered with no (`policy.override_declined`).
+    public var declines = 0
     public var fallbacks = 0
     public var warnings = 0
     public var spendMicros: Int64 = 0
@@ -448,12 +450,33 @@ public final class Simulator {
         do {
             try append([event])
         } catch let denied as Denied {
-            guard denied.action == .requireApproval, random.chance(0.55) else { return false }
+            guard denied.action == .requireApproval else { return false }
+            guard random.chance(0.55) else {
+                try declineOverride(work, rule: denied.rule)
+                return false
+            }
             try grantOverride(work, rule: denied.rule, payload: ["extra_attempts": 2])
             try append([event])
         }
         work.attempt += 1
         return true
+    }
+
+    /// The approver says no, in the same instant, and the deliverable stops there. Its id derives
+    /// from the deliverable and attempt and it takes no clock tick, so the rest of a seed's
+    /// history is what it was before declines were recorded.
+    private func declineOverride(_ work: Work, rule: String) throws {
+        let approver = Self.approvers[Int(work.attempt % 2)]
+        let event = ProposedEvent(
+            id: GovernedLedger.derivedID("simulation decline \(work.deliverable) \(work.attempt)"),
+            type: EventType.policyOverrideDeclined.rawValue, stream: work.stream,
+            payload: [
+                "deliverable": .string(work.deliverable), "policy": "governance", "rule": .string(rule),
+                "approver": .string(approver), "reason": "over the cap: re-brief the deliverable instead",
+            ], occurredAt: clock.now, actor: approver)
+        _ = try ledger.append([event], approval: ApprovalProof(approver: approver, provenBy: "simulation"))
+        summary.eventsByType[EventType.policyOverrideDeclined.rawValue, default: 0] += 1
+        summary.declines += 1
     }
 
     private func grantOverride(_ work: Work, rule: String, payload extra: [String: JSONValue]) throws {

@@ -33,6 +33,14 @@ import Testing
             ("GET", "/pages/reports/compliance?from=2026-07-01&to=2026-09-30", nil, reads),
             ("GET", "/pages/assets/A-1/explain", nil, reads),
             ("GET", "/pages/explain?asset=A-1", nil, reads),
+            ("GET", "/pages/approvals", nil, reads),
+            ("GET", "/pages/events?type=policy.denied", nil, reads),
+            ("GET", "/pages/search?q=D-1", nil, reads),
+            ("GET", "/pages/costs", nil, reads),
+            ("GET", "/pages/compliance", nil, reads),
+            ("GET", "/pages/deliverables/D-1", nil, reads),
+            ("POST", "/v1/costs/estimate", #"{"deliverable":"D-none","model":"veo-3.1"}"#, reads),
+            ("POST", "/pages/approvals/decide", "deliverable=D-none", ["approver"]),
             (
                 "POST", "/v1/route?dry_run=true", #"{"category":"hero-video","stage":"delivery","modality":"text-to-video"}"#,
                 reads
@@ -51,7 +59,12 @@ import Testing
         var failures: [String] = []
         for endpoint in endpoints {
             let anonymous = try await server.request(endpoint.method, endpoint.path, role: nil, body: endpoint.body)
-            if anonymous.status != 401 {
+            if endpoint.method == "GET" && endpoint.path.hasPrefix("/pages") {
+                // A browser without a session is sent to log in (the redirect followed here).
+                if anonymous.status != 200 || !anonymous.text.contains("Log in with the token") {
+                    failures.append("\(endpoint.method) \(endpoint.path) without a session: \(anonymous.status), not the login page")
+                }
+            } else if anonymous.status != 401 {
                 failures.append("\(endpoint.method) \(endpoint.path) without a token: \(anonymous.status)")
             }
             for role in roles {

@@ -44,7 +44,11 @@ public enum Gate {
         let policy = published?.document
         var subject: DeliverableState?
         let isRequest: Bool
-        if case .deliverableDelivered = event { isRequest = false } else { isRequest = true }
+        // Facts the gate judges are recorded with their violations; requests are denied.
+        switch event {
+        case .deliverableDelivered, .policyOverrideDeclined: isRequest = false
+        default: isRequest = true
+        }
 
         func check(_ rule: String, _ evaluate: () -> RuleVerdict?) {
             judgement.rulesChecked.append(rule)
@@ -183,6 +187,24 @@ public enum Gate {
             guard let deliverable = state.deliverables[e.deliverable], let policy else { return judgement }
             subject = deliverable
             judgeDelivery(asset: e.asset, of: deliverable, policy: policy, in: state, check)
+
+        case .policyOverrideDeclined(let e):
+            // Only an approver's no counts; anyone else's is recorded with the violation.
+            guard let policy else {
+                check(RuleName.approvers) { .failed(.deny, "no governance policy is published, so no one may decline overrides") }
+                return judgement
+            }
+            check(RuleName.approvers) {
+                if !policy.approvers.contains(e.approver) {
+                    return .failed(.deny, "'\(e.approver)' is not an approver of policy '\(policy.name)'")
+                }
+                if let problem = context.approvalProblem { return .failed(.deny, problem) }
+                guard let proof = context.approval, proof.approver == e.approver else {
+                    return .failed(.deny, "approver '\(e.approver)' is not proven: decline through the web app or the HTTP API with the approver's own token")
+                }
+                judgement.approval = proof
+                return nil
+            }
 
         case .policyOverrideGranted(let e):
             guard let policy else {

@@ -20,6 +20,7 @@ public enum DomainEvent: Sendable {
     case regenerationRequested(RegenerationRequested)
     case policyDenied(PolicyDenied)
     case policyOverrideGranted(PolicyOverrideGranted)
+    case policyOverrideDeclined(PolicyOverrideDeclined)
     case refinementApplied(RefinementApplied)
     case assetReviewed(AssetReviewed)
     case deliveryRequested(DeliveryRequested)
@@ -72,6 +73,7 @@ public enum DomainEvent: Sendable {
         case .regenerationRequested: event = .regenerationRequested(try RegenerationRequested(f))
         case .policyDenied: event = .policyDenied(try PolicyDenied(f))
         case .policyOverrideGranted: event = .policyOverrideGranted(try PolicyOverrideGranted(f))
+        case .policyOverrideDeclined: event = .policyOverrideDeclined(try PolicyOverrideDeclined(f))
         case .refinementApplied: event = .refinementApplied(try RefinementApplied(f))
         case .assetReviewed: event = .assetReviewed(try AssetReviewed(f))
         case .deliveryRequested: event = .deliveryRequested(try DeliveryRequested(f))
@@ -106,6 +108,7 @@ public enum DomainEvent: Sendable {
         case .fallbackTriggered(let e): "deliverable/\(e.deliverable)"
         case .regenerationRequested(let e): "deliverable/\(e.deliverable)"
         case .policyOverrideGranted(let e): "deliverable/\(e.deliverable)"
+        case .policyOverrideDeclined(let e): "deliverable/\(e.deliverable)"
         case .refinementApplied(let e): "deliverable/\(e.deliverable)"
         case .assetReviewed(let e): "deliverable/\(e.deliverable)"
         case .deliveryRequested(let e): "deliverable/\(e.deliverable)"

@@ -18,6 +18,7 @@ public enum EventType: String, CaseIterable, Sendable {
     case regenerationRequested = "regeneration.requested"
     case policyDenied = "policy.denied"
     case policyOverrideGranted = "policy.override_granted"
+    case policyOverrideDeclined = "policy.override_declined"
     case refinementApplied = "refinement.applied"
     case assetReviewed = "asset.reviewed"
     case deliveryRequested = "delivery.requested"
@@ -45,7 +46,8 @@ public enum EventType: String, CaseIterable, Sendable {
     /// speaks of); the others are validated only.
     public var isGated: Bool {
         switch self {
-        case .generationRequested, .regenerationRequested, .policyOverrideGranted, .deliveryRequested, .deliverableDelivered:
+        case .generationRequested, .regenerationRequested, .policyOverrideGranted, .deliveryRequested, .deliverableDelivered,
+            .policyOverrideDeclined:
             true
         default: false
         }

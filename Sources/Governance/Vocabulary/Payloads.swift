@@ -430,6 +430,23 @@ public struct PolicyOverrideGranted: Sendable {
     }
 }
 
+/// An approver's answer of no to a denial waiting for approval (the web app's inbox): who,
+/// why, and which `policy.denied` it answers. A fact; the gate records it with a violation when
+/// the approver is not one of the policy's, or not proven (the approver's own token).
+public struct PolicyOverrideDeclined: Sendable {
+    public var deliverable, policy, rule, approver, reason: String
+    public var deniedSeq: Int64?
+
+    init(_ f: Fields) throws {
+        deliverable = try f.string("deliverable")
+        policy = try f.string("policy")
+        rule = try f.string("rule")
+        approver = try f.string("approver")
+        reason = try f.string("reason")
+        deniedSeq = try f.optionalInt("denied_seq", min: 1)
+    }
+}
+
 public struct RefinementApplied: Sendable {
     public var deliverable, inputAsset, outputAsset, outputSHA256: String
     public var step: RefinementStep

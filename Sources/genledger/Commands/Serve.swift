@@ -61,6 +61,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Provider webhooks in and notifications out: a YAML file (docs/WEBHOOKS.md).")
     var webhooks: String?
 
+    @Flag(inversion: .prefixedNo, help: "One structured log line per request on standard error (method, path, status, duration, token name).")
+    var requestLog = true
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port is 0 to 65535") }
         guard maxBody >= 1024 else { throw ValidationError("--max-body is at least 1024 bytes") }
@@ -93,6 +96,7 @@ struct Serve: AsyncParsableCommand {
         configuration.connections.stallTimeout = .milliseconds(Int64(stallTimeout * 1000))
         configuration.maxSubscribers = maxSubscribers
         configuration.shutdownDeadline = .milliseconds(Int64(shutdownDeadline * 1000))
+        configuration.logRequests = requestLog
         do {
             if let webhooks { configuration.webhooks = try WebhookConfiguration(path: webhooks) }
         } catch let error as GovernanceError {

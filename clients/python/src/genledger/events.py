@@ -480,6 +480,31 @@ class EventMethods:
                            event_id=event_id, occurred_at=occurred_at,
                            expected_version=expected_version, idempotency_key=idempotency_key)
 
+    def policy_override_declined(
+        self,
+        *,
+        deliverable: str,
+        policy: str,
+        rule: str,
+        approver: str,
+        reason: str,
+        denied_seq: int | None = None,
+        event_id: str | None = None,
+        occurred_at: str | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Appended:
+        """Records `policy.override_declined`: A fact; docs/EVENTS.md#policyoverride_declined.
+
+        Required: `deliverable`, `policy`, `rule`, `approver`, `reason`.
+        Fields of your own go in `extra` (kept in the payload, unchecked).
+        """
+        payload = {"approver": approver, "deliverable": deliverable, "denied_seq": denied_seq, "policy": policy, "reason": reason, "rule": rule}
+        return self.record("policy.override_declined", {**{k: v for k, v in payload.items() if v is not None}, **extra},
+                           event_id=event_id, occurred_at=occurred_at,
+                           expected_version=expected_version, idempotency_key=idempotency_key)
+
     def refinement_applied(
         self,
         *,

@@ -4,13 +4,13 @@ import LedgerLog
 import Reports
 
 /// Server-rendered pages for reviewers: the same report documents as the JSON API, as HTML with
-/// inline SVG charts and the lineage graph; no JavaScript. A browser signs in once with
-/// `/pages?access_token=...` (a cookie then carries the token) or sends a bearer header.
+/// inline SVG charts and the lineage graph; no JavaScript. A person logs in once through
+/// `/pages/login` (WebApp); scripts send a bearer header.
 extension LedgerEndpoints {
     func addPages(to router: Router<ServiceRequestContext>) {
         router.get("/pages") { _, context in
             _ = try context.require(Access.read)
-            return Response.page(Self.index)
+            return Response.page(WebApp.page(title: "GenLedger", body: Self.index, context: context))
         }
         // The explain form's target: forms cannot fill a path, so this forwards to it.
         router.get("/pages/explain") { request, context in
@@ -26,52 +26,27 @@ extension LedgerEndpoints {
                 _ = try context.require(Access.read)
                 do {
                     let html = try await self.report(route, request, context, format: .html)
-                    return Response.page(Self.withNavigation(html))
+                    return Response.page(WebApp.withNavigation(html, context))
                 } catch {
                     // A person reads this one: the same error, as a page.
                     let failure = APIError(error)
-                    let page = Self.page(
+                    let page = WebApp.page(
                         title: "\(failure.status.code) \(failure.status.reasonPhrase)",
                         body: "<p>\(ReportDocument.escape(failure.message))</p>"
                             + (failure.details["field"]?.stringValue.map {
                                 "<p>field: <code>\(ReportDocument.escape($0))</code></p>"
-                            } ?? "")
-                    )
+                            } ?? ""),
+                        context: context)
                     return Response.page(page, status: failure.status)
                 }
             }
         }
     }
 
-    static let navigation = """
-        <nav style="font-size:13px;margin-bottom:1rem"><a href="/pages">GenLedger</a> ·
-        <a href="/pages/routing/current">routing in force</a> · <a href="/pages/routing/history">routing history</a> ·
-        <a href="/pages/reports/quarterly">quarterly review</a></nav>
-        """
-
-    static func withNavigation(_ html: String) -> String {
-        guard let body = html.range(of: "<body>") else { return html }
-        return html.replacingCharacters(in: body, with: "<body>\n" + navigation)
-    }
-
-    static func page(title: String, body: String) -> String {
-        """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(ReportDocument.escape(title))</title>
-        <style>
-        body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1d232a;padding:0 1rem}
-        form{margin:.4rem 0 1rem} input{font:inherit;padding:.15rem .3rem} li{margin:.25rem 0}
-        </style></head><body>
-        \(navigation)
-        <h1>\(ReportDocument.escape(title))</h1>
-        \(body)
-        </body></html>
-        """
-    }
-
-    static let index = page(
-        title: "GenLedger",
-        body: """
+    static let index = """
+            <p><a href="/pages/approvals">Approvals</a>: denials waiting for an approver, live.
+            <a href="/pages/events">Events</a>: the log, newest first, by type and stream.
+            Search (above) finds a deliverable, a campaign, an asset or a file by its SHA-256.</p>
             <p>Every page is computed from the ledger's projections and stamped with the tree it was
             computed at. Add <code>as_of=SEQ</code> or <code>as_of=YYYY-MM-DD</code> to any address to see it as it stood then.</p>
             <ul>
@@ -87,7 +62,7 @@ extension LedgerEndpoints {
             <li>Why an asset looks the way it does: its lineage, every event proven against the latest checkpoint
               <form action="/pages/explain"><input name="asset" placeholder="asset id" required> <button>explain</button></form></li>
             </ul>
-            """)
+            """
 }
 
 extension Response {
