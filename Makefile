@@ -9,10 +9,10 @@ GENLEDGER = .build/release/genledger
 # What the tests need beyond the build: a real browser for the web pages, fonts for its
 # screenshots, schemathesis and an OpenAPI validator (PyPI) for docs/openapi.yaml, pytest for the
 # Python client, jsonschema to check docs/events.schema.json and standardwebhooks to sign
-# provider deliveries as a provider would.
-TEST_PACKAGES := chromium fonts-dejavu-core
-TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks
-TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks
+# provider deliveries as a provider would; selenium drives Chromium through Debian's matching chromedriver.
+TEST_PACKAGES := chromium chromium-driver fonts-dejavu-core
+TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks selenium
+TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks,selenium
 PIP_INSTALL := python3 -m pip install -q --disable-pip-version-check
 
 .PHONY: deps test-deps build release test demo bench fuzz format clean

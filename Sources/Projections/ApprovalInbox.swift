@@ -14,7 +14,7 @@ public struct PendingApproval: Sendable, Equatable {
     public var judgedType: String
     /// How many times a request of this deliverable was denied under this rule, unanswered.
     public var denials: Int
-    /// The highest attempt a generation of the deliverable ran as.
+    /// The highest attempt granted so far: generated, or granted by a regeneration.
     public var attempts: Int64
     public var spendMicros: Int64
     public var currency: String?
@@ -44,7 +44,8 @@ extension Projections {
                      AND x.action = 'require-approval'
                      AND x.seq > coalesce((SELECT max(seq) FROM proj_overrides o
                                            WHERE o.deliverable = d.deliverable AND o.rule = d.rule), 0)),
-                  (SELECT coalesce(max(attempt), 0) FROM proj_generations g WHERE g.deliverable = d.deliverable),
+                  max((SELECT coalesce(max(attempt), 0) FROM proj_generations g WHERE g.deliverable = d.deliverable),
+                      (SELECT coalesce(max(attempt), 0) FROM proj_regenerations r WHERE r.deliverable = d.deliverable)),
                   (SELECT coalesce(sum(micros), 0) FROM proj_costs c WHERE c.deliverable = d.deliverable),
                   (SELECT min(currency) FROM proj_costs c WHERE c.deliverable = d.deliverable)
                 """ + pending + " ORDER BY d.seq DESC LIMIT ?1", [.integer(Int64(limit))])

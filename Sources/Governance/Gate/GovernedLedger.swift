@@ -104,6 +104,8 @@ public final class GovernedLedger {
     /// The gate's context for one event: the mode, and the approver proven by a signature in an
     /// override's payload or by the caller.
     func context(for event: ProposedEvent, _ domain: DomainEvent, _ mode: GateMode, _ approval: ApprovalProof?) -> GateContext {
+        // A decline is proven only by the caller (the approver's token).
+        if case .policyOverrideDeclined = domain { return GateContext(mode: mode, approval: approval) }
         guard case .policyOverrideGranted(let override) = domain else { return GateContext(mode: mode) }
         if override.approverSignature != nil {
             switch OverrideSignature.verify(event, override, policy: state.policyInForce?.document) {

@@ -242,3 +242,20 @@ def test_streams_are_named_as_the_ledger_names_them() -> None:
     assert stream_of("seed.locked", {"scope": "campaign", "campaign": "C-1"}) == "campaign/C-1"
     assert stream_of("routing.decided", {"request": {"category": "x"}}) == "routing/requests"
     assert stream_of("model.pricing_changed", {"model": "veo-3.1"}) == "model/veo-3.1"
+
+
+def test_the_readme_example_pipeline_runs_end_to_end(server) -> None:
+    """examples/pipeline.py, run as the README runs it, against a live server."""
+    import os
+
+    result = subprocess.run(
+        [sys.executable, str(HERE.parent / "examples" / "pipeline.py"), "D-EXAMPLE-1"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "GENLEDGER_URL": server.url, "GENLEDGER_TOKEN": server.tokens["writer"]})
+    assert result.returncode == 0, result.stderr
+    assert "veo-3.1 failed (rate-limited); falling back" in result.stdout
+    assert "delivered D-EXAMPLE-1-A2-up" in result.stdout
+    client = Client(server.url, server.tokens["auditor"])
+    types = [e.type for e in client.events(stream="deliverable/D-EXAMPLE-1")]
+    assert types.count("fallback.triggered") == 1 and types[-1] == "deliverable.delivered"
+    assert server.cli("verify").returncode == 0
