@@ -9,8 +9,9 @@ GENLEDGER = .build/release/genledger
 # What the tests need beyond the build: a real browser for the web pages, fonts for its
 # screenshots, schemathesis and an OpenAPI validator (PyPI) for docs/openapi.yaml, pytest for the
 # Python client, jsonschema to check docs/events.schema.json and standardwebhooks to sign
-# provider deliveries as a provider would; selenium drives Chromium through Debian's matching chromedriver.
-TEST_PACKAGES := chromium chromium-driver fonts-dejavu-core
+# provider deliveries as a provider would; selenium drives Chromium through Debian's matching chromedriver;
+# Go's golang.org/x/mod/sumdb/tlog (Debian) checks the published tiles.
+TEST_PACKAGES := chromium chromium-driver fonts-dejavu-core golang-go golang-golang-x-mod-dev
 TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks selenium
 TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks,selenium
 PIP_INSTALL := python3 -m pip install -q --disable-pip-version-check
