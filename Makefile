@@ -12,8 +12,8 @@ GENLEDGER = .build/release/genledger
 # provider deliveries as a provider would; selenium drives Chromium through Debian's matching chromedriver;
 # Go's golang.org/x/mod/sumdb/tlog (Debian) checks the published tiles.
 TEST_PACKAGES := chromium chromium-driver fonts-dejavu-core golang-go golang-golang-x-mod-dev
-TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks selenium
-TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks,selenium
+TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks selenium cryptography
+TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks,selenium,cryptography
 PIP_INSTALL := python3 -m pip install -q --disable-pip-version-check
 
 .PHONY: deps test-deps build release test demo bench fuzz format clean

@@ -53,6 +53,19 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// `reportingErrors` for an async body.
+func reportingErrorsAsync(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as LedgerError {
+        printError(error.description)
+        throw ExitCode(Exit.code(for: error))
+    } catch let error as GovernanceError {
+        printError(error.description)
+        throw ExitCode(Exit.code(for: error))
+    }
+}
+
 func printError(_ message: String) {
     FileHandle.standardError.write(Data(("genledger: error: " + message + "\n").utf8))
 }

@@ -74,4 +74,32 @@ extension Ledger {
     public func latestCheckpoint() throws -> StoredCheckpoint? {
         try checkpoints().last
     }
+
+    /// Keeps a witness's cosignature line of checkpoint `number` (one per witness).
+    public func addCosignature(checkpoint number: Int64, witness: String, line: String) throws {
+        try writeTransaction {
+            try statement("INSERT OR IGNORE INTO cosignatures(checkpoint, witness, line, added_at) VALUES (?, ?, ?, ?)")
+                .bind(1, number).bind(2, witness).bind(3, line).bind(4, clock().description).run()
+        }
+    }
+
+    /// The cosignature lines of checkpoint `number`, by witness name.
+    public func cosignatures(checkpoint number: Int64) throws -> [String] {
+        let s = try statement("SELECT line FROM cosignatures WHERE checkpoint = ? ORDER BY witness").bind(1, number)
+        var lines: [String] = []
+        while try s.step() { lines.append(s.text(0)) }
+        return lines
+    }
+
+    /// The checkpoint's note with its witnesses' cosignature lines after the log's signatures.
+    public func cosignedNote(_ checkpoint: StoredCheckpoint) throws -> String {
+        checkpoint.note + (try cosignatures(checkpoint: checkpoint.number)).joined()
+    }
+
+    /// The largest tree this ledger holds a cosignature of from `witness` (0: none).
+    public func lastCosignedSize(witness: String) throws -> UInt64 {
+        try statement(
+            "SELECT max(c.tree_size) FROM checkpoints c JOIN cosignatures w ON w.checkpoint = c.id WHERE w.witness = ?"
+        ).bind(1, witness).firstRow { $0.isNull(0) ? 0 : $0.uint(0) } ?? 0
+    }
 }

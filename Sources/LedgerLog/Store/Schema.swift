@@ -68,6 +68,21 @@ enum Schema {
         CREATE TRIGGER ledger_meta_fixed BEFORE UPDATE ON ledger_meta
             BEGIN SELECT RAISE(ABORT, 'genledger: ledger settings never change'); END;
         """,
+        // 3: witnesses' cosignatures of issued checkpoints (C2SP tlog-cosignature), one line per
+        // witness and checkpoint, append-only like the checkpoints they sign.
+        """
+        CREATE TABLE cosignatures(
+            checkpoint INTEGER NOT NULL REFERENCES checkpoints(id),
+            witness TEXT NOT NULL,
+            line TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY(checkpoint, witness)
+        ) STRICT;
+        CREATE TRIGGER cosignatures_no_update BEFORE UPDATE ON cosignatures
+            BEGIN SELECT RAISE(ABORT, 'genledger: cosignatures are append-only'); END;
+        CREATE TRIGGER cosignatures_no_delete BEFORE DELETE ON cosignatures
+            BEGIN SELECT RAISE(ABORT, 'genledger: cosignatures are append-only'); END;
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(migrations.count) }

@@ -28,6 +28,8 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
         public static let malformed = Kind(rawValue: "malformed")
         /// Events beyond every checkpoint that was supplied: nothing signed vouches for them.
         public static let notCovered = Kind(rawValue: "not-covered")
+        /// Fewer witnesses than the quorum cosigned the checkpoint (C2SP tlog-cosignature).
+        public static let witnessQuorum = Kind(rawValue: "witness-quorum")
     }
 
     public var kind: Kind

@@ -27,7 +27,17 @@ struct Verify: ParsableCommand {
     @Flag(help: "With --export: accept an export longer than the checkpoint, checking only the events it covers.")
     var prefix = false
 
+    @Option(name: .customLong("witness-key"), help: "A witness's verifier key whose cosignature counts. Repeatable.")
+    var witnessKeys: [String] = []
+
+    @Option(help: "Cosignatures by distinct --witness-key witnesses the checkpoint must carry (default: all of them).")
+    var quorum: Int?
+
     func validate() throws {
+        if quorum != nil && witnessKeys.isEmpty { throw ValidationError("--quorum needs --witness-key") }
+        if let quorum, quorum < 1 || quorum > witnessKeys.count {
+            throw ValidationError("--quorum is 1 to the number of --witness-key (\(witnessKeys.count))")
+        }
         if export != nil && (checkpoint == nil || keys.isEmpty) {
             throw ValidationError("--export needs --checkpoint and at least one --key")
         }
@@ -37,14 +47,45 @@ struct Verify: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let trusted = try keys.map(parseVerifierKey)
-            let supplied = try checkpoint.map { try SignedCheckpoint(parsing: try readTextFile($0, what: "checkpoint")) }
-            let report: VerificationReport
+            let suppliedText = try checkpoint.map { try readTextFile($0, what: "checkpoint") }
+            let supplied = try suppliedText.map { try SignedCheckpoint(parsing: $0) }
+            var report: VerificationReport
+            var cosigned: WitnessQuorum.Result?
             if let export {
                 report = try ExportVerifier.verify(exportAt: export, checkpoint: supplied!, keys: trusted, prefix: prefix)
             } else {
-                report = try ledger.open().verify(supplied: supplied.map { [$0] } ?? [], suppliedKeys: trusted)
+                let ledger = try ledger.open()
+                report = try ledger.verify(supplied: supplied.map { [$0] } ?? [], suppliedKeys: trusted)
+                if !witnessKeys.isEmpty, suppliedText == nil {
+                    // The ledger's latest checkpoint, with the cosignatures it collected.
+                    guard let latest = try ledger.latestCheckpoint() else {
+                        throw LedgerError(.badInput, "no checkpoint has been issued: witnesses have nothing to cosign")
+                    }
+                    cosigned = WitnessQuorum.check(
+                        note: try ledger.cosignedNote(latest), witnesses: try witnessKeys.map(Cosignature.VerifierKey.init(parsing:)),
+                        quorum: quorum ?? witnessKeys.count)
+                }
             }
-            print(json ? Self.json(report).canonical : Self.text(report))
+            if let suppliedText, !witnessKeys.isEmpty {
+                cosigned = WitnessQuorum.check(
+                    note: suppliedText, witnesses: try witnessKeys.map(Cosignature.VerifierKey.init(parsing:)),
+                    quorum: quorum ?? witnessKeys.count)
+            }
+            if let problem = cosigned?.problem { report.problems.append(problem) }
+            var output = json ? Self.json(report) : .string(Self.text(report))
+            if let cosigned {
+                if case .object(var object) = output {
+                    object["witnesses"] = .array(
+                        cosigned.cosignedBy.map { ["name": .string($0.name), "timestamp": .number(Double($0.timestamp))] })
+                    output = .object(object)
+                } else if case .string(var text) = output {
+                    for witness in cosigned.cosignedBy {
+                        text += "\ncosigned by witness \(witness.name) at \(Timestamp(microsecondsSinceEpoch: Int64(witness.timestamp) * 1_000_000))"
+                    }
+                    output = .string(text)
+                }
+            }
+            if case .string(let text) = output { print(text) } else { print(output.canonical) }
             if !report.isValid { throw ExitCode(Exit.verificationFailed) }
         }
     }
