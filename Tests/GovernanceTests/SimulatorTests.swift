@@ -36,8 +36,10 @@ struct SimulatorTests {
         #expect(try ledger.verify().isValid)
         let events = try ledger.events()
         let types = Set(events.map(\.type))
-        // Reviews of models and recorded replays are people's acts on a history, not the pipeline's.
-        for type in EventType.allCases where type != .modelReviewCompleted && type != .replayCompleted {
+        // Reviews of models and recorded replays are people's acts on a history, not the pipeline's;
+        // key statements are the log's own (genledger key add, retire, revoke).
+        let notTheStudios: Set<EventType> = [.modelReviewCompleted, .replayCompleted, .logKeyAdded, .logKeyRetired, .logKeyRevoked]
+        for type in EventType.allCases where !notTheStudios.contains(type) {
             #expect(types.contains(type.rawValue), "no \(type.rawValue) in the simulated history")
         }
         #expect(summary.denialsByRule["regeneration-cap", default: 0] > 0 && summary.overrides > 0 && summary.fallbacks > 0)

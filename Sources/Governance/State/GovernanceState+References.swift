@@ -134,6 +134,8 @@ extension GovernanceState {
             }
         case .policyDenied(let e):
             if let id = e.deliverable { _ = try deliverable(id) }
+        case .keyStatement:
+            break
         case .policyOverrideDeclined(let e):
             _ = try deliverable(e.deliverable)
         case .policyOverrideGranted(let e):

@@ -28,6 +28,8 @@ public enum DomainEvent: Sendable {
     case costRecorded(CostRecorded)
     case modelReviewCompleted(ModelReviewCompleted)
     case replayCompleted(ReplayCompleted)
+    /// A key statement of the log (`log.key_added`, `log.key_retired`, `log.key_revoked`).
+    case keyStatement(KeyStatement)
 
     /// The payload key the gate writes; callers may not supply it.
     public static let gateKey = "gate"
@@ -81,6 +83,7 @@ public enum DomainEvent: Sendable {
         case .costRecorded: event = .costRecorded(try CostRecorded(f))
         case .modelReviewCompleted: event = .modelReviewCompleted(try ModelReviewCompleted(f))
         case .replayCompleted: event = .replayCompleted(try ReplayCompleted(f))
+        case .logKeyAdded, .logKeyRetired, .logKeyRevoked: event = .keyStatement(try KeyStatement(f))
         }
         return event
     }
@@ -95,6 +98,7 @@ public enum DomainEvent: Sendable {
         case .modelReviewCompleted(let e): "model/\(e.model)"
         case .routingTablePublished(let e): "routing/\(e.table.name)"
         case .replayCompleted(let e): "routing/\(e.table)"
+        case .keyStatement: KeyChain.stream
         case .policyPublished(let e): "policy/\(e.policy.name)"
         case .templateVersioned(let e): "template/\(e.template)"
         case .campaignOpened(let e): "campaign/\(e.campaign)"

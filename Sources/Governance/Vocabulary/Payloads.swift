@@ -1,3 +1,4 @@
+import Foundation
 import LedgerLog
 
 // The typed payload of every event type. Each reads its fields through `Fields`, so a missing or
@@ -570,5 +571,26 @@ public struct ReplayCompleted: Sendable {
             _ = try figures.optionalNumber("true_cost_per_acceptable", min: 0)
         }
         _ = try f.choice("currency", Currency.self)
+    }
+}
+
+/// A change to the keys that may sign the log's checkpoints, signed by a key already trusted
+/// (docs/FORMAT.md §5, key rotation). The shape is checked here; whether the signer was trusted
+/// and the signature holds is `verify`'s to decide, against the trust root the auditor supplies.
+public struct KeyStatement: Sendable {
+    public var key, signer: String
+    init(_ f: Fields) throws {
+        key = try f.formatted(
+            "key", pattern: "^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$", example: "log.example+00000000+"
+                + String(repeating: "A", count: 44), { "'\($0)' is not a verifier key (name+keyid+base64)" }
+        ) { (try? NoteVerifierKey(parsing: $0)) != nil }
+        signer = try f.formatted(
+            "signer", pattern: "^[^+\\s]+\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}$", example: "log.example+00000000+"
+                + String(repeating: "A", count: 44), { "'\($0)' is not a verifier key (name+keyid+base64)" }
+        ) { (try? NoteVerifierKey(parsing: $0)) != nil }
+        _ = try f.formatted(
+            "signature", pattern: "^[A-Za-z0-9+/]{85}[AQgw]==$", example: String(repeating: "A", count: 86) + "==",
+            { _ in "must be a base64 Ed25519 signature (64 bytes)" }
+        ) { Data(base64Encoded: $0)?.count == 64 }
     }
 }

@@ -19,21 +19,26 @@ extension Ledger {
                     "durability is relaxed: synchronous=\(durability.rawValue), so the last commits may be lost on power failure")
             }
             let storedKeys = try verifierKeys()
-            // The keys trusted, and why: those the auditor supplied (the trust root), else the
-            // keys the file itself registers, which whoever can write the file could have added.
-            let trusted = suppliedKeys.isEmpty ? storedKeys : suppliedKeys
-            report.trustedKeys = trusted.map {
-                .init(key: $0.description, source: suppliedKeys.isEmpty ? .ledgerFile : .supplied)
+            // The keys trusted, and why: those the auditor supplied (the trust root) and those a
+            // chain of key statements in the log reaches from them; else the keys the file itself
+            // registers, which whoever can write the file could have added.
+            var trust = KeyChain.Trust(roots: suppliedKeys.isEmpty ? storedKeys : suppliedKeys)
+            if !suppliedKeys.isEmpty { trust = try keyChain(from: suppliedKeys) }
+            report.trustedKeys = trust.reached.map { entry in
+                .init(
+                    key: entry.key.description,
+                    source: suppliedKeys.isEmpty ? .ledgerFile : entry.addedAt == 0 ? .supplied : .rotation)
             }
+            for ignored in trust.ignored { report.warnings.append("seq \(ignored.seq): \(ignored.reason); ignored") }
             if suppliedKeys.isEmpty {
                 report.warnings.append(
                     "trusting the \(counted(storedKeys.count, "key")) the ledger file registers: whoever can write the file could add a key and sign a rewritten history; pass --key with the verifier key `genledger init` printed to trust only that")
             } else {
-                let supplied = Set(suppliedKeys.map(\.description))
-                let untrusted = storedKeys.filter { !supplied.contains($0.description) }
+                let reached = Set(trust.reached.map(\.key.description))
+                let untrusted = storedKeys.filter { !reached.contains($0.description) }
                 if !untrusted.isEmpty {
                     report.warnings.append(
-                        "not trusted (registered in the file, not supplied): \(untrusted.map(\.description).joined(separator: ", ")); checkpoints signed only by them fail")
+                        "not trusted (registered in the file, not reachable from the trust root by signed key statements): \(untrusted.map(\.description).joined(separator: ", ")); checkpoints signed only by them fail")
                 }
             }
             var schedule: [CheckpointSchedule.Entry] = []
@@ -56,7 +61,7 @@ extension Ledger {
                     continue
                 }
                 do {
-                    report.signaturesVerified += try signed.verify(with: trusted).verifiedBy.count
+                    report.signaturesVerified += try signed.verify(with: trust.keys(atSize: signed.checkpoint.size)).verifiedBy.count
                 } catch {
                     report.problems.append(VerificationProblem(kind: .badSignature, seq: nil, message: "\(label): \(error)"))
                 }
@@ -72,7 +77,7 @@ extension Ledger {
                     continue
                 }
                 do {
-                    report.signaturesVerified += try signed.verify(with: trusted)
+                    report.signaturesVerified += try signed.verify(with: trust.keys(atSize: signed.checkpoint.size))
                         .verifiedBy.count
                 } catch {
                     report.problems.append(VerificationProblem(kind: .badSignature, seq: nil, message: "\(label): \(error)"))
@@ -136,5 +141,21 @@ extension Ledger {
             )
         }
         return nil
+    }
+
+    /// The trust the log's key statements build from `roots`, in seq order.
+    public func keyChain(from roots: [NoteVerifierKey]) throws -> KeyChain.Trust {
+        var statements: [RecordedEvent] = []
+        for action in KeyChain.Action.allCases {
+            try forEachEvent(stream: KeyChain.stream, type: action.eventType) { event in
+                statements.append(event)
+                return true
+            }
+        }
+        var trust = KeyChain.Trust(roots: roots)
+        for event in statements.sorted(by: { $0.seq < $1.seq }) {
+            trust.apply(seq: event.seq, type: event.type, payload: event.payload, origin: origin)
+        }
+        return trust
     }
 }

@@ -50,7 +50,7 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
 public struct VerificationReport: Sendable {
     /// A verifier key a verification trusted, and why.
     public struct TrustedKey: Sendable, Equatable {
-        public enum Source: String, Sendable { case supplied, ledgerFile = "ledger-file" }
+        public enum Source: String, Sendable { case supplied, ledgerFile = "ledger-file", rotation }
         public var key: String
         public var source: Source
 

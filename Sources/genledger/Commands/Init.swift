@@ -46,6 +46,9 @@ struct Init: ParsableCommand {
             print("origin: \(origin)")
             print("signing key: \(keyPath) (mode 0600; keep it secret)")
             print("verifier key: \(signer.verifierKey)")
+            print(
+                "trust root: \(signer.verifierKey) — give it to your auditors; `genledger verify --key` it trusts this key and the keys it vouches for (genledger key add), nothing the file alone registers"
+            )
         }
     }
 

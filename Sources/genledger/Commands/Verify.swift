@@ -103,11 +103,19 @@ struct Verify: ParsableCommand {
         lines.append("origin: \(report.origin)")
         for trusted in report.trustedKeys {
             lines.append(
-                "trusted key: \(trusted.key) (\(trusted.source == .supplied ? "supplied with --key" : "registered in the ledger file"))")
+                "trusted key: \(trusted.key) (\(Self.why(trusted.source)))")
         }
         if let durability = report.durability { lines.append("durability: synchronous=\(durability.rawValue)") }
         for warning in report.warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
+    }
+
+    static func why(_ source: VerificationReport.TrustedKey.Source) -> String {
+        switch source {
+        case .supplied: "supplied with --key"
+        case .rotation: "vouched for by a signed key statement in the log, from the trust root"
+        case .ledgerFile: "registered in the ledger file"
+        }
     }
 
     static func json(_ report: VerificationReport) -> JSONValue {

@@ -687,3 +687,69 @@ class EventMethods:
         return self.record("replay.completed", {**{k: v for k, v in payload.items() if v is not None}, **extra},
                            event_id=event_id, occurred_at=occurred_at,
                            expected_version=expected_version, idempotency_key=idempotency_key)
+
+    def log_key_added(
+        self,
+        *,
+        key: str,
+        signer: str,
+        signature: str,
+        event_id: str | None = None,
+        occurred_at: str | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Appended:
+        """Records `log.key_added`: A fact; docs/EVENTS.md#logkey_added.
+
+        Required: `key`, `signer`, `signature`.
+        Fields of your own go in `extra` (kept in the payload, unchecked).
+        """
+        payload = {"key": key, "signature": signature, "signer": signer}
+        return self.record("log.key_added", {**{k: v for k, v in payload.items() if v is not None}, **extra},
+                           event_id=event_id, occurred_at=occurred_at,
+                           expected_version=expected_version, idempotency_key=idempotency_key)
+
+    def log_key_retired(
+        self,
+        *,
+        key: str,
+        signer: str,
+        signature: str,
+        event_id: str | None = None,
+        occurred_at: str | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Appended:
+        """Records `log.key_retired`: A fact; docs/EVENTS.md#logkey_retired.
+
+        Required: `key`, `signer`, `signature`.
+        Fields of your own go in `extra` (kept in the payload, unchecked).
+        """
+        payload = {"key": key, "signature": signature, "signer": signer}
+        return self.record("log.key_retired", {**{k: v for k, v in payload.items() if v is not None}, **extra},
+                           event_id=event_id, occurred_at=occurred_at,
+                           expected_version=expected_version, idempotency_key=idempotency_key)
+
+    def log_key_revoked(
+        self,
+        *,
+        key: str,
+        signer: str,
+        signature: str,
+        event_id: str | None = None,
+        occurred_at: str | None = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Appended:
+        """Records `log.key_revoked`: A fact; docs/EVENTS.md#logkey_revoked.
+
+        Required: `key`, `signer`, `signature`.
+        Fields of your own go in `extra` (kept in the payload, unchecked).
+        """
+        payload = {"key": key, "signature": signature, "signer": signer}
+        return self.record("log.key_revoked", {**{k: v for k, v in payload.items() if v is not None}, **extra},
+                           event_id=event_id, occurred_at=occurred_at,
+                           expected_version=expected_version, idempotency_key=idempotency_key)
