@@ -51,6 +51,13 @@ import Testing
         #expect(try ledger.run(["checkpoint", "--key-file", ledger.directory.path("new.key")]).status == 0)
         report = try ledger.verify()
         #expect(report.status == 0, "\(report.stdout)")
+        // An export follows the same chain: the new key signed this checkpoint, the root vouched for it.
+        let export = ledger.directory.path("export.jsonl")
+        #expect(try ledger.run(["export", "--out", export]).status == 0)
+        let checkpointFile = ledger.directory.path("latest.checkpoint")
+        try (try ledger.run(["checkpoint", "--latest"])).stdout.write(toFile: checkpointFile, atomically: true, encoding: .utf8)
+        let exported = try ledger.run(["verify", "--export", export, "--checkpoint", checkpointFile, "--key", ledger.root, "--json"])
+        #expect(exported.status == 0 && exported.stdout.contains("\"source\":\"rotation\""), "\(exported.stdout)")
         try ledger.append("C-3")
         #expect(try ledger.run(["checkpoint"]).status == 0)  // signed by the retired root only
         report = try ledger.verify()

@@ -75,10 +75,14 @@ public enum ExportVerifier {
         prefix: Bool = false
     ) throws -> VerificationReport {
         var report = VerificationReport(origin: checkpoint.checkpoint.origin)
-        report.trustedKeys = keys.map { .init(key: $0.description, source: .supplied) }
+        // Keys the export's own key statements vouch for, from the supplied roots (§5): their
+        // signatures by trusted keys are what makes them count, and the chain is checked below.
+        let trust = try keyChain(exportAt: path, roots: keys, origin: checkpoint.checkpoint.origin)
+        report.trustedKeys = trust.reached.map { .init(key: $0.key.description, source: $0.addedAt == 0 ? .supplied : .rotation) }
+        for ignored in trust.ignored { report.warnings.append("seq \(ignored.seq): \(ignored.reason); ignored") }
         var signed = true
         do {
-            report.signaturesVerified = try checkpoint.verify(with: keys).verifiedBy.count
+            report.signaturesVerified = try checkpoint.verify(with: trust.keys(atSize: checkpoint.checkpoint.size)).verifiedBy.count
         } catch {
             signed = false
             report.problems.append(VerificationProblem(kind: .badSignature, seq: nil, message: "the checkpoint: \(error)"))
@@ -141,5 +145,19 @@ public enum ExportVerifier {
         report.root = checker.root
         report.checkpointsChecked = schedule.checked
         return report
+    }
+
+    /// The trust the export's key statements build from `roots`, read in a first pass.
+    static func keyChain(exportAt path: String, roots: [NoteVerifierKey], origin: String) throws -> KeyChain.Trust {
+        var trust = KeyChain.Trust(roots: roots)
+        let reader = try JSONLinesReader(path: path)
+        let marker = Array(#""type":"log.key_"#.utf8)
+        while let line = try reader.next() {
+            guard line.count > marker.count, line.firstRange(of: marker) != nil,
+                let event = try? EnvelopeEncoding.parseLine(line), event.stream == KeyChain.stream
+            else { continue }
+            trust.apply(seq: event.seq, type: event.type, payload: event.payload, origin: origin)
+        }
+        return trust
     }
 }
