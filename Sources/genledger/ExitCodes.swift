@@ -36,33 +36,32 @@ enum Exit {
 /// Runs a command body, turning ledger errors into a message on standard error and the
 /// documented exit code.
 func reportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as LedgerError {
-        printError(error.description)
-        throw ExitCode(Exit.code(for: error))
-    } catch let error as GovernanceError {
-        printError(error.description)
-        throw ExitCode(Exit.code(for: error))
-    } catch let error as PolicyFolderError {
-        for failure in error.errors { printError(failure.description) }
-        throw ExitCode(Exit.badInput)
-    } catch let failure as JSONParser.Failure {
-        printError("a recorded payload is not valid JSON: \(failure)")
-        throw ExitCode(Exit.verificationFailed)
-    }
+    do { try body() } catch { throw reported(error) }
 }
 
 /// `reportingErrors` for an async body.
 func reportingErrorsAsync(_ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let error as LedgerError {
+    do { try await body() } catch { throw reported(error) }
+}
+
+/// The error as the command line reports it: a message on standard error and the documented
+/// exit code (other errors pass through, for ArgumentParser to report).
+private func reported(_ error: any Error) -> any Error {
+    switch error {
+    case let error as LedgerError:
         printError(error.description)
-        throw ExitCode(Exit.code(for: error))
-    } catch let error as GovernanceError {
+        return ExitCode(Exit.code(for: error))
+    case let error as GovernanceError:
         printError(error.description)
-        throw ExitCode(Exit.code(for: error))
+        return ExitCode(Exit.code(for: error))
+    case let error as PolicyFolderError:
+        for failure in error.errors { printError(failure.description) }
+        return ExitCode(Exit.badInput)
+    case let failure as JSONParser.Failure:
+        printError("a recorded payload is not valid JSON: \(failure)")
+        return ExitCode(Exit.verificationFailed)
+    default:
+        return error
     }
 }
 

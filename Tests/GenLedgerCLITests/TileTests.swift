@@ -16,22 +16,13 @@ import Testing
     /// Runs the Go checker on a publication: (status, what it printed).
     static func goCheck(_ directory: String, key: String, older: String? = nil) throws -> (Int32, String) {
         guard let go else { throw GoMissing() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: go)
-        process.arguments = ["run", RepositoryFiles.path("Tests/Fixtures/tlog-tiles-go/tilecheck.go"), directory, key] + (older.map { [$0] } ?? [])
-        var environment = ProcessInfo.processInfo.environment
-        environment["GO111MODULE"] = "off"
-        environment["GOPATH"] = "/usr/share/gocode"
-        environment["GOCACHE"] = NSTemporaryDirectory() + "genledger-gocache"
-        environment["GOFLAGS"] = ""
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try ExternalTool.run(
+            go, ["run", RepositoryFiles.path("Tests/Fixtures/tlog-tiles-go/tilecheck.go"), directory, key] + (older.map { [$0] } ?? []),
+            environment: [
+                "GO111MODULE": "off", "GOPATH": "/usr/share/gocode", "GOCACHE": NSTemporaryDirectory() + "genledger-gocache",
+                "GOFLAGS": "",
+            ])
+        return (result.status, result.output)
     }
 
     struct GoMissing: Error, CustomStringConvertible {

@@ -34,18 +34,9 @@ public enum Cosignature {
         }
 
         public init(parsing text: String) throws {
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            let parts = trimmed.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, parts[1].count == 8, let id = UInt32(parts[1], radix: 16),
-                let raw = Data(base64Encoded: String(parts[2])), raw.count == 33, raw.first == Cosignature.algorithmByte
-            else {
-                throw LedgerError(
-                    .keyUnavailable, "'\(trimmed)' is not a witness key of the form name+keyid+base64(0x04‖Ed25519 key)")
-            }
-            try self.init(name: String(parts[0]), publicKey: try Ed25519PublicKey(bytes: Array(raw.dropFirst())))
-            guard keyID == id else {
-                throw LedgerError(.keyUnavailable, "witness key '\(trimmed)': key ID \(parts[1]) does not match its name and key")
-            }
+            let parsed = try VerifierKeyText(text, algorithm: Cosignature.algorithmByte, what: "witness key")
+            try self.init(name: parsed.name, publicKey: parsed.publicKey)
+            try parsed.check(keyID)
         }
 
         public var description: String {

@@ -24,6 +24,40 @@ func hex8(_ id: UInt32) -> String {
     return String(repeating: "0", count: 8 - text.count) + text
 }
 
+/// The parts of a verifier key's text, `name+hex(keyID)+base64(algorithm ‖ Ed25519 key)`: the
+/// base64 part may itself contain '+', so only name and key ID are split off.
+struct VerifierKeyText {
+    let text: String
+    let name: String
+    let keyID: UInt32
+    let publicKey: Ed25519PublicKey
+    let what: String
+
+    init(_ text: String, algorithm: UInt8, what: String) throws {
+        self.text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        self.what = what
+        let parts = self.text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1].count == 8, let id = UInt32(parts[1], radix: 16),
+            let raw = Data(base64Encoded: String(parts[2])), raw.count == 33, raw.first == algorithm
+        else {
+            throw LedgerError(
+                .keyUnavailable,
+                "'\(self.text)' is not a \(what) of the form name+keyid+base64(0x\(String(format: "%02x", algorithm))‖Ed25519 key)")
+        }
+        name = String(parts[0])
+        keyID = id
+        publicKey = try Ed25519PublicKey(bytes: Array(raw.dropFirst()))
+    }
+
+    /// The key ID must be the one its name and key give.
+    func check(_ computed: UInt32) throws {
+        guard computed == keyID else {
+            throw LedgerError(
+                .keyUnavailable, "\(what) '\(text)': key ID \(hex8(keyID)) does not match its name and key (\(hex8(computed)))")
+        }
+    }
+}
+
 /// A C2SP signed-note verifier key: `name+hex(keyID)+base64(0x01 ‖ public key)`.
 public struct NoteVerifierKey: Hashable, Sendable, CustomStringConvertible {
     public let name: String
@@ -38,20 +72,9 @@ public struct NoteVerifierKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(parsing text: String) throws {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        // The base64 key may itself contain '+': split off only name and key ID.
-        let parts = trimmed.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let id = UInt32(parts[1], radix: 16), parts[1].count == 8,
-            let raw = Data(base64Encoded: String(parts[2])), raw.count == 33, raw.first == ed25519AlgorithmByte
-        else {
-            throw LedgerError(
-                .keyUnavailable, "'\(trimmed)' is not a verifier key of the form name+keyid+base64(0x01‖Ed25519 key)")
-        }
-        try self.init(name: String(parts[0]), publicKey: try Ed25519PublicKey(bytes: Array(raw.dropFirst())))
-        guard keyID == id else {
-            throw LedgerError(
-                .keyUnavailable, "verifier key '\(trimmed)': key ID \(parts[1]) does not match its name and key (\(hex8(keyID)))")
-        }
+        let parsed = try VerifierKeyText(text, algorithm: ed25519AlgorithmByte, what: "verifier key")
+        try self.init(name: parsed.name, publicKey: parsed.publicKey)
+        try parsed.check(keyID)
     }
 
     public var description: String {
