@@ -23,6 +23,8 @@ public final class TileVerifier {
     private let read: Read
     private let hashing = MerkleHashing()
     private var cache: [String: [UInt8]] = [:]
+    private var tilesChecked = 0
+    private var currentBundle: (path: String, bytes: [UInt8])?
 
     public init(read: @escaping Read) { self.read = read }
 
@@ -86,7 +88,7 @@ public final class TileVerifier {
             }
             report.consistentWith = old.checkpoint.size
         }
-        report.tilesRead = cache.count
+        report.tilesRead = cache.count + tilesChecked
         return report
     }
 
@@ -134,36 +136,71 @@ public final class TileVerifier {
         return layer[0]
     }
 
-    /// Every entry bundle against the level-0 tiles, and every higher tile against the level below.
+    /// Every entry bundle against the level-0 tiles, and every higher tile against the level
+    /// below, level by level, keeping of each level only the roots of its full tiles (32 bytes
+    /// per 256 hashes), so memory stays small whatever the log's size.
     private func checkEveryTile(size: UInt64) throws {
-        for tile in TileLayout.tiles(size: size) {
-            guard let level = tile.level else {
-                let entries = try self.tile(tile)
-                let leaves = try self.tile(TileLayout.Tile(level: 0, index: tile.index, width: tile.width))
-                for i in 0..<tile.width {
-                    guard entries[i * 34] == 0, entries[i * 34 + 1] == 32 else {
-                        throw LedgerError(.verificationFailed, "\(tile.path): entry \(i) is not 32 bytes long")
+        var below: [SHA256Digest] = []
+        var level = 0
+        while true {
+            let count = TileLayout.hashCount(level: level, size: size)
+            if count == 0 { break }
+            var roots: [SHA256Digest] = []
+            for start in stride(from: UInt64(0), to: count, by: Int(TileLayout.width)) {
+                let tile = TileLayout.Tile(level: level, index: start / TileLayout.width, width: Int(min(TileLayout.width, count - start)))
+                guard let bytes = try read(tile.path) else {
+                    throw LedgerError(.verificationFailed, "\(tile.path) is missing from the publication")
+                }
+                guard bytes.count == tile.width * 32 else {
+                    throw LedgerError(.verificationFailed, "\(tile.path) is \(bytes.count) bytes, not \(tile.width * 32)")
+                }
+                tilesChecked += 1
+                let hashes = (0..<tile.width).map { SHA256Digest(bytes: Array(bytes[$0 * 32..<$0 * 32 + 32]))! }
+                for (i, hash) in hashes.enumerated() {
+                    let expected: SHA256Digest
+                    if level == 0 {
+                        expected = hashing.leafHash(of: try entry(inBundle: tile.index, width: tile.width, at: i, size: size))
+                    } else {
+                        expected = below[Int(tile.index) * Int(TileLayout.width) + i]
                     }
-                    let leaf = hashing.leafHash(of: SHA256Digest(bytes: Array(entries[i * 34 + 2..<i * 34 + 34]))!)
-                    guard leaf.bytes == Array(leaves[i * 32..<i * 32 + 32]) else {
-                        let seq = tile.index * TileLayout.width + UInt64(i) + 1
-                        throw LedgerError(.verificationFailed, "seq \(seq): its entry does not hash to its level-0 tile hash", seq: seq)
+                    guard hash == expected else {
+                        if level == 0 {
+                            let seq = tile.index * TileLayout.width + UInt64(i) + 1
+                            throw LedgerError(.verificationFailed, "seq \(seq): its entry does not hash to its level-0 tile hash", seq: seq)
+                        }
+                        throw LedgerError(.verificationFailed, "\(tile.path): hash \(i) is not the hash of the tile below it")
                     }
                 }
-                continue
-            }
-            let bytes = try self.tile(tile)
-            guard level > 0 else { continue }
-            for i in 0..<tile.width {
-                let index = tile.index * TileLayout.width + UInt64(i)
-                var layer = try hashes(level: level - 1, from: index * TileLayout.width, count: Int(TileLayout.width), size: size)
-                while layer.count > 1 {
-                    layer = stride(from: 0, to: layer.count, by: 2).map { hashing.nodeHash(layer[$0], layer[$0 + 1]) }
-                }
-                guard layer[0].bytes == Array(bytes[i * 32..<i * 32 + 32]) else {
-                    throw LedgerError(.verificationFailed, "\(tile.path): hash \(i) is not the hash of the tile below it")
+                if tile.width == Int(TileLayout.width) {
+                    var layer = hashes
+                    while layer.count > 1 {
+                        layer = stride(from: 0, to: layer.count, by: 2).map { hashing.nodeHash(layer[$0], layer[$0 + 1]) }
+                    }
+                    roots.append(layer[0])
                 }
             }
+            below = roots
+            level += 1
         }
+    }
+
+    /// Entry `i` of entry bundle `index` (read once per bundle while checking every tile).
+    private func entry(inBundle index: UInt64, width: Int, at i: Int, size: UInt64) throws -> SHA256Digest {
+        let bundle = TileLayout.Tile(level: nil, index: index, width: width)
+        if currentBundle?.path != bundle.path {
+            guard let bytes = try read(bundle.path) else {
+                throw LedgerError(.verificationFailed, "\(bundle.path) is missing from the publication")
+            }
+            guard bytes.count == width * 34 else {
+                throw LedgerError(.verificationFailed, "\(bundle.path) is \(bytes.count) bytes, not \(width * 34)")
+            }
+            tilesChecked += 1
+            currentBundle = (bundle.path, bytes)
+        }
+        let bytes = currentBundle!.bytes
+        guard bytes[i * 34] == 0, bytes[i * 34 + 1] == 32 else {
+            throw LedgerError(.verificationFailed, "\(bundle.path): entry \(i) is not 32 bytes long")
+        }
+        return SHA256Digest(bytes: Array(bytes[i * 34 + 2..<i * 34 + 34]))!
     }
 }

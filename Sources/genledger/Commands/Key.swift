@@ -53,9 +53,19 @@ struct Key: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let opened = try ledger.open()
+                let registered = try opened.verifierKeys()
+                let signer = try NoteSignerKey.generate(name: name ?? opened.origin)
+                if registered.isEmpty {
+                    // A ledger with no key yet (created by a library, say): this one is its trust root.
+                    try KeyFile.create(signer, at: out)
+                    try opened.addVerifierKey(signer.verifierKey)
+                    print("signing key: \(out) (mode 0600)")
+                    print("verifier key: \(signer.verifierKey)")
+                    print("trust root: \(signer.verifierKey) (the ledger had no key; give it to your auditors)")
+                    return
+                }
                 let vouching = try signing.signers(for: ledger)
                 guard let voucher = vouching.first else { throw LedgerError(.keyUnavailable, "no signing key to vouch for the new one") }
-                let signer = try NoteSignerKey.generate(name: name ?? opened.origin)
                 try KeyFile.create(signer, at: out)
                 try opened.addVerifierKey(signer.verifierKey)
                 let recorded = try opened.append(
