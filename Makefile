@@ -10,10 +10,11 @@ GENLEDGER = .build/release/genledger
 # screenshots, schemathesis and an OpenAPI validator (PyPI) for docs/openapi.yaml, pytest for the
 # Python client, jsonschema to check docs/events.schema.json and standardwebhooks to sign
 # provider deliveries as a provider would; selenium drives Chromium through Debian's matching chromedriver;
-# Go's golang.org/x/mod/sumdb/tlog (Debian) checks the published tiles.
+# Go's golang.org/x/mod/sumdb/tlog (Debian) checks the published tiles; cryptography verifies witness
+# cosignatures from the spec; mypy (with types-jsonschema) checks the Python client's types.
 TEST_PACKAGES := chromium chromium-driver fonts-dejavu-core golang-go golang-golang-x-mod-dev
-TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks selenium cryptography
-TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks,selenium,cryptography
+TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks selenium cryptography mypy types-jsonschema
+TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks,selenium,cryptography,mypy
 PIP_INSTALL := python3 -m pip install -q --disable-pip-version-check
 
 .PHONY: deps test-deps build release test demo bench fuzz format clean
@@ -37,7 +38,7 @@ deps:
 ## Install what the tests use, when absent.
 test-deps: deps
 	$(call install-packages,$(TEST_PACKAGES))
-	@python3 -c "import $(TEST_PYTHON_MODULES)" 2>/dev/null || { \
+	@{ python3 -c "import $(TEST_PYTHON_MODULES)" && python3 -m pip show -q types-jsonschema; } >/dev/null 2>&1 || { \
 	  echo "installing (PyPI): $(TEST_PYTHON_PACKAGES)"; \
 	  $(PIP_INSTALL) $(TEST_PYTHON_PACKAGES) || $(PIP_INSTALL) --user $(TEST_PYTHON_PACKAGES); }
 	@# The Python client, as a user installs it (pip install ./clients/python), when it changed.

@@ -259,3 +259,11 @@ def test_the_readme_example_pipeline_runs_end_to_end(server) -> None:
     types = [e.type for e in client.events(stream="deliverable/D-EXAMPLE-1")]
     assert types.count("fallback.triggered") == 1 and types[-1] == "deliverable.delivered"
     assert server.cli("verify").returncode == 0
+
+
+def test_the_package_type_checks_strictly() -> None:
+    """The client is typed (py.typed): mypy --strict finds nothing, so pipelines that type-check
+    their code get the event methods' fields, enums and the exceptions checked too."""
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", str(HERE.parent / "src" / "genledger")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr

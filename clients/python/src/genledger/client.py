@@ -152,9 +152,9 @@ class Client(EventMethods):
                 raise from_answer(answer.status_code, parsed)
             return answer.status_code, parsed
         if isinstance(last, _Retryable):
-            error = from_answer(last.answer.status_code, _json(last.answer))
-            raise Unavailable(f"{method} {path}: still {last.answer.status_code} after {self.retries + 1} tries: {error.message}",
-                              status=last.answer.status_code, code=error.code, details=error.details)
+            answered = from_answer(last.answer.status_code, _json(last.answer))
+            raise Unavailable(f"{method} {path}: still {last.answer.status_code} after {self.retries + 1} tries: {answered.message}",
+                              status=last.answer.status_code, code=answered.code, details=answered.details)
         raise Unavailable(f"{method} {path}: {self.url} did not answer after {self.retries + 1} tries ({last})")
 
     def _delay(self, attempt: int, last: Exception | None) -> float:
@@ -162,14 +162,15 @@ class Client(EventMethods):
             after = last.answer.headers.get("Retry-After")
             if after and after.isdigit():
                 return min(float(after), 30.0)
-        return self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random())
+        return float(self.backoff * 2.0 ** (attempt - 1) * (0.5 + random.random()))
 
     # MARK: The vocabulary
 
     def schema(self) -> dict[str, Any]:
         """The JSON Schema of the events the service takes (cached)."""
         if self._schema is None:
-            _, self._schema = self._request("GET", "/v1/schema")
+            _, schema = self._request("GET", "/v1/schema")
+            self._schema = dict(schema)
         return self._schema
 
     def validate(self, event: Mapping[str, Any]) -> None:
@@ -214,12 +215,13 @@ class Client(EventMethods):
         body = {k: v for k, v in {"deliverable": deliverable, **request}.items() if v is not None}
         _, answer = self._request("POST", "/v1/route", json_body=body, params={"dry_run": "true"} if dry_run else None,
                                   idempotency_key=None if dry_run else idempotency_key or str(uuid.uuid4()))
-        return answer["decision"]
+        decision: dict[str, Any] = answer["decision"]
+        return decision
 
     def request_regeneration(self, deliverable: str, prior_asset: str, reason: str, *, attempt: int | None = None,
                              idempotency_key: str | None = None) -> dict[str, Any]:
         """Asks the gate for one more attempt; answers `{"attempt", "outcome", ...}` or raises PolicyDenied."""
-        body = {"deliverable": deliverable, "prior_asset": prior_asset, "reason": reason}
+        body: dict[str, Any] = {"deliverable": deliverable, "prior_asset": prior_asset, "reason": reason}
         if attempt is not None:
             body["attempt"] = attempt
         _, answer = self._request("POST", "/v1/regenerations", json_body=body,
@@ -227,7 +229,8 @@ class Client(EventMethods):
         if not answer.get("allowed"):
             details = {k: answer.get(k) for k in ("policy", "version", "rule", "denied_seq", "deliverable")}
             raise PolicyDenied(answer.get("reason", "denied"), status=200, code="policy-denied", details=details)
-        return answer
+        granted: dict[str, Any] = answer
+        return granted
 
     def grant_override(self, deliverable: str, rule: str, reason: str, *, extra_attempts: int | None = None,
                        extra_budget: Mapping[str, Any] | None = None, idempotency_key: str | None = None) -> Appended:
@@ -250,7 +253,8 @@ class Client(EventMethods):
         if on:
             body["on"] = on
         _, answer = self._request("POST", "/v1/costs/estimate", json_body=body)
-        return answer
+        estimate: dict[str, Any] = answer
+        return estimate
 
     def generation(self, deliverable: str, **options: Any) -> Generation:
         """A context manager around one generation: routes (unless `model` is given), asks the gate,

@@ -15,7 +15,9 @@ class EventMethods:
     """Mixed into `Client`: each method builds the payload, names the stream, checks the event
     against the ledger's schema and appends it."""
 
-    def record(self, type: str, payload: Mapping[str, Any], **envelope: Any) -> Appended:  # pragma: no cover
+    def record(self, type: str, payload: Mapping[str, Any], *, stream: str | None = None, event_id: str | None = None,
+               occurred_at: str | None = None, expected_version: int | None = None,
+               idempotency_key: str | None = None) -> Appended:  # pragma: no cover
         raise NotImplementedError
 
     def model_registered(

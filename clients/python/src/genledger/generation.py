@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 if TYPE_CHECKING:
     from .client import Appended, Client
@@ -108,7 +108,7 @@ class Generation:
             self.client.fallback_triggered(
                 deliverable=self.deliverable, generation=self.fallback_from.generation,
                 from_model=self.fallback_from.model or "", to_model=chosen,
-                failure_mode=self.fallback_from.failure_mode or "provider-error",
+                failure_mode=cast(Any, self.fallback_from.failure_mode or "provider-error"),
                 table=self.decision["table"], rule=self.decision["rule"], idempotency_key=self._key("fallback"))
         fallback = {"generation": self.fallback_from.generation} if self.fallback_from is not None else None
         self.requested = self.client.generation_requested(
@@ -132,7 +132,7 @@ class Generation:
         GenerationFailure(failure_mode)  # checks the mode
         self._outcome = ("failed", {"failure_mode": failure_mode, "message": message})
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         latency_ms = int((time.monotonic() - self._started) * 1000)
         if exc is not None:
             if isinstance(exc, GenerationFailure):
@@ -168,5 +168,5 @@ class Generation:
     def _record_failure(self, mode: str, message: str, latency_ms: int) -> None:
         self.failure_mode = mode
         self.recorded.append(self.client.generation_failed(
-            deliverable=self.deliverable, generation=self.generation, failure_mode=mode, latency_ms=latency_ms,
+            deliverable=self.deliverable, generation=self.generation, failure_mode=cast(Any, mode), latency_ms=latency_ms,
             message=message[:500] or None, idempotency_key=self._key("failed")))
