@@ -52,6 +52,11 @@ struct EventCatalogTests {
         let studio = try Studio()
         let examples = try Self.examples()
         for example in examples {
+            if example.event.type == EventType.payloadErased.rawValue {
+                // Written by `genledger erase` with its redaction; an append of it is refused.
+                #expect(throws: GovernanceError.self) { try studio.governed.append(example.event) }
+                continue
+            }
             do {
                 try studio.governed.append(example.event)
             } catch {
@@ -67,7 +72,7 @@ struct EventCatalogTests {
     func missingAndMistypedFields() throws {
         let studio = try Studio()
         var checked = 0
-        for example in try Self.examples() {
+        for example in try Self.examples() where example.event.type != EventType.payloadErased.rawValue {
             guard case .object(let payload) = example.event.payload else { continue }
             for field in example.requiredFields {
                 var broken = example.event

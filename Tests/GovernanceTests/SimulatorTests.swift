@@ -37,8 +37,10 @@ struct SimulatorTests {
         let events = try ledger.events()
         let types = Set(events.map(\.type))
         // Reviews of models and recorded replays are people's acts on a history, not the pipeline's;
-        // key statements are the log's own (genledger key add, retire, revoke).
-        let notTheStudios: Set<EventType> = [.modelReviewCompleted, .replayCompleted, .logKeyAdded, .logKeyRetired, .logKeyRevoked]
+        // key statements and erasures are the log's own (genledger key, genledger erase).
+        let notTheStudios: Set<EventType> = [
+            .modelReviewCompleted, .replayCompleted, .logKeyAdded, .logKeyRetired, .logKeyRevoked, .payloadErased,
+        ]
         for type in EventType.allCases where !notTheStudios.contains(type) {
             #expect(types.contains(type.rawValue), "no \(type.rawValue) in the simulated history")
         }

@@ -134,7 +134,7 @@ extension GovernanceState {
             }
         case .policyDenied(let e):
             if let id = e.deliverable { _ = try deliverable(id) }
-        case .keyStatement:
+        case .keyStatement, .payloadErased:
             break
         case .policyOverrideDeclined(let e):
             _ = try deliverable(e.deliverable)

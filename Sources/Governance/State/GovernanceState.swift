@@ -80,7 +80,7 @@ public struct GovernanceState: Sendable {
             deliverables[e.deliverable]?.extraAttempts += e.extraAttempts ?? 0
             deliverables[e.deliverable]?.extraBudgetMicros += e.extraBudget?.micros ?? 0
             if e.extraAttempts == nil && e.extraBudget == nil { deliverables[e.deliverable]?.waivedRules.insert(e.rule) }
-        case .deliveryRequested, .policyOverrideDeclined, .keyStatement:
+        case .deliveryRequested, .policyOverrideDeclined, .keyStatement, .payloadErased:
             break
         case .refinementApplied(let e):
             assets[e.outputAsset] = AssetState(deliverable: e.deliverable, model: e.model, source: e.inputAsset, step: e.step)

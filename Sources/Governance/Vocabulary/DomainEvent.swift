@@ -30,6 +30,7 @@ public enum DomainEvent: Sendable {
     case replayCompleted(ReplayCompleted)
     /// A key statement of the log (`log.key_added`, `log.key_retired`, `log.key_revoked`).
     case keyStatement(KeyStatement)
+    case payloadErased(PayloadErased)
 
     /// The payload key the gate writes; callers may not supply it.
     public static let gateKey = "gate"
@@ -84,6 +85,12 @@ public enum DomainEvent: Sendable {
         case .modelReviewCompleted: event = .modelReviewCompleted(try ModelReviewCompleted(f))
         case .replayCompleted: event = .replayCompleted(try ReplayCompleted(f))
         case .logKeyAdded, .logKeyRetired, .logKeyRevoked: event = .keyStatement(try KeyStatement(f))
+        case .payloadErased:
+            // Written with the redaction it records, in one transaction, by `genledger erase` only.
+            if !allowGateRecord && !f.isDescribing {
+                throw GovernanceError(.invalidEvent, "payload.erased is written by genledger erase, never appended", field: "type")
+            }
+            event = .payloadErased(try PayloadErased(f))
         }
         return event
     }
@@ -99,6 +106,7 @@ public enum DomainEvent: Sendable {
         case .routingTablePublished(let e): "routing/\(e.table.name)"
         case .replayCompleted(let e): "routing/\(e.table)"
         case .keyStatement: KeyChain.stream
+        case .payloadErased: Erasure.stream
         case .policyPublished(let e): "policy/\(e.policy.name)"
         case .templateVersioned(let e): "template/\(e.template)"
         case .campaignOpened(let e): "campaign/\(e.campaign)"

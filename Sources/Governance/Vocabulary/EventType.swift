@@ -29,6 +29,7 @@ public enum EventType: String, CaseIterable, Sendable {
     case logKeyAdded = "log.key_added"
     case logKeyRetired = "log.key_retired"
     case logKeyRevoked = "log.key_revoked"
+    case payloadErased = "payload.erased"
 
     /// What an event of this type is: a request asks permission before something happens, and
     /// the gate may deny it; a fact says something happened, and is recorded whatever the policy
@@ -64,7 +65,7 @@ public enum EventType: String, CaseIterable, Sendable {
             ["model"]
         case .routingTablePublished, .replayCompleted: ["routing"]
         case .policyPublished: ["policy"]
-        case .logKeyAdded, .logKeyRetired, .logKeyRevoked: ["log"]
+        case .logKeyAdded, .logKeyRetired, .logKeyRevoked, .payloadErased: ["log"]
         case .templateVersioned: ["template"]
         case .campaignOpened: ["campaign"]
         case .seedLocked: SeedScope.allCases.map(\.rawValue)

@@ -594,3 +594,20 @@ public struct KeyStatement: Sendable {
         ) { Data(base64Encoded: $0)?.count == 64 }
     }
 }
+
+/// An erasure (`genledger erase`): which event, which fields, why and by whom, and the SHA-256 of
+/// the redacted payload that now stands in its place (docs/FORMAT.md §11).
+public struct PayloadErased: Sendable {
+    public var seq: Int64
+    public var fields: [String]
+    public var reason, erasedBy: String
+    init(_ f: Fields) throws {
+        seq = try f.int("seq", min: 1)
+        _ = try f.string("event_id")
+        fields = try f.strings("fields", nonEmpty: true)
+        _ = try f.digest("redacted_digest")
+        reason = try f.string("reason")
+        erasedBy = try f.string("erased_by")
+    }
+}
+

@@ -89,6 +89,7 @@ public enum ExportVerifier {
         }
         var schedule = CheckpointSchedule(signed ? [.init(label: "the checkpoint", checkpoint: checkpoint.checkpoint)] : [])
         var checker = ChainChecker()
+        checker.erased = try erasedDigests(exportAt: path)
         let reader = try JSONLinesReader(path: path)
         var extra: UInt64 = 0
         var form: VerificationProblem?
@@ -159,5 +160,20 @@ public enum ExportVerifier {
             trust.apply(seq: event.seq, type: event.type, payload: event.payload, origin: origin)
         }
         return trust
+    }
+
+    /// The erasures the export records (`payload.erased`), read in a first pass: seq → digest.
+    static func erasedDigests(exportAt path: String) throws -> [UInt64: SHA256Digest] {
+        var digests: [UInt64: SHA256Digest] = [:]
+        let reader = try JSONLinesReader(path: path)
+        let marker = Array(#""type":"payload.erased""#.utf8)
+        while let line = try reader.next() {
+            guard line.firstRange(of: marker) != nil, let event = try? EnvelopeEncoding.parseLine(line),
+                event.stream == Erasure.stream, let seq = event.payload["seq"]?.integerValue, seq >= 1, UInt64(seq) < event.seq,
+                let hex = event.payload["redacted_digest"]?.stringValue, let digest = SHA256Digest(hex: hex)
+            else { continue }
+            digests[UInt64(seq)] = digest
+        }
+        return digests
     }
 }

@@ -83,6 +83,28 @@ enum Schema {
         CREATE TRIGGER cosignatures_no_delete BEFORE DELETE ON cosignatures
             BEGIN SELECT RAISE(ABORT, 'genledger: cosignatures are append-only'); END;
         """,
+        // 4: erasure (genledger erase): a payload may be replaced by a redacted one only right
+        // after the payload.erased event that names it was appended (its seq is the log's last);
+        // nothing else of an event ever changes.
+        """
+        CREATE TABLE erasures(
+            seq INTEGER NOT NULL,
+            erased_by INTEGER NOT NULL,
+            PRIMARY KEY(seq, erased_by)
+        ) STRICT;
+        CREATE TRIGGER erasures_no_update BEFORE UPDATE ON erasures
+            BEGIN SELECT RAISE(ABORT, 'genledger: erasures are append-only'); END;
+        CREATE TRIGGER erasures_no_delete BEFORE DELETE ON erasures
+            BEGIN SELECT RAISE(ABORT, 'genledger: erasures are append-only'); END;
+        DROP TRIGGER events_no_update;
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            WHEN NOT (NEW.seq IS OLD.seq AND NEW.id IS OLD.id AND NEW.type IS OLD.type AND NEW.stream IS OLD.stream
+                AND NEW.stream_version IS OLD.stream_version AND NEW.occurred_at IS OLD.occurred_at
+                AND NEW.recorded_at IS OLD.recorded_at AND NEW.actor IS OLD.actor
+                AND NEW.payload_digest IS OLD.payload_digest AND NEW.prev_hash IS OLD.prev_hash AND NEW.hash IS OLD.hash
+                AND EXISTS (SELECT 1 FROM erasures WHERE seq = OLD.seq AND erased_by = (SELECT max(seq) FROM events)))
+            BEGIN SELECT RAISE(ABORT, 'genledger: events are append-only (a payload changes only by genledger erase)'); END;
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(migrations.count) }

@@ -13,6 +13,8 @@ struct ChainChecker {
     private let sha = SHA256()
     private let hashing = MerkleHashing()
     private var scratch: [UInt8] = []
+    /// Erased events: the SHA-256 their redacted payload must have (from `payload.erased`).
+    var erased: [UInt64: SHA256Digest] = [:]
 
     var count: UInt64 { range.size }
     var root: SHA256Digest { range.root(hashing: hashing) }
@@ -56,7 +58,14 @@ struct ChainChecker {
             return VerificationProblem(
                 kind: .reordered, seq: expected, message: "found seq \(event.seq) where seq \(expected) belongs")
         }
-        if sha.hash(event.payloadBytes) != event.payloadDigest {
+        if let redacted = erased[event.seq] {
+            // Erased: what remains must be what the erasure recorded; the original digest stays in the hash.
+            if sha.hash(event.payloadBytes) != redacted {
+                return VerificationProblem(
+                    kind: .edited, seq: event.seq,
+                    message: "the erased payload does not match the redacted_digest its payload.erased recorded: it was edited")
+            }
+        } else if sha.hash(event.payloadBytes) != event.payloadDigest {
             return VerificationProblem(
                 kind: .edited, seq: event.seq, message: "payload does not match its payload_digest: the payload was edited")
         }

@@ -87,6 +87,7 @@ extension Ledger {
 
             var checkpointsToCheck = CheckpointSchedule(schedule)
             var checker = ChainChecker()
+            checker.erased = try erasedPayloadDigests()
             let nodes = try db.prepare("SELECT id, hash FROM merkle_nodes ORDER BY id")
             let events = try db.prepare("\(Self.eventColumns) ORDER BY seq")
             if let problem = checkpointsToCheck.check(at: checker) { checker.record(problem) }

@@ -33,7 +33,7 @@ def test_it_is_a_valid_draft_2020_12_schema(schema: dict) -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     Draft202012Validator.check_schema(schema)
     assert set(schema["$defs"]) == set(schema["properties"]["type"]["enum"])
-    assert len(schema["$defs"]) == 29
+    assert len(schema["$defs"]) == 30
 
 
 def test_every_events_md_example_fits(schema: dict) -> None:
@@ -130,10 +130,11 @@ def swift_verdicts(genledger: Path, events: list[dict], tmp_path: Path) -> list[
 
 
 # What JSON Schema cannot say, and the schema's description names: that the stream is the one of
-# the entity the payload names (a value equal to another value), and that a published
-# document's name and version are those in the document. There, and only there, the schema is
+# the entity the payload names (a value equal to another value), that a published document's
+# name and version are those in the document, and that payload.erased is written only by
+# genledger erase (who may write, not what is written). There, and only there, the schema is
 # weaker than the ledger: it accepts what the Swift validator refuses, never the other way.
-BEYOND_A_SCHEMA = ("(docs/EVENTS.md, Streams)", "differs from document.")
+BEYOND_A_SCHEMA = ("(docs/EVENTS.md, Streams)", "differs from document.", "is written by genledger erase")
 
 
 def test_schema_and_swift_validator_agree_on_a_mutated_corpus(genledger: Path, schema: dict, tmp_path: Path) -> None:
@@ -158,7 +159,7 @@ def test_schema_and_swift_validator_agree_on_a_mutated_corpus(genledger: Path, s
     assert not disagreements, "\n".join(disagreements[:40]) + f"\n({len(disagreements)} in all)"
     # The corpus is worth something only if it has both kinds, in numbers.
     assert valid > 200 and invalid > 1000, (valid, invalid)
-    assert beyond < 50, beyond
+    assert beyond < 120, beyond
     print(f"{len(corpus)} events: {valid} valid, {invalid} invalid, agreed; {beyond} beyond a schema")
 
 

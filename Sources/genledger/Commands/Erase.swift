@@ -1,0 +1,59 @@
+import ArgumentParser
+import Governance
+import LedgerLog
+import Projections
+
+struct Erase: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Erase fields of one event's payload (a person's right to erasure, a leaked secret), on the record.",
+        discussion: """
+            Appends payload.erased (the event, the fields, why, by whom, and the SHA-256 of what \
+            remains), then removes the fields, in one transaction. The event's payload_digest and hash \
+            stay the original's, so verify, proofs and exports still hold; verify checks what remains \
+            against the recorded digest. Only fields the governance never reads may be erased: a \
+            generation's prompt and template_values, a template's body and note, a failure's message, \
+            review notes, and fields a pipeline added that the vocabulary does not define; anything \
+            else is refused by name. docs/FORMAT.md §11.
+            """)
+
+    @OptionGroup var ledger: LedgerOptions
+
+    @Argument(help: "The seq of the event.")
+    var seq: UInt64
+
+    @Option(name: .customLong("field"), help: "A payload field to erase. Repeatable.")
+    var fields: [String] = []
+
+    @Option(help: "Why (recorded).")
+    var reason: String
+
+    @Option(help: "Who decided it (recorded; default: the actor).")
+    var by: String?
+
+    @Option(help: "The actor recorded (default: $GENLEDGER_ACTOR, else cli:$USER).")
+    var actor: String?
+
+    func validate() throws {
+        if fields.isEmpty { throw ValidationError("name at least one --field to erase") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let opened = try ledger.open()
+            guard let event = try opened.event(seq: seq) else {
+                throw LedgerError(.badInput, "there is no event at seq \(seq)", field: "seq", seq: seq)
+            }
+            let erasable = ErasableFields.erasable(type: event.type, payload: event.payload)
+            for field in fields where !erasable.contains(field) {
+                throw LedgerError(
+                    .badInput,
+                    "'\(field)' of \(event.type) cannot be erased: the governance reads it (erasable here: \(erasable.isEmpty ? "none" : erasable.sorted().joined(separator: ", ")))",
+                    field: field, seq: seq)
+            }
+            let who = resolvedActor(actor)
+            let recorded = try opened.erase(seq: seq, fields: fields, reason: reason, by: by ?? who, actor: who)
+            try Projections(opened).catchUp()
+            print("erased \(fields.sorted().joined(separator: ", ")) of seq \(seq) (\(event.type)); recorded as payload.erased at seq \(recorded.seq)")
+        }
+    }
+}
