@@ -31,6 +31,9 @@ public struct AssetRecipe: Sendable {
     /// The `generation.requested` payload as recorded (parameters, seed, template, values, prompt).
     public var request: JSONValue?
     public var templateBody: String?
+    /// Fields erased from the events the recipe cites (`genledger erase`): "prompt",
+    /// "template_values", "template body" → "erased at seq N (reason)".
+    public var erased: [String: String] = [:]
     public var templateVariables: [String] = []
     public var seedLock: SeedLock?
     public var refinements: [Refinement] = []
@@ -160,6 +163,23 @@ extension Projections {
             recipe.templateBody = template["body"]?.stringValue
             recipe.templateVariables = template["variables"]?.arrayValue?.compactMap(\.stringValue) ?? []
         }
+        let erasures = try erasures(asOf: asOf)
+        for (field, erasure) in erasures[found.generationSeq ?? 0] ?? [:] { recipe.erased[field] = erasure }
+        if let body = erasures[found.templateSeq ?? 0]?["body"] { recipe.erased["template body"] = body }
         return recipe
+    }
+
+    /// Every erasure recorded as of `asOf`: erased seq → field → "erased at seq N (reason)".
+    public func erasures(asOf: UInt64) throws -> [UInt64: [String: String]] {
+        var found: [UInt64: [String: String]] = [:]
+        try ledger.forEachEvent(through: asOf, stream: Erasure.stream, type: Erasure.eventType) { event in
+            guard let seq = event.payload["seq"]?.integerValue else { return true }
+            let note = "erased at seq \(event.seq) (\(event.payload["reason"]?.stringValue ?? "no reason"))"
+            for field in event.payload["fields"]?.arrayValue ?? [] {
+                if let name = field.stringValue { found[UInt64(seq), default: [:]][name] = note }
+            }
+            return true
+        }
+        return found
     }
 }

@@ -102,18 +102,23 @@ public enum ExplainReport {
                 "\(seed.map(String.init) ?? "?")"
                     + (recipe.seedLock.map { "; lock in force: \($0.seed) for \($0.scope) \($0.subject) (seq \($0.seq))" } ?? "; no lock in force"))
             add("template", "\(request["template"]?.stringValue ?? "?") v\(request["template_version"]?.integerValue ?? 0)")
-            add("template body", recipe.templateBody ?? "not recorded in template.versioned (only its digest)")
+            add(
+                "template body",
+                recipe.templateBody ?? recipe.erased["template body"] ?? "not recorded in template.versioned (only its digest)")
             var values: [String: String] = [:]
             if case .object(let filled)? = request["template_values"] {
                 for (name, value) in filled { values[name] = value.stringValue ?? CanonicalJSON.string(of: value) }
             }
             for variable in recipe.templateVariables {
-                add("variable \(variable)", values[variable] ?? "not recorded")
+                add("variable \(variable)", values[variable] ?? recipe.erased["template_values"] ?? "not recorded")
             }
             for (name, value) in values.sorted(by: { $0.key < $1.key }) where !recipe.templateVariables.contains(name) {
                 add("value \(name)", "\(value) (not a variable of the template)")
             }
-            add("prompt", request["prompt"]?.stringValue ?? "not recorded (the pipeline may send `prompt` with generation.requested)")
+            add(
+                "prompt",
+                request["prompt"]?.stringValue ?? recipe.erased["prompt"]
+                    ?? "not recorded (the pipeline may send `prompt` with generation.requested)")
             for reference in request["references"]?.arrayValue ?? [] {
                 add("reference", "\(reference["asset"]?.stringValue ?? "?") as \(reference["role"]?.stringValue ?? "?")")
             }
