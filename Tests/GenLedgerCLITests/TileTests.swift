@@ -117,6 +117,24 @@ import Testing
             let (status, output) = try Self.goCheck(publication, key: key)
             #expect(status != 0, "\(name): Go's tlog refuses it too: \(output)")
         }
+        // Over HTTP, as a static host serves them (Python's http.server on loopback).
+        let port = 20_000 + Int.random(in: 0..<20_000)
+        let host = Process()
+        host.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        host.arguments = ["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", clean]
+        host.standardOutput = FileHandle.nullDevice
+        host.standardError = FileHandle.nullDevice
+        try host.run()
+        defer { host.terminate() }
+        var overHTTP = try GenLedgerProcess.run(["verify-tiles", "http://127.0.0.1:\(port)", "--key", key, "--seq", "650"], in: directory)
+        for _ in 0..<50 where overHTTP.status != 0 {
+            Thread.sleep(forTimeInterval: 0.1)
+            overHTTP = try GenLedgerProcess.run(["verify-tiles", "http://127.0.0.1:\(port)", "--key", key, "--seq", "650"], in: directory)
+        }
+        #expect(overHTTP.status == 0 && overHTTP.stdout.contains("seq 650 is included"), "\(overHTTP.stderr)")
+        let everyTileOverHTTP = try GenLedgerProcess.run(["verify-tiles", "http://127.0.0.1:\(port)/", "--key", key], in: directory)
+        #expect(everyTileOverHTTP.status == 0, "\(everyTileOverHTTP.stderr)")
+
         // Inclusion of one seq reads only the tiles on its path, and still catches a changed one.
         let onPath = try GenLedgerProcess.run(["verify-tiles", cases[0].1, "--key", key, "--seq", "300"], in: directory)
         #expect(onPath.status == 2)
