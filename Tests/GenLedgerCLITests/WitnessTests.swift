@@ -58,14 +58,13 @@ import Testing
         let logKey = try #require(created.stdout.split(separator: "\n").first { $0.hasPrefix("verifier key: ") }).dropFirst(14)
         _ = try GenLedgerProcess.run(["policy", "publish", RepositoryFiles.path("policies")], environment: env, in: directory)
         let w1 = try Witness(name: "w1", logKey: String(logKey), in: directory)
-        // w2 is down: its port is taken by nothing.
-        let w2Key = try Witness.verifierKey(of: {
-            let file = directory.path("w2.key")
-            _ = try GenLedgerProcess.run(["witness", "init", "--name", "w2.example/w", "--key-file", file], in: directory)
-            return file
-        }())
-        let w2Down = "http://127.0.0.1:9"
-        let both = ["--witness", w1.url, "--witness-key", w1.key, "--witness", w2Down, "--witness-key", w2Key]
+        // w2 runs, then goes down (killed) before the first checkpoint; it comes back later.
+        var w2: Witness? = try Witness(name: "w2", logKey: String(logKey), in: directory)
+        let w2Key = w2!.key
+        let w2URL = w2!.url
+        let w2Port = Int(w2URL.split(separator: ":").last!)!
+        w2 = nil  // deinit terminates the process: w2 is down
+        let both = ["--witness", w1.url, "--witness-key", w1.key, "--witness", w2URL, "--witness-key", w2Key]
 
         let first = try GenLedgerProcess.run(["checkpoint"] + both + ["--quorum", "1"], environment: env, in: directory)
         #expect(first.status == 0, "\(first.stderr)")
@@ -91,10 +90,17 @@ import Testing
         #expect(python.status == 0 && python.output.contains("cosigned w1.example/w") && python.output.contains("absent w2.example/w"),
                 "\(python.output)")
 
-        // The log grows; w1 cosigns the larger tree (with a consistency proof from the one it knows).
+        // The log grows; w2 comes back on its port; both cosign the larger tree (w1 with a
+        // consistency proof from the tree it knows, w2 from its first sight of the log).
         _ = try GenLedgerProcess.run(["append"], stdin: EventLines.openCampaign("C-W1") + "\n", environment: env, in: directory)
-        let second = try GenLedgerProcess.run(["checkpoint", "--witness", w1.url, "--witness-key", w1.key, "--quorum", "1"], environment: env, in: directory)
+        let w2Back = try Witness(name: "w2", logKey: String(logKey), in: directory, port: w2Port)
+        let second = try GenLedgerProcess.run(
+            ["checkpoint", "--witness", w1.url, "--witness-key", w1.key, "--witness", w2Back.url, "--witness-key", w2Key, "--quorum", "2"],
+            environment: env, in: directory)
         #expect(second.status == 0, "\(second.stderr)")
+        let quorumBoth = try GenLedgerProcess.run(
+            ["verify", "--key", String(logKey), "--witness-key", w1.key, "--witness-key", w2Key], environment: env, in: directory)
+        #expect(quorumBoth.status == 0, "both witnesses cosigned the latest checkpoint: \(quorumBoth.stdout)")
 
         // Truncated: the earlier file, checkpointed again with the log's own key. w1 has seen more.
         let thenEnv = ["GENLEDGER_LEDGER": directory.path("then.db")]
