@@ -20,7 +20,15 @@ import Testing
         }
         let created = try run(["init", "--origin", "erase.example/log"])
         let root = String(try #require(created.stdout.split(separator: "\n").first { $0.hasPrefix("trust root: ") }).dropFirst(12).prefix { $0 != " " })
-        _ = try run(["simulate", "--seed", "5", "--deliverables", "30", "--months", "2", "--policies", RepositoryFiles.path("policies")])
+        // The studio's policy allows erasing one field the governance reads (the asset an
+        // opportunity cost names) and, to no effect, a required one (its amount).
+        let policies = directory.path("policies")
+        try FileManager.default.copyItem(atPath: RepositoryFiles.path("policies"), toPath: policies)
+        try (try String(contentsOfFile: "\(policies)/governance.yaml", encoding: .utf8)
+            + "\nerasure:\n  allow:\n    cost.recorded: [asset, amount]\n").write(
+                toFile: "\(policies)/governance.yaml", atomically: true, encoding: .utf8)
+        let simulated = try run(["simulate", "--seed", "5", "--deliverables", "30", "--months", "2", "--policies", policies])
+        #expect(simulated.status == 0, "\(simulated.stderr)")
         let digest = String(repeating: "ab", count: 32)
         let template = #"{"type":"template.versioned","stream":"template/tpl-leak","payload":{"template":"tpl-leak","version":1,"body":"A {subject}; api_key=\#(Self.secret)","body_digest":"\#(digest)","variables":["subject"]}}"#
         let campaign = #"{"type":"campaign.opened","stream":"campaign/C-LEAK","payload":{"campaign":"C-LEAK","name":"Leak","client_contact":"jane.doe@example.com"}}"#
@@ -70,6 +78,20 @@ import Testing
             let result = try run(report)
             #expect(result.status == 0, "\(report.joined(separator: " ")): \(result.stderr)")
         }
+
+        // The policy allows more: a field the governance reads (an opportunity cost's asset), never
+        // a required one (its amount); the read models are then folded again from what remains.
+        let cost = try #require(
+            try run(["log", "--type", "cost.recorded", "--json"]).stdout.split(separator: "\n")
+                .compactMap { try? JSONParser.parse(String($0)) }
+                .first { $0["payload"]?["kind"] == "opportunity" && $0["payload"]?["asset"] != nil })
+        let costSeq = String(try #require(cost["seq"]?.integerValue))
+        let amount = try run(["erase", costSeq, "--field", "amount", "--reason", "x"])
+        #expect(amount.status == 65 && amount.stderr.contains("'amount'"), "a required field stays: \(amount.stderr)")
+        let asset = try run(["erase", costSeq, "--field", "asset", "--reason", "the asset id named a person"])
+        #expect(asset.status == 0, "\(asset.stderr)")
+        #expect(try run(["rebuild", "--check"]).status == 0, "the read models agree with what remains")
+        #expect(try run(["verify", "--key", root]).status == 0)
 
         // What remains is bound to the chain by the erasure's redacted_digest: an edit is caught at its seq.
         try Attacker(path: ledger).execute(

@@ -30,11 +30,14 @@ public struct GovernancePolicy: Sendable {
     /// The action of each rule that has no per-line action of its own (`actions:`; defaults in
     /// `RuleActions.defaults`).
     public var ruleActions: [String: CapAction]
+    /// Fields beyond `ErasableFields`' that `genledger erase` may remove, by event type
+    /// (`erasure: {allow: {TYPE: [FIELD, ...]}}`); never a field the vocabulary requires.
+    public var erasureAllowed: [String: Set<String>] = [:]
 
     public init(_ f: Fields) throws {
         try f.rejectUnknown([
             "policy", "version", "author", "rationale", "currency", "approvers", "regeneration_caps", "locked_seeds",
-            "refinement", "review", "tiers_by_stage", "budgets", "actions",
+            "refinement", "review", "tiers_by_stage", "budgets", "actions", "erasure",
         ])
         name = try f.string("policy")
         try Identifier.check(name, f, "policy")
@@ -103,6 +106,17 @@ public struct GovernancePolicy: Sendable {
             }
         }
         self.ruleActions = ruleActions
+        if let erasure = try f.optionalObject("erasure") {
+            try erasure.rejectUnknown(["allow"])
+            if let allow = try erasure.optionalObject("allow") {
+                for type in allow.members.keys.sorted() {
+                    guard EventType(rawValue: type) != nil else {
+                        throw allow.error(type, "is not an event type (docs/EVENTS.md)")
+                    }
+                    erasureAllowed[type] = Set(try allow.strings(type, nonEmpty: true))
+                }
+            }
+        }
     }
 
     /// The action of a rule configured under `actions:` (deny for a name it does not know).

@@ -12,6 +12,14 @@ public enum ErasableFields {
         .modelReviewCompleted: ["notes"],
     ]
 
+    /// Fields the policy in force also allows (`erasure.allow`), less any the vocabulary requires:
+    /// the event must still read after the erasure.
+    public static func allowedByPolicy(type: String, payload: JSONValue, policy: GovernancePolicy?) -> Set<String> {
+        guard let allowed = policy?.erasureAllowed[type], let eventType = EventType(rawValue: type) else { return [] }
+        let required = Set(EventSchema.payloadSchema(eventType)["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        return allowed.subtracting(required).intersection(payload.objectValue?.keys.map { $0 } ?? [])
+    }
+
     /// The fields of `payload` (of an event of `type`) that may be erased.
     public static func erasable(type: String, payload: JSONValue) -> Set<String> {
         guard let eventType = EventType(rawValue: type), let members = payload.objectValue else { return [] }

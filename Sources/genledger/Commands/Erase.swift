@@ -43,16 +43,42 @@ struct Erase: ParsableCommand {
             guard let event = try opened.event(seq: seq) else {
                 throw LedgerError(.badInput, "there is no event at seq \(seq)", field: "seq", seq: seq)
             }
-            let erasable = ErasableFields.erasable(type: event.type, payload: event.payload)
+            let governed = GovernedLedger(opened, loading: .asNeeded)
+            try governed.refresh()
+            let policy = governed.state.policyInForce?.document
+            let free = ErasableFields.erasable(type: event.type, payload: event.payload)
+            let byPolicy = ErasableFields.allowedByPolicy(type: event.type, payload: event.payload, policy: policy)
+            let erasable = free.union(byPolicy)
             for field in fields where !erasable.contains(field) {
                 throw LedgerError(
                     .badInput,
-                    "'\(field)' of \(event.type) cannot be erased: the governance reads it (erasable here: \(erasable.isEmpty ? "none" : erasable.sorted().joined(separator: ", ")))",
+                    "'\(field)' of \(event.type) cannot be erased: the governance reads it, and the policy in force does not allow it (erasure.allow in governance.yaml; erasable here: \(erasable.isEmpty ? "none" : erasable.sorted().joined(separator: ", ")))",
                     field: field, seq: seq)
+            }
+            // The event must still read: a field required only in some cases (a rejected review's
+            // reasons) is refused here too.
+            if var remaining = event.payload.objectValue {
+                for field in fields { remaining[field] = nil }
+                do {
+                    _ = try DomainEvent.decode(type: event.type, stream: event.stream, payload: .object(remaining), allowGateRecord: true)
+                } catch let error as GovernanceError {
+                    throw LedgerError(
+                        .badInput, "erasing \(fields.joined(separator: ", ")) would leave \(event.type) unreadable: \(error.message)",
+                        field: error.field, seq: seq)
+                }
             }
             let who = resolvedActor(actor)
             let recorded = try opened.erase(seq: seq, fields: fields, reason: reason, by: by ?? who, actor: who)
-            try Projections(opened).catchUp()
+            let projections = Projections(opened)
+            if fields.contains(where: byPolicy.contains) {
+                // A field the governance reads is gone: its read models are folded again from what remains.
+                _ = try projections.rebuild()
+                if try GateIndex.isPresent(opened) {
+                    try opened.withSideTables(write: true) { try GateIndex($0).reset() }
+                }
+            } else {
+                try projections.catchUp()
+            }
             print("erased \(fields.sorted().joined(separator: ", ")) of seq \(seq) (\(event.type)); recorded as payload.erased at seq \(recorded.seq)")
         }
     }
