@@ -13,7 +13,7 @@ struct GenLedger: AsyncParsableCommand {
             Init.self, Append.self, Import.self, Log.self, Verify.self, CheckpointCommand.self, Prove.self, VerifyProof.self,
             Export.self, Publish.self, VerifyTiles.self, Key.self, Policy.self, GateCommand.self, Override.self, Route.self, Simulate.self, Rebuild.self, RoutingCommand.self,
             ReplayCommand.self,
-            ReportCommand.self, Explain.self, Serve.self, Token.self, Schema.self, Witness.self, Erase.self,
+            ReportCommand.self, Explain.self, Serve.self, Token.self, Schema.self, Witness.self, Erase.self, ProvenanceCommand.self, VerifyBundle.self,
         ]
     )
 }
