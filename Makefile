@@ -111,6 +111,11 @@ demo: release
 	$(GENLEDGER) report campaign $$CAMPAIGN --format html --out $(DEMO_DIR)/reports/campaign-$$CAMPAIGN.html; \
 	ASSET=$$($(GENLEDGER) log --type deliverable.delivered --json | grep -m1 'D-[0-9]*-upscale' | sed 's/.*"asset":"\([^"]*\)".*/\1/'); \
 	$(GENLEDGER) explain $$ASSET --format html --out $(DEMO_DIR)/reports/explain-$$ASSET.html; \
+	mkdir -p $(DEMO_DIR)/provenance; \
+	printf '%s' "42/$$ASSET" > $(DEMO_DIR)/provenance/$$ASSET.bin; \
+	echo; echo "== genledger provenance $$ASSET --file $(DEMO_DIR)/provenance/$$ASSET.bin --bundle … (the simulated file's bytes are '42/ASSET'; its evidence, proven)"; \
+	$(GENLEDGER) provenance $$ASSET --file $(DEMO_DIR)/provenance/$$ASSET.bin --bundle $(DEMO_DIR)/provenance/$$ASSET.evidence.json; \
+	$(GENLEDGER) verify-bundle $(DEMO_DIR)/provenance/$$ASSET.evidence.json --key "$$($(GENLEDGER) key list | head -1)" --asset $(DEMO_DIR)/provenance/$$ASSET.bin; \
 	echo; echo "Every report, in HTML: $(DEMO_DIR)/reports/ ($$(ls $(DEMO_DIR)/reports/*.html | wc -l) pages; the September cost audit also as CSV, one file per table, in costs-2026-09-csv/)"; \
 	echo; echo "Look further (GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db; README.md walks through the three uses):"; \
 	echo "  $(GENLEDGER) explain $$ASSET              why this delivered asset looks the way it does, with proofs"; \
