@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Projections", targets: ["Projections"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "ContentCredentials", targets: ["ContentCredentials"]),
         .library(name: "LedgerService", targets: ["LedgerService"]),
         .executable(name: "genledger", targets: ["genledger"]),
     ],
@@ -49,6 +50,11 @@ let package = Package(
         // checkpoints, proofs, keys. Knows nothing about AI pipelines.
         .target(name: "LedgerLog", dependencies: ["CSQLite", "COpenSSL"]),
 
+        // C2PA Content Credentials written from the specifications: CBOR, JUMBF, COSE_Sign1, the
+        // manifest store, PNG and JPEG embedding; keys and certificates through OpenSSL's libcrypto.
+        // A format library: knows nothing about ledgers' domain (SHA-256 comes from LedgerLog).
+        .target(name: "ContentCredentials", dependencies: ["LedgerLog", "COpenSSL"]),
+
         // Governance layer: the event vocabulary, policies/, the append-time gate and the routing
         // engine. Knows no SQL, HTTP or terminal.
         .target(name: "Governance", dependencies: ["LedgerLog", .product(name: "Yams", package: "Yams")]),
@@ -60,7 +66,7 @@ let package = Package(
         .target(name: "Projections", dependencies: ["LedgerLog", "Governance"]),
 
         // Interfaces layer: report rendering (Markdown, JSON, CSV, HTML with SVG) and the command line.
-        .target(name: "Reports", dependencies: ["LedgerLog", "Governance", "Projections"]),
+        .target(name: "Reports", dependencies: ["LedgerLog", "Governance", "Projections", "ContentCredentials"]),
 
         // Interfaces layer: the HTTP service (`genledger serve`), a thin layer over the same library.
         .target(
@@ -106,6 +112,11 @@ let package = Package(
         .testTarget(
             name: "ProjectionsTests",
             dependencies: ["Projections", "Reports", "Governance", "LedgerLog", "LedgerTestSupport"]
+        ),
+        .testTarget(
+            name: "ContentCredentialsTests",
+            dependencies: ["ContentCredentials", "LedgerLog"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "GenLedgerCLITests",
