@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "Governance", dependencies: ["LedgerLog", .product(name: "Yams", package: "Yams")]),
 
         // A client of the Governance layer: a seeded studio writing realistic history through the gate.
-        .target(name: "Simulation", dependencies: ["LedgerLog", "Governance"]),
+        .target(name: "Simulation", dependencies: ["LedgerLog", "Governance", "ContentCredentials"]),
 
         // Projections layer: read models folded from the log, kept beside it, rebuilt and checked.
         .target(name: "Projections", dependencies: ["LedgerLog", "Governance"]),

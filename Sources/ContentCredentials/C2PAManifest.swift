@@ -51,13 +51,14 @@ public struct C2PAManifest: Sendable {
     /// resolve and report missing.
     public struct Ingredient: Sendable {
         public var title: String
-        public var format: String
+        /// Its media type, when known.
+        public var format: String?
         /// `inputTo`, `parentOf` or `componentOf`.
         public var relationship: String
         public var description: String?
         public var metadata: [(String, CBOR)]
 
-        public init(title: String, format: String, relationship: String, description: String? = nil, metadata: [(String, CBOR)] = []) {
+        public init(title: String, format: String?, relationship: String, description: String? = nil, metadata: [(String, CBOR)] = []) {
             self.title = title
             self.format = format
             self.relationship = relationship

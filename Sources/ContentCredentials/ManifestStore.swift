@@ -110,10 +110,9 @@ public enum ManifestStore {
     }
 
     static func ingredientCBOR(_ ingredient: C2PAManifest.Ingredient) -> CBOR {
-        var pairs: [(CBOR, CBOR)] = [
-            (.text("dc:title"), .text(ingredient.title)), (.text("dc:format"), .text(ingredient.format)),
-            (.text("relationship"), .text(ingredient.relationship)),
-        ]
+        var pairs: [(CBOR, CBOR)] = [(.text("dc:title"), .text(ingredient.title))]
+        if let format = ingredient.format { pairs.append((.text("dc:format"), .text(format))) }
+        pairs.append((.text("relationship"), .text(ingredient.relationship)))
         if let description = ingredient.description { pairs.append((.text("description"), .text(description))) }
         if !ingredient.metadata.isEmpty { pairs.append((.text("metadata"), .map(ingredient.metadata.map { (.text($0.0), $0.1) }))) }
         return .map(pairs)

@@ -8,12 +8,18 @@ public struct SimulationOptions: Sendable {
     public var months: Int
     /// The first simulated day.
     public var start: CalendarDate
+    /// Where to write each delivered asset's file (`SimulatedMedia`), named `ASSET.png`; nil writes none.
+    public var mediaDirectory: String?
 
-    public init(seed: UInt64 = 1, deliverables: Int = 3000, months: Int = 6, start: CalendarDate = CalendarDate("2026-04-01")!) {
+    public init(
+        seed: UInt64 = 1, deliverables: Int = 3000, months: Int = 6, start: CalendarDate = CalendarDate("2026-04-01")!,
+        mediaDirectory: String? = nil
+    ) {
         self.seed = seed
         self.deliverables = deliverables
         self.months = months
         self.start = start
+        self.mediaDirectory = mediaDirectory
     }
 }
 
@@ -610,7 +616,8 @@ public final class Simulator {
                     .generationCompleted, work.stream,
                     [
                         "deliverable": .string(work.deliverable), "generation": .string(generation), "asset": .string(asset),
-                        "asset_sha256": .string(SHA256.hash(Array("\(options.seed)/\(asset)".utf8)).description),
+                        "asset_sha256": .string(
+                            SimulatedMedia.sha256(seed: options.seed, asset: asset, video: work.modality.producesVideo)),
                         "latency_ms": .number((latency * 1000).rounded()),
                     ]
                 ),
@@ -695,7 +702,7 @@ public final class Simulator {
                 .refinementApplied, work.stream,
                 [
                     "deliverable": .string(work.deliverable), "input_asset": .string(asset), "output_asset": .string(output),
-                    "output_sha256": .string(SHA256.hash(Array("\(options.seed)/\(output)".utf8)).description),
+                    "output_sha256": .string(SimulatedMedia.sha256(seed: options.seed, asset: output, video: video)),
                     "step": .string(step.rawValue), "model": .string(model), "factor": .number(factor),
                 ]
             ),
@@ -727,6 +734,12 @@ public final class Simulator {
                 )
             ], actor: "producer:studio")
         summary.delivered += 1
+        if let directory = options.mediaDirectory {
+            let bytes = SimulatedMedia.bytes(seed: options.seed, asset: asset, video: work.modality.producesVideo)
+            guard FileManager.default.createFile(atPath: "\(directory)/\(asset).png", contents: Data(bytes)) else {
+                throw LedgerError(.badInput, "cannot write '\(directory)/\(asset).png'", field: "media")
+            }
+        }
     }
 }
 

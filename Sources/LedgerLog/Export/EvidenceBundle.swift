@@ -11,7 +11,11 @@ public enum EvidenceBundle {
     public static let format = "genledger-evidence-bundle/v1"
 
     /// The bundle of events `seqs` (ascending, each within the latest checkpoint), about `subject`.
-    public static func make(ledger: Ledger, seqs: [UInt64], subject: JSONValue) throws -> JSONValue {
+    /// An event `disclose` turns down goes without its `payload` (withheld: its envelope, with
+    /// the payload's digest, is still hashed and proven).
+    public static func make(
+        ledger: Ledger, seqs: [UInt64], subject: JSONValue, disclose: (RecordedEvent) -> Bool = { _ in true }
+    ) throws -> JSONValue {
         guard let checkpoint = try ledger.latestCheckpoint() else {
             throw LedgerError(.badInput, "no checkpoint has been issued: run genledger checkpoint first")
         }
@@ -23,8 +27,13 @@ public enum EvidenceBundle {
             }
             guard let event = try ledger.event(seq: seq) else { throw LedgerError(.badInput, "no event at seq \(seq)", seq: seq) }
             let proof = try ledger.inclusionProof(seq: seq, treeSize: checkpoint.treeSize)
+            var line = try JSONParser.parse(EnvelopeEncoding.line(of: event))
+            if !disclose(event), case .object(var members) = line {
+                members["payload"] = nil
+                line = .object(members)
+            }
             events.append([
-                "event": try JSONParser.parse(EnvelopeEncoding.line(of: event)),
+                "event": line,
                 "inclusion": [
                     "leafIdx": .number(Double(proof.leafIndex)), "treeSize": .number(Double(proof.treeSize)),
                     "proof": .array(proof.path.map { .string($0.base64) }),
@@ -43,6 +52,8 @@ public enum EvidenceBundle {
         public var root: SHA256Digest
         public var subject: JSONValue
         public var events: [RecordedEvent]
+        /// Seqs of events whose payload the bundle withholds (their `payloadBytes` are `{}`).
+        public var withheld: [UInt64]
         public var verifiedBy: [String]
     }
 
@@ -66,13 +77,20 @@ public enum EvidenceBundle {
         let sha = SHA256()
         let hashing = MerkleHashing()
         var events: [RecordedEvent] = []
+        var withheld: [UInt64] = []
         for (index, entry) in (bundle["events"]?.arrayValue ?? []).enumerated() {
             let field = "events[\(index)]"
-            guard let eventValue = entry["event"], let inclusion = entry["inclusion"] else {
+            guard var eventValue = entry["event"], let inclusion = entry["inclusion"] else {
                 throw LedgerError(.badInput, "an entry is {event, inclusion}", field: field)
             }
+            let disclosed = eventValue["payload"] != nil
+            if !disclosed, case .object(var members) = eventValue {
+                members["payload"] = .object([:])
+                eventValue = .object(members)
+            }
             let event = try EnvelopeEncoding.parseLine(CanonicalJSON.bytes(of: eventValue))
-            guard sha.hash(event.payloadBytes) == event.payloadDigest else {
+            if !disclosed { withheld.append(event.seq) }
+            guard !disclosed || sha.hash(event.payloadBytes) == event.payloadDigest else {
                 throw LedgerError(.verificationFailed, "seq \(event.seq): its payload does not match its payload_digest", seq: event.seq)
             }
             guard sha.hash(EnvelopeEncoding.hashedBytes(of: event)) == event.hash else {
@@ -103,6 +121,6 @@ public enum EvidenceBundle {
         guard !events.isEmpty else { throw LedgerError(.verificationFailed, "the bundle holds no events") }
         return Verified(
             origin: checkpoint.origin, treeSize: checkpoint.size, root: checkpoint.root, subject: bundle["subject"] ?? .null,
-            events: events, verifiedBy: verification.verifiedBy.map(\.description))
+            events: events, withheld: withheld, verifiedBy: verification.verifiedBy.map(\.description))
     }
 }

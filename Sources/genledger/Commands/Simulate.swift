@@ -31,6 +31,9 @@ struct Simulate: ParsableCommand {
     @Option(help: "The policies folder published before the history.")
     var policies = "policies"
 
+    @Option(help: "Write each delivered asset's file here as ASSET.png (a small PNG; a video clip as an animated PNG), the bytes whose SHA-256 the ledger records.")
+    var media: String?
+
     func validate() throws {
         guard deliverables > 0 else { throw ValidationError("--deliverables must be at least 1") }
         guard (1...120).contains(months) else { throw ValidationError("--months must be between 1 and 120") }
@@ -40,10 +43,16 @@ struct Simulate: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let folder = try PolicyFolder(directory: policies)
+            if let media {
+                do { try FileManager.default.createDirectory(atPath: media, withIntermediateDirectories: true) } catch {
+                    throw LedgerError(.badInput, "cannot create the media folder '\(media)': \(error.localizedDescription)", field: "media")
+                }
+            }
             let governed = GovernedLedger(try ledger.open())
             let simulator = Simulator(
                 ledger: governed, policies: folder,
-                options: SimulationOptions(seed: seed, deliverables: deliverables, months: months, start: CalendarDate(start)!))
+                options: SimulationOptions(
+                    seed: seed, deliverables: deliverables, months: months, start: CalendarDate(start)!, mediaDirectory: media))
             let began = Date()
             let summary = try simulator.run { done in
                 FileHandle.standardError.write(Data("simulated \(done) of \(deliverables) deliverables\n".utf8))
