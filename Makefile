@@ -11,10 +11,11 @@ GENLEDGER = .build/release/genledger
 # Python client, jsonschema to check docs/events.schema.json and standardwebhooks to sign
 # provider deliveries as a provider would; selenium drives Chromium through Debian's matching chromedriver;
 # Go's golang.org/x/mod/sumdb/tlog (Debian) checks the published tiles; cryptography verifies witness
-# cosignatures from the spec; mypy (with types-jsonschema) checks the Python client's types.
+# cosignatures from the spec; mypy (with types-jsonschema) checks the Python client's types;
+# c2pa-python (the C2PA SDK) validates Content Credentials and prov parses W3C PROV-JSON.
 TEST_PACKAGES := chromium chromium-driver fonts-dejavu-core golang-go golang-golang-x-mod-dev
-TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks selenium cryptography mypy types-jsonschema
-TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks,selenium,cryptography,mypy
+TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks selenium cryptography mypy types-jsonschema c2pa-python prov
+TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks,selenium,cryptography,mypy,c2pa,prov
 PIP_INSTALL := python3 -m pip install -q --disable-pip-version-check
 
 .PHONY: deps test-deps build release test demo bench fuzz format clean
