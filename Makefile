@@ -69,7 +69,7 @@ demo: release
 	echo; echo "== genledger policy check && genledger policy publish --occurred-at 2026-04-01 (in force from the history's start)"; \
 	$(GENLEDGER) policy check; $(GENLEDGER) policy publish --occurred-at 2026-04-01 | tail -3; \
 	echo; echo "== genledger simulate --seed 42 --deliverables $(DEMO_DELIVERABLES) --months 6 (2026-Q2 and Q3)"; \
-	$(GENLEDGER) simulate --seed 42 --deliverables $(DEMO_DELIVERABLES) --months 6 2>/dev/null; \
+	$(GENLEDGER) simulate --seed 42 --deliverables $(DEMO_DELIVERABLES) --months 6 --media $(DEMO_DIR)/media 2>/dev/null; \
 	echo; echo "== genledger checkpoint"; $(GENLEDGER) checkpoint; \
 	echo; echo "== genledger verify"; $(GENLEDGER) verify; \
 	echo; echo "== the first denial the gate recorded (genledger log --type policy.denied --limit 1)"; \
@@ -113,10 +113,20 @@ demo: release
 	ASSET=$$($(GENLEDGER) log --type deliverable.delivered --json | grep -m1 'D-[0-9]*-upscale' | sed 's/.*"asset":"\([^"]*\)".*/\1/'); \
 	$(GENLEDGER) explain $$ASSET --format html --out $(DEMO_DIR)/reports/explain-$$ASSET.html; \
 	mkdir -p $(DEMO_DIR)/provenance; \
-	printf '%s' "42/$$ASSET" > $(DEMO_DIR)/provenance/$$ASSET.bin; \
-	echo; echo "== genledger provenance $$ASSET --file $(DEMO_DIR)/provenance/$$ASSET.bin --bundle … (the simulated file's bytes are '42/ASSET'; its evidence, proven)"; \
-	$(GENLEDGER) provenance $$ASSET --file $(DEMO_DIR)/provenance/$$ASSET.bin --bundle $(DEMO_DIR)/provenance/$$ASSET.evidence.json; \
-	$(GENLEDGER) verify-bundle $(DEMO_DIR)/provenance/$$ASSET.evidence.json --key "$$($(GENLEDGER) key list | head -1)" --asset $(DEMO_DIR)/provenance/$$ASSET.bin; \
+	echo; echo "== genledger provenance: Content Credentials (C2PA), W3C PROV and evidence for a delivered image-to-video clip with an upscale"; \
+	$(GENLEDGER) log --type deliverable.opened --json | grep -o '"deliverable":"D-[0-9]*-F"' | sed 's/-F"$$/"/' > $(DEMO_DIR)/provenance/chains; \
+	CLIP=$$($(GENLEDGER) log --type deliverable.delivered --json | grep -F -f $(DEMO_DIR)/provenance/chains | grep -m1 -- '-upscale' | sed 's/.*"asset":"\([^"]*\)".*/\1/'); \
+	rm $(DEMO_DIR)/provenance/chains; \
+	cp $(DEMO_DIR)/media/$$CLIP.png $(DEMO_DIR)/provenance/$$CLIP.png; \
+	$(GENLEDGER) provenance --make-test-ca $(DEMO_DIR)/provenance/test-ca >/dev/null; \
+	echo "$(GENLEDGER) provenance $$CLIP --file $(DEMO_DIR)/provenance/$$CLIP.png --embed … --c2pa … --prov … --bundle … --cert … --key …"; \
+	$(GENLEDGER) provenance $$CLIP --file $(DEMO_DIR)/provenance/$$CLIP.png \
+	  --embed $(DEMO_DIR)/provenance/$$CLIP.c2pa.png --c2pa $(DEMO_DIR)/provenance/$$CLIP.c2pa \
+	  --prov $(DEMO_DIR)/provenance/$$CLIP.prov.json --bundle $(DEMO_DIR)/provenance/$$CLIP.evidence.json \
+	  --cert $(DEMO_DIR)/provenance/test-ca/signer-chain.pem --key $(DEMO_DIR)/provenance/test-ca/signer.key; \
+	$(GENLEDGER) verify-bundle $(DEMO_DIR)/provenance/$$CLIP.evidence.json --key "$$($(GENLEDGER) key list | head -1)" --asset $(DEMO_DIR)/provenance/$$CLIP.png; \
+	if python3 -c "import c2pa" 2>/dev/null; then python3 clients/python/tools/c2pa_read.py $(DEMO_DIR)/provenance/test-ca/ca.pem $(DEMO_DIR)/provenance/$$CLIP.c2pa.png; \
+	else echo "(pip install c2pa-python, then: python3 clients/python/tools/c2pa_read.py $(DEMO_DIR)/provenance/test-ca/ca.pem $(DEMO_DIR)/provenance/$$CLIP.c2pa.png)"; fi; \
 	echo; echo "Every report, in HTML: $(DEMO_DIR)/reports/ ($$(ls $(DEMO_DIR)/reports/*.html | wc -l) pages; the September cost audit also as CSV, one file per table, in costs-2026-09-csv/)"; \
 	echo; echo "Look further (GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db; README.md walks through the three uses):"; \
 	echo "  $(GENLEDGER) explain $$ASSET              why this delivered asset looks the way it does, with proofs"; \

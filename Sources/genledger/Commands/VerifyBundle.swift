@@ -46,8 +46,9 @@ struct VerifyBundle: ParsableCommand {
                     throw LedgerError(.verificationFailed, "'\(asset)' is not the file the bundle is evidence of (SHA-256 differs)")
                 }
             }
+            let withheld = verified.withheld.isEmpty ? "" : " (\(verified.withheld.count) with payloads withheld)"
             print(
-                "OK: asset \(id) (sha256 \(sha)), \(verified.events.count) events proven in \(verified.origin)'s tree of \(verified.treeSize), signed by \(verified.verifiedBy.joined(separator: ", "))"
+                "OK: asset \(id) (sha256 \(sha)), \(verified.events.count) events\(withheld) proven in \(verified.origin)'s tree of \(verified.treeSize), signed by \(verified.verifiedBy.joined(separator: ", "))"
             )
         }
     }
