@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
-SYSTEM_PACKAGES := libsqlite3-dev libssl-dev
+SYSTEM_PACKAGES := libsqlite3-dev libssl-dev libpq-dev
 DEMO_DIR := demo
 GENLEDGER = .build/release/genledger
 
@@ -12,8 +12,9 @@ GENLEDGER = .build/release/genledger
 # provider deliveries as a provider would; selenium drives Chromium through Debian's matching chromedriver;
 # Go's golang.org/x/mod/sumdb/tlog (Debian) checks the published tiles; cryptography verifies witness
 # cosignatures from the spec; mypy (with types-jsonschema) checks the Python client's types;
-# c2pa-python (the C2PA SDK) validates Content Credentials and prov parses W3C PROV-JSON.
-TEST_PACKAGES := chromium chromium-driver fonts-dejavu-core golang-go golang-golang-x-mod-dev
+# c2pa-python (the C2PA SDK) validates Content Credentials and prov parses W3C PROV-JSON;
+# PostgreSQL (Debian) runs throwaway clusters for the PostgreSQL store (Tests/Fixtures/postgres/pg-cluster).
+TEST_PACKAGES := chromium chromium-driver fonts-dejavu-core golang-go golang-golang-x-mod-dev postgresql
 TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks selenium cryptography mypy types-jsonschema c2pa-python prov
 TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks,selenium,cryptography,mypy,c2pa,prov
 PIP_INSTALL := python3 -m pip install -q --disable-pip-version-check
@@ -138,7 +139,7 @@ demo: release
 
 ## Speed and memory against same-run baselines (see docs/BENCHMARKS.md). The service bench
 ## loads the release server with wrk (Debian's) on loopback.
-BENCH_PACKAGES := wrk curl time
+BENCH_PACKAGES := wrk curl time postgresql
 bench: deps
 	$(call install-packages,$(BENCH_PACKAGES))
 	$(SWIFT) build -c release --product genledger

@@ -41,6 +41,12 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .systemLibrary(
+            name: "CPostgreSQL",
+            path: "Sources/CPostgreSQL",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
             name: "COpenSSL",
             path: "Sources/COpenSSL",
             providers: [.apt(["libssl-dev"])]
@@ -48,7 +54,7 @@ let package = Package(
 
         // Log layer: envelope, canonical bytes, SQLite store, hash chain, Merkle tree,
         // checkpoints, proofs, keys. Knows nothing about AI pipelines.
-        .target(name: "LedgerLog", dependencies: ["CSQLite", "COpenSSL"]),
+        .target(name: "LedgerLog", dependencies: ["CSQLite", "COpenSSL", "CPostgreSQL"]),
 
         // C2PA Content Credentials written from the specifications: CBOR, JUMBF, COSE_Sign1, the
         // manifest store, PNG and JPEG embedding; keys and certificates through OpenSSL's libcrypto.

@@ -18,6 +18,8 @@ struct Options {
     var genledger = "../.build/release/genledger"
     var policies = "../policies"
     var directory = FileManager.default.temporaryDirectory.appendingPathComponent("genledger-service-bench").path
+    /// The throwaway-cluster script for the pgbench limit ("" skips it).
+    var pgCluster = "../Tests/Fixtures/postgres/pg-cluster"
 
     init() {
         var arguments = CommandLine.arguments.dropFirst().makeIterator()
@@ -31,6 +33,7 @@ struct Options {
             case "--genledger": genledger = value
             case "--policies": policies = value
             case "--dir": directory = value
+            case "--pg-cluster": pgCluster = value
             default: fatalError("unknown flag \(flag)")
             }
         }
@@ -267,3 +270,36 @@ print(
         format:
             "10x the 1-client one-commit rate is %.0f appends/s: at %.0f µs of server CPU per append (group, %d clients) that is %.2f cores for the server, beside %.2f for wrk, of %.0f",
         needed, perAppend, most, needed * perAppend / 1e6, wrkCores, cores))
+
+// The limit issue 20 names: PostgreSQL's own one-row durable inserts at the most clients, on a
+// throwaway cluster on the same disk, measured by pgbench in this run (synchronous_commit on).
+func pgbenchInsertRate(clients: Int, seconds: Int) throws -> Double? {
+    guard !options.pgCluster.isEmpty, FileManager.default.fileExists(atPath: options.pgCluster),
+        let pgbench = try? run("sh", ["-c", "ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -1"]).trimmingCharacters(in: .whitespacesAndNewlines),
+        !pgbench.isEmpty
+    else { return nil }
+    let cluster = options.directory + "/pgbench-cluster"
+    let url = try run(options.pgCluster, ["start", cluster]).trimmingCharacters(in: .whitespacesAndNewlines)
+    defer { _ = try? run(options.pgCluster, ["stop", cluster]) }
+    // A row the size of an event's (envelope and payload, about 500 bytes) under a random UUID
+    // primary key, as an event id is.
+    try run("psql", [url, "-q", "-c", "CREATE TABLE bench_events (id uuid PRIMARY KEY, body bytea NOT NULL)"])
+    let script = options.directory + "/insert.sql"
+    try "INSERT INTO bench_events (id, body) VALUES (gen_random_uuid(), convert_to(repeat('x', 500), 'UTF8'));\n"
+        .write(toFile: script, atomically: true, encoding: .utf8)
+    let output = try run(pgbench, ["-n", "-c", String(clients), "-j", "2", "-T", String(seconds), "-f", script, url])
+    guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
+        let tps = Double(line.dropFirst(6).prefix { $0 != " " })
+    else { fatalError("pgbench printed no tps: \(output)") }
+    return tps
+}
+
+if let pgbench = try pgbenchInsertRate(clients: most, seconds: options.seconds) {
+    let ours = median("group \(most)") { $0.appendsPerSecond }
+    print(
+        String(
+            format: "pgbench one-row durable inserts, %d clients, same disk: %.0f/s; genledger serve (group commit) %.0f/s: %.2f of it (goal 0.7)",
+            most, pgbench, ours, ours / pgbench))
+} else {
+    print("pgbench limit skipped: PostgreSQL is not installed (make bench installs it)")
+}

@@ -27,6 +27,8 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         public static let alreadyExists = Code(rawValue: "already-exists")
         /// Storage or operating-system failure.
         public static let storage = Code(rawValue: "storage")
+        /// The database server cannot be reached or went away; nothing was written. Retry later.
+        public static let unavailable = Code(rawValue: "unavailable")
     }
 
     public var code: Code

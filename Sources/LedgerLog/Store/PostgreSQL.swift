@@ -1,0 +1,223 @@
+import CPostgreSQL
+import Foundation
+
+/// A value sent to or read from PostgreSQL. Bytes travel in binary (bytea); the rest as text,
+/// typed by the server from the statement.
+public enum PostgresValue: Sendable, Equatable {
+    case integer(Int64)
+    case double(Double)
+    case text(String)
+    case bytes([UInt8])
+    case bool(Bool)
+    case null
+
+    public var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
+    public var text: String? { if case .text(let value) = self { value } else { nil } }
+    public var bytes: [UInt8]? { if case .bytes(let value) = self { value } else { nil } }
+    public var double: Double? {
+        switch self {
+        case .double(let value): value
+        case .integer(let value): Double(value)
+        default: nil
+        }
+    }
+}
+
+/// One connection to a PostgreSQL server through libpq. Owns its handle and finishes it in
+/// deinit. Statements are prepared once per connection (named by their SQL) and results come
+/// back in binary, decoded by column type.
+final class PostgresConnection {
+    let handle: OpaquePointer
+    /// The URL without its password, for messages.
+    let displayURL: String
+    private var prepared: [String: String] = [:]
+
+    init(url: String) throws {
+        displayURL = Self.redacted(url)
+        guard let connection = PQconnectdb(url) else {
+            throw LedgerError(.storage, "cannot connect to \(displayURL): out of memory")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.message(connection)
+            PQfinish(connection)
+            throw LedgerError(.unavailable, "cannot connect to PostgreSQL at \(displayURL): \(message)")
+        }
+        handle = connection
+        try execute("SET client_min_messages = warning")
+    }
+
+    deinit { PQfinish(handle) }
+
+    var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Reconnects a connection the server dropped (a restart, a failover).
+    func reset() -> Bool {
+        PQreset(handle)
+        prepared.removeAll()
+        return isHealthy
+    }
+
+    static func message(_ connection: OpaquePointer?) -> String {
+        guard let connection, let text = PQerrorMessage(connection) else { return "unknown error" }
+        return String(cString: text).trimmingCharacters(in: [" ", "\n"])
+    }
+
+    static func redacted(_ url: String) -> String {
+        guard let at = url.range(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at.lowerBound else { return url }
+        let userInfo = url[scheme.upperBound..<at.lowerBound]
+        guard let colon = userInfo.firstIndex(of: ":") else { return url }
+        return String(url[..<colon]) + ":***" + String(url[at.lowerBound...])
+    }
+
+    /// Runs statements that return nothing (DDL, transaction control); several may be given at once.
+    func execute(_ sql: String) throws {
+        let result = PQexec(handle, sql)
+        defer { PQclear(result) }
+        try check(result, sql)
+    }
+
+    /// Runs `sql` (placeholders $1, $2…) with `values`, prepared once per connection.
+    @discardableResult
+    func query(_ sql: String, _ values: [PostgresValue] = []) throws -> PostgresRows {
+        let name: String
+        if let known = prepared[sql] {
+            name = known
+        } else {
+            name = "g\(prepared.count + 1)"
+            let result = PQprepare(handle, name, sql, 0, nil)
+            defer { PQclear(result) }
+            try check(result, sql)
+            prepared[sql] = name
+        }
+        var texts: [[CChar]?] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        for value in values {
+            switch value {
+            case .integer(let number): texts.append(Array(String(number).utf8CString)); formats.append(0)
+            case .double(let number): texts.append(Array("\(number)".utf8CString)); formats.append(0)
+            case .text(let string): texts.append(Array(string.utf8CString)); formats.append(0)
+            case .bool(let flag): texts.append(Array((flag ? "t" : "f").utf8CString)); formats.append(0)
+            case .bytes(let bytes): texts.append(bytes.map { CChar(bitPattern: $0) }); formats.append(1)
+            case .null: texts.append(nil); formats.append(0)
+            }
+            lengths.append(Int32(texts.last!?.count ?? 0))
+        }
+        let result = withPointers(texts) { pointers in
+            PQexecPrepared(handle, name, Int32(values.count), pointers, lengths, formats, 1)
+        }
+        do { try check(result, sql) } catch {
+            PQclear(result)
+            throw error
+        }
+        return PostgresRows(result!)
+    }
+
+    private func withPointers<R>(_ buffers: [[CChar]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        var pointers: [UnsafePointer<CChar>?] = []
+        func recurse(_ index: Int) -> R {
+            if index == buffers.count { return body(pointers) }
+            guard let buffer = buffers[index] else {
+                pointers.append(nil)
+                return recurse(index + 1)
+            }
+            return buffer.withUnsafeBufferPointer { raw in
+                pointers.append(raw.baseAddress ?? UnsafePointer(bitPattern: 1))
+                return recurse(index + 1)
+            }
+        }
+        return recurse(0)
+    }
+
+    private func check(_ result: OpaquePointer?, _ sql: String) throws {
+        guard let result else { throw LedgerError(.unavailable, "PostgreSQL at \(displayURL): \(Self.message(handle))") }
+        let status = PQresultStatus(result)
+        guard status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK else { return }
+        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
+        let message = PQresultErrorMessage(result).map { String(cString: $0) }?.trimmingCharacters(in: [" ", "\n"]) ?? ""
+        if PQstatus(handle) != CONNECTION_OK || state.hasPrefix("08") || state.hasPrefix("57P") {
+            throw LedgerError(.unavailable, "PostgreSQL at \(displayURL) went away: \(message.isEmpty ? Self.message(handle) : message)")
+        }
+        switch state {
+        case "23505": throw LedgerError(.conflict, "PostgreSQL: \(message)")
+        case "40001", "40P01": throw LedgerError(.conflict, "PostgreSQL: \(message) (retry)")
+        default: throw LedgerError(.storage, "PostgreSQL (\(state)): \(message) in: \(sql.prefix(120))")
+        }
+    }
+}
+
+/// A result's rows, decoded from PostgreSQL's binary format by column type.
+final class PostgresRows {
+    let result: OpaquePointer
+    let count: Int
+    let columns: Int
+
+    init(_ result: OpaquePointer) {
+        self.result = result
+        count = Int(PQntuples(result))
+        columns = Int(PQnfields(result))
+    }
+
+    deinit { PQclear(result) }
+
+    func isNull(_ row: Int, _ column: Int) -> Bool { PQgetisnull(result, Int32(row), Int32(column)) == 1 }
+
+    func raw(_ row: Int, _ column: Int) -> UnsafeRawBufferPointer {
+        let length = Int(PQgetlength(result, Int32(row), Int32(column)))
+        guard let value = PQgetvalue(result, Int32(row), Int32(column)) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: value, count: length)
+    }
+
+    func value(_ row: Int, _ column: Int) -> PostgresValue {
+        guard !isNull(row, column) else { return .null }
+        let bytes = raw(row, column)
+        func bigEndian(_ count: Int) -> Int64 {
+            var value: UInt64 = 0
+            for byte in bytes.prefix(count) { value = value << 8 | UInt64(byte) }
+            // Sign-extend from the field's width.
+            let shift = UInt64(64 - 8 * count)
+            return Int64(bitPattern: value << shift) >> Int64(shift)
+        }
+        switch PQftype(result, Int32(column)) {
+        case 20, 23, 21: return .integer(bigEndian(bytes.count))
+        case 701: return .double(Double(bitPattern: UInt64(bitPattern: bigEndian(8))))
+        case 700: return .double(Double(Float(bitPattern: UInt32(truncatingIfNeeded: bigEndian(4)))))
+        case 16: return .bool(bytes.first == 1)
+        case 17: return .bytes(Array(bytes))
+        case 1700: return Self.numeric(bytes)
+        default: return .text(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    /// NUMERIC in binary: ndigits, weight, sign, dscale, then base-10000 digits. SUM over
+    /// BIGINT comes back as NUMERIC; whole values become integers.
+    static func numeric(_ bytes: UnsafeRawBufferPointer) -> PostgresValue {
+        func word(_ index: Int) -> Int { Int(bytes[index]) << 8 | Int(bytes[index + 1]) }
+        guard bytes.count >= 8 else { return .null }
+        let digits = word(0), weight = Int(Int16(bitPattern: UInt16(word(2)))), sign = word(4), scale = word(6)
+        if sign == 0xC000 { return .double(.nan) }
+        var integer: Int64 = 0
+        var fraction = 0.0
+        for index in 0..<digits {
+            let digit = Int64(word(8 + 2 * index))
+            let power = weight - index
+            if power >= 0 {
+                var scaled = digit
+                for _ in 0..<power { scaled *= 10_000 }
+                integer += scaled
+            } else {
+                fraction += Double(digit) * pow10000(power)
+            }
+        }
+        let negative = sign == 0x4000
+        if scale == 0 || fraction == 0 { return .integer(negative ? -integer : integer) }
+        let value = Double(integer) + fraction
+        return .double(negative ? -value : value)
+    }
+
+    private static func pow10000(_ power: Int) -> Double {
+        var value = 1.0
+        for _ in 0..<(-power) { value /= 10_000 }
+        return value
+    }
+}
