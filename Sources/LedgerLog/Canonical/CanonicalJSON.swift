@@ -47,8 +47,13 @@ public enum CanonicalJSON {
 
     /// RFC 8785 §3.2.2.2: escape only '"', '\\' and C0 controls; everything else as UTF-8.
     public static func appendString(_ string: String, to out: inout [UInt8]) {
+        appendString(utf8: string.utf8, to: &out)
+    }
+
+    /// A string given as its UTF-8 bytes (a column buffer read without making a String).
+    public static func appendString(utf8: some Sequence<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
+        for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5c, 0x22])
             case UInt8(ascii: "\\"): out.append(contentsOf: [0x5c, 0x5c])

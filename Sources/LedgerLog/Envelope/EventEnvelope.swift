@@ -79,9 +79,23 @@ public enum EnvelopeEncoding {
     ) {
         out.removeAll(keepingCapacity: true)
         appendEnvelope(
+            seq: seq, id: id.utf8, type: type.utf8, stream: stream.utf8, streamVersion: streamVersion,
+            occurredAt: occurredAt.utf8, recordedAt: recordedAt.utf8, actor: actor.utf8, payloadDigest: payloadDigest,
+            previousHash: previousHash, hash: nil, payload: nil, into: &out)
+    }
+
+    /// The hashed bytes from the UTF-8 of each text field, as a store's column buffers hold it:
+    /// verification hashes a row without making Strings of it.
+    static func hashedBytes(
+        seq: UInt64, id: UnsafeRawBufferPointer, type: UnsafeRawBufferPointer, stream: UnsafeRawBufferPointer,
+        streamVersion: UInt64, occurredAt: UnsafeRawBufferPointer, recordedAt: UnsafeRawBufferPointer,
+        actor: UnsafeRawBufferPointer, payloadDigest: SHA256Digest, previousHash: SHA256Digest, into out: inout [UInt8]
+    ) {
+        out.removeAll(keepingCapacity: true)
+        appendEnvelope(
             seq: seq, id: id, type: type, stream: stream, streamVersion: streamVersion, occurredAt: occurredAt,
-            recordedAt: recordedAt, actor: actor, payloadDigest: payloadDigest, previousHash: previousHash,
-            hash: nil, payload: nil, into: &out)
+            recordedAt: recordedAt, actor: actor, payloadDigest: payloadDigest, previousHash: previousHash, hash: nil,
+            payload: nil, into: &out)
     }
 
     public static func hashedBytes(of event: RecordedEvent) -> [UInt8] {
@@ -98,32 +112,32 @@ public enum EnvelopeEncoding {
         var out: [UInt8] = []
         out.reserveCapacity(event.payloadBytes.count + 400)
         appendEnvelope(
-            seq: event.seq, id: event.id, type: event.type, stream: event.stream, streamVersion: event.streamVersion,
-            occurredAt: event.occurredAt, recordedAt: event.recordedAt, actor: event.actor,
-            payloadDigest: event.payloadDigest, previousHash: event.previousHash,
+            seq: event.seq, id: event.id.utf8, type: event.type.utf8, stream: event.stream.utf8,
+            streamVersion: event.streamVersion, occurredAt: event.occurredAt.utf8, recordedAt: event.recordedAt.utf8,
+            actor: event.actor.utf8, payloadDigest: event.payloadDigest, previousHash: event.previousHash,
             hash: event.hash, payload: event.payloadBytes, into: &out)
         return out
     }
 
     /// Members in RFC 8785 order; `hash` and `payload` only in the line form.
-    private static func appendEnvelope(
-        seq: UInt64, id: String, type: String, stream: String, streamVersion: UInt64,
-        occurredAt: String, recordedAt: String, actor: String,
+    private static func appendEnvelope<Text: Sequence<UInt8>>(
+        seq: UInt64, id: Text, type: Text, stream: Text, streamVersion: UInt64,
+        occurredAt: Text, recordedAt: Text, actor: Text,
         payloadDigest: SHA256Digest, previousHash: SHA256Digest,
         hash: SHA256Digest?, payload: [UInt8]?,
         into out: inout [UInt8]
     ) {
         out.append(contentsOf: #"{"actor":"#.utf8)
-        CanonicalJSON.appendString(actor, to: &out)
+        CanonicalJSON.appendString(utf8: actor, to: &out)
         if let hash {
             out.append(contentsOf: #","hash":""#.utf8)
             HexCoding.appendHex(of: hash, to: &out)
             out.append(UInt8(ascii: "\""))
         }
         out.append(contentsOf: #","id":"#.utf8)
-        CanonicalJSON.appendString(id, to: &out)
+        CanonicalJSON.appendString(utf8: id, to: &out)
         out.append(contentsOf: #","occurred_at":"#.utf8)
-        CanonicalJSON.appendString(occurredAt, to: &out)
+        CanonicalJSON.appendString(utf8: occurredAt, to: &out)
         if let payload {
             out.append(contentsOf: #","payload":"#.utf8)
             out.append(contentsOf: payload)
@@ -133,15 +147,15 @@ public enum EnvelopeEncoding {
         out.append(contentsOf: #"","prev_hash":""#.utf8)
         HexCoding.appendHex(of: previousHash, to: &out)
         out.append(contentsOf: #"","recorded_at":"#.utf8)
-        CanonicalJSON.appendString(recordedAt, to: &out)
+        CanonicalJSON.appendString(utf8: recordedAt, to: &out)
         out.append(contentsOf: #","seq":"#.utf8)
         out.append(contentsOf: String(seq).utf8)
         out.append(contentsOf: #","stream":"#.utf8)
-        CanonicalJSON.appendString(stream, to: &out)
+        CanonicalJSON.appendString(utf8: stream, to: &out)
         out.append(contentsOf: #","stream_version":"#.utf8)
         out.append(contentsOf: String(streamVersion).utf8)
         out.append(contentsOf: #","type":"#.utf8)
-        CanonicalJSON.appendString(type, to: &out)
+        CanonicalJSON.appendString(utf8: type, to: &out)
         out.append(UInt8(ascii: "}"))
     }
 

@@ -44,6 +44,29 @@ struct ChainChecker {
         return true
     }
 
+    /// The common case, checked from a row's parts without making an event of it: when the row
+    /// is the next seq, its payload matches its digest, its envelope (written by `envelope`)
+    /// its hash and its prev_hash the chain, the event is taken as `check` would take it and
+    /// the answer is true. Otherwise nothing changes, and `check` diagnoses the row.
+    mutating func acceptIfSound(
+        seq: UInt64, payload: UnsafeRawBufferPointer, payloadDigest: SHA256Digest, previousHash: SHA256Digest,
+        hash: SHA256Digest, envelope: (inout [UInt8]) -> Void,
+        completedNode: (CompactRange.CompletedNode) -> VerificationProblem?
+    ) -> Bool {
+        guard found == nil, nodeProblem == nil, seq == range.size + 1, previousHash == self.previousHash,
+            erased.isEmpty || erased[seq] == nil, sha.hash(payload) == payloadDigest
+        else { return false }
+        envelope(&scratch)
+        guard sha.hash(scratch) == hash else { return false }
+        var mismatch: VerificationProblem?
+        range.append(leafHash: hashing.leafHash(of: hash), hashing: hashing) { node in
+            if mismatch == nil { mismatch = completedNode(node) }
+        }
+        self.previousHash = hash
+        nodeProblem = mismatch
+        return true
+    }
+
     mutating func record(_ problem: VerificationProblem) {
         if firstProblem == nil { found = problem }
     }
