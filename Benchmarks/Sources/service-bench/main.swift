@@ -271,6 +271,22 @@ print(
             "10x the 1-client one-commit rate is %.0f appends/s: at %.0f µs of server CPU per append (group, %d clients) that is %.2f cores for the server, beside %.2f for wrk, of %.0f",
         needed, perAppend, most, needed * perAppend / 1e6, wrkCores, cores))
 
+/// Runs a command to its end with posix_spawn and waitpid, its output in a file: Foundation's
+/// Process missed the exit of a script whose grandchild (the PostgreSQL server) lives on.
+func spawnAndWait(_ command: [String]) -> (status: Int32, output: String) {
+    let log = options.directory + "/spawn-\(UUID().uuidString).out"
+    defer { try? FileManager.default.removeItem(atPath: log) }
+    let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+    let arguments: [String] = ["/bin/sh", "-c", "\(quoted) >'\(log)' 2>&1 </dev/null"]
+    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else { return (127, "cannot run /bin/sh") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+}
+
 // The limit issue 20 names: PostgreSQL's own one-row durable inserts at the most clients, on a
 // throwaway cluster on the same disk, measured by pgbench in this run (synchronous_commit on).
 func pgbenchInsertRate(clients: Int, seconds: Int) throws -> Double? {
@@ -279,8 +295,11 @@ func pgbenchInsertRate(clients: Int, seconds: Int) throws -> Double? {
         !pgbench.isEmpty
     else { return nil }
     let cluster = options.directory + "/pgbench-cluster"
-    let url = try run(options.pgCluster, ["start", cluster]).trimmingCharacters(in: .whitespacesAndNewlines)
-    defer { _ = try? run(options.pgCluster, ["stop", cluster]) }
+    _ = spawnAndWait([options.pgCluster, "stop", cluster])  // one an interrupted run left
+    let (started, printed) = spawnAndWait([options.pgCluster, "start", cluster])
+    guard started == 0 else { fatalError("pg-cluster start failed: \(printed)") }
+    let url = printed.trimmingCharacters(in: .whitespacesAndNewlines)
+    defer { _ = spawnAndWait([options.pgCluster, "stop", cluster]) }
     // A row the size of an event's (envelope and payload, about 500 bytes) under a random UUID
     // primary key, as an event id is.
     try run("psql", [url, "-q", "-c", "CREATE TABLE bench_events (id uuid PRIMARY KEY, body bytea NOT NULL)"])
