@@ -98,6 +98,7 @@ let package = Package(
                 "Simulation",
                 "Projections",
                 "Reports",
+                "ContentCredentials",
                 "LedgerService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

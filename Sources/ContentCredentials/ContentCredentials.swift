@@ -33,3 +33,56 @@ public enum ContentCredentials {
         throw ContentCredentialsError("the manifest store's size does not settle")
     }
 }
+
+extension ContentCredentials {
+    /// A file's C2PA manifest store and the file's bytes without it: from a PNG's `caBX` chunk,
+    /// a JPEG's APP11 JUMBF segments, or a sidecar (the store alone; then `asset` is nil).
+    public static func manifestStore(in file: [UInt8]) throws -> (store: [UInt8], asset: [UInt8]?) {
+        switch AssetContainer.detect(file) {
+        case .png:
+            guard let chunk = try PNG.chunks(file).first(where: { $0.type == "caBX" }) else {
+                throw ContentCredentialsError("the PNG file carries no Content Credentials (no caBX chunk)")
+            }
+            return (
+                Array(file[chunk.offset + 8..<chunk.offset + chunk.size - 4]),
+                Array(file[..<chunk.offset]) + Array(file[(chunk.offset + chunk.size)...])
+            )
+        case .jpeg:
+            var store: [UInt8] = []
+            var asset = Array(file[..<2])
+            var cursor = 2
+            for segment in try JPEG.headerSegments(file) {
+                asset += file[cursor..<segment.offset]
+                cursor = segment.offset + segment.size
+                let isFirst = store.isEmpty && JPEG.isManifestSegment(file, segment)
+                let continues = !store.isEmpty && segment.marker == 0xEB && segment.size > 16
+                    && Array(file[segment.offset + 4..<segment.offset + 8]) == [0x4A, 0x50, 0x02, 0x11]
+                if isFirst || continues {
+                    store += file[segment.offset + (isFirst ? 12 : 20)..<segment.offset + segment.size]
+                } else {
+                    asset += file[segment.offset..<segment.offset + segment.size]
+                }
+            }
+            asset += file[cursor...]
+            guard !store.isEmpty else { throw ContentCredentialsError("the JPEG file carries no Content Credentials (no APP11 JUMBF segments)") }
+            return (store, asset)
+        case nil:
+            guard file.count > 8, Array(file[4..<8]) == Array("jumb".utf8) else {
+                throw ContentCredentialsError("neither a PNG or JPEG file with Content Credentials nor a C2PA manifest store")
+            }
+            return (file, nil)
+        }
+    }
+
+    /// The content of the assertion `label` in the active (last) manifest of a manifest store.
+    public static func assertion(_ label: String, inStore store: [UInt8]) throws -> [UInt8] {
+        guard let root = try JUMBF.read(store[...]).first, root.uuid == JUMBF.manifestStore,
+            let manifest = root.children.last(where: { $0.uuid == JUMBF.manifest })
+        else { throw ContentCredentialsError("not a C2PA manifest store") }
+        guard let assertions = manifest.children.first(where: { $0.label == ManifestStore.assertionStoreLabel }),
+            let assertion = assertions.children.first(where: { $0.label == label }),
+            let content = assertion.children.first
+        else { throw ContentCredentialsError("the active manifest has no \(label) assertion") }
+        return Array(content.data)
+    }
+}

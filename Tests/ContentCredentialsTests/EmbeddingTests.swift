@@ -84,6 +84,24 @@ import Testing
         #expect(read.label == "c2pa" && read.children.first?.children.count == 3)
     }
 
+    @Test func findsTheStoreAndTheAssetAgainInWhatItEmbedded() throws {
+        let (credential, _) = try Self.credential()
+        var manifest = Self.manifest
+        manifest.assertions = [.init(label: "org.genledger.evidence", content: .json(Array(#"{"a":1}"#.utf8)))]
+        let jpeg = Array(try Data(contentsOf: COSEAndJUMBFTests.fixtures.appendingPathComponent("tiny.jpg")))
+        for asset in [Self.png(), jpeg] {
+            let embedded = try ContentCredentials.embed(manifest, asset: asset, credential: credential)
+            let (store, outside) = try ContentCredentials.manifestStore(in: embedded)
+            #expect(outside == asset)
+            #expect(try ContentCredentials.assertion("org.genledger.evidence", inStore: store) == Array(#"{"a":1}"#.utf8))
+            #expect(throws: ContentCredentialsError.self) { try ContentCredentials.assertion("org.other", inStore: store) }
+        }
+        let sidecar = try ContentCredentials.sidecar(manifest, asset: [1, 2, 3], credential: credential)
+        let (store, outside) = try ContentCredentials.manifestStore(in: sidecar)
+        #expect(store == sidecar && outside == nil)
+        #expect(throws: ContentCredentialsError.self) { try ContentCredentials.manifestStore(in: Self.png()) }
+    }
+
     @Test func refusesFormatsItCannotEmbedIn() throws {
         let (credential, _) = try Self.credential()
         #expect(throws: ContentCredentialsError.self) {

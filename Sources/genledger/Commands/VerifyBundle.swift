@@ -1,13 +1,20 @@
 import ArgumentParser
+import ContentCredentials
 import Foundation
 import Governance
 import LedgerLog
+import Reports
 
 struct VerifyBundle: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-bundle",
         abstract: "Check an evidence bundle offline: signatures, every event's digest, hash and inclusion, and its subject.",
-        discussion: "Exit 0 when it holds, 2 when it does not. docs/FORMAT.md §12.")
+        discussion: """
+            FILE is a bundle, or a file carrying GenLedger's Content Credentials (a PNG or JPEG with \
+            them embedded, or a .c2pa sidecar): its org.genledger.evidence assertion is checked, and \
+            for an embedded file its bytes without the manifest must be the subject's. Exit 0 when it \
+            holds, 2 when it does not. docs/FORMAT.md §12, docs/PROVENANCE.md.
+            """)
 
     @Argument(help: "The bundle file.")
     var file: String
@@ -24,7 +31,21 @@ struct VerifyBundle: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let verified = try EvidenceBundle.verify(Array(try readTextFile(file, what: "bundle").utf8), keys: try keys.map(parseVerifierKey))
+            guard let contents = FileManager.default.contents(atPath: file) else {
+                throw LedgerError(.badInput, "cannot read bundle '\(file)'", field: "file")
+            }
+            var bundle = Array(contents)
+            var carrier: [UInt8]?
+            if bundle.first != UInt8(ascii: "{") {
+                do {
+                    let (store, asset) = try ContentCredentials.manifestStore(in: bundle)
+                    bundle = try ContentCredentials.assertion(AssetCredentials.evidenceLabel, inStore: store)
+                    carrier = asset
+                } catch let error as ContentCredentialsError {
+                    throw LedgerError(.badInput, "'\(file)': \(error.message)", field: "file")
+                }
+            }
+            let verified = try EvidenceBundle.verify(bundle, keys: try keys.map(parseVerifierKey))
             guard let sha = verified.subject["sha256"]?.stringValue, let id = verified.subject["asset"]?.stringValue else {
                 throw LedgerError(.verificationFailed, "the bundle names no asset and SHA-256 as its subject")
             }
@@ -37,6 +58,9 @@ struct VerifyBundle: ParsableCommand {
             }
             guard recorded else {
                 throw LedgerError(.verificationFailed, "no proven event records asset \(id) with SHA-256 \(sha)")
+            }
+            if let carrier, SHA256.hash(carrier).hex != sha {
+                throw LedgerError(.verificationFailed, "'\(file)' without its manifest is not the file the evidence is about (SHA-256 differs)")
             }
             if let asset {
                 guard let data = FileManager.default.contents(atPath: asset) else {

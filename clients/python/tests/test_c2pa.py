@@ -146,6 +146,19 @@ def test_the_evidence_assertion_verifies_offline(delivered: Delivered) -> None:
     ok = delivered.cli("verify-bundle", str(path), "--key", delivered.key, "--asset", str(delivered.media), check=False)
     assert ok.returncode == 0, ok.stderr
     assert check(evidence, delivered.key) == []
+    # genledger verify-bundle reads the same assertion straight from the file that carries it,
+    # and holds the file's bytes without the manifest to the evidence's subject.
+    for carrier in (paths["png"], paths["c2pa"]):
+        ok = delivered.cli("verify-bundle", str(carrier), "--key", delivered.key, check=False)
+        assert ok.returncode == 0 and "payloads withheld" in ok.stdout, ok.stderr
+    changed = bytearray(paths["png"].read_bytes())
+    changed[-20] ^= 0x01
+    tampered = delivered.directory / "tampered.png"
+    tampered.write_bytes(bytes(changed))
+    refused = delivered.cli("verify-bundle", str(tampered), "--key", delivered.key, check=False)
+    assert refused.returncode == 2 and "without its manifest" in refused.stderr
+    plain = delivered.cli("verify-bundle", str(delivered.media), "--key", delivered.key, check=False)
+    assert plain.returncode == 65 and "no Content Credentials" in plain.stderr
 
 
 def test_one_changed_byte_is_a_hash_mismatch(delivered: Delivered) -> None:
@@ -200,6 +213,9 @@ def test_a_jpeg_delivery_takes_embedded_credentials(server) -> None:
                "--cert", str(server.directory / "ca" / "signer-chain.pem"), "--key", str(server.directory / "ca" / "signer.key"))
     state, report = read(server.directory / "ca" / "ca.pem", "image/jpeg", out.read_bytes())
     assert (state, failures(report)) == ("Trusted", [])
+    key = server.cli("key", "list").stdout.splitlines()[0]
+    ok = server.cli("verify-bundle", str(out), "--key", key, check=False)
+    assert ok.returncode == 0, ok.stderr
     manifest = report["manifests"][report["active_manifest"]]
     created = next(a for a in manifest["assertions"] if a["label"] == "c2pa.actions.v2")["data"]["actions"][0]
     assert created["action"] == "c2pa.created" and created["digitalSourceType"] == TRAINED
