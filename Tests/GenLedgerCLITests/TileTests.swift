@@ -125,7 +125,9 @@ import Testing
         host.standardOutput = FileHandle.nullDevice
         host.standardError = FileHandle.nullDevice
         try host.run()
-        defer { host.terminate() }
+        // SIGKILL by pid: terminate() left the server running after the suite (seen: one stray
+        // http.server per test run).
+        defer { kill(host.processIdentifier, SIGKILL) }
         var overHTTP = try GenLedgerProcess.run(["verify-tiles", "http://127.0.0.1:\(port)", "--key", key, "--seq", "650"], in: directory)
         for _ in 0..<50 where overHTTP.status != 0 {
             Thread.sleep(forTimeInterval: 0.1)
