@@ -53,10 +53,10 @@ extension Ledger {
             let root = try proofBuilder.root(size: size)
             let signed = try SignedCheckpoint.sign(Checkpoint(origin: origin, size: size, root: root), with: signers)
             let issuedAt = clock().description
-            try statement("INSERT INTO checkpoints(tree_size, root, note, issued_at) VALUES (?, ?, ?, ?)")
-                .bind(1, size).bind(2, root).bind(3, signed.note.serialized).bind(4, issuedAt).run()
+            let number = try statement("INSERT INTO checkpoints(tree_size, root, note, issued_at) VALUES (?, ?, ?, ?) RETURNING id")
+                .bind(1, size).bind(2, root).bind(3, signed.note.serialized).bind(4, issuedAt).firstRow { $0.int(0) } ?? 0
             return StoredCheckpoint(
-                number: Int64(db.lastInsertRowID), treeSize: size, root: root, note: signed.note.serialized, issuedAt: issuedAt)
+                number: number, treeSize: size, root: root, note: signed.note.serialized, issuedAt: issuedAt)
         }
     }
 

@@ -16,10 +16,13 @@ extension Ledger {
     public func erase(seq: UInt64, fields: [String], reason: String, by: String, actor: String) throws -> AppendedEvent {
         // The old payload's bytes are overwritten with zeros where SQLite frees them, and the
         // write-ahead log is folded into the file and truncated after: no copy stays in the file.
-        try db.execute("PRAGMA secure_delete=ON")
+        // (PostgreSQL keeps the old row version until VACUUM: docs/DEPLOY.md says to run it.)
+        if store == .sqlite { try db.execute("PRAGMA secure_delete=ON") }
         defer {
-            try? db.execute("PRAGMA secure_delete=OFF")
-            try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if store == .sqlite {
+                try? db.execute("PRAGMA secure_delete=OFF")
+                try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            }
         }
         return try writeTransaction {
             guard let event = try event(seq: seq) else {

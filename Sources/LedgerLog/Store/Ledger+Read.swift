@@ -8,7 +8,7 @@ extension Ledger {
 
     /// Reads the current row. A damaged digest column comes back as an all-zero digest, so
     /// verification reports it as a hash mismatch at its seq instead of failing to read.
-    static func readEvent(_ s: SQLiteStatement) throws -> RecordedEvent {
+    static func readEvent(_ s: any StoreStatement) throws -> RecordedEvent {
         RecordedEvent(
             seq: s.uint(0), id: s.text(1), type: s.text(2), stream: s.text(3), streamVersion: s.uint(4),
             occurredAt: s.text(5), recordedAt: s.text(6), actor: s.text(7), payloadBytes: s.blob(8),
@@ -40,7 +40,7 @@ extension Ledger {
         sql += newestFirst ? " ORDER BY seq DESC" : " ORDER BY seq"
         if limit != nil { sql += " LIMIT ?5" }
         // A fresh statement: the body may call back into the ledger and reuse cached ones.
-        let s = try db.prepare(sql)
+        let s = try db.prepare(sql, scan: true)
         s.bind(1, after)
         if let last { s.bind(2, last) }
         if let stream { s.bind(3, stream) }

@@ -31,6 +31,10 @@ final class PostgresConnection {
     /// The URL without its password, for messages.
     let displayURL: String
     private var prepared: [String: String] = [:]
+    private var preparedCount = 0
+    /// Counts transactions begun and ended, so a cursor knows whether the one it lived in is over.
+    var transactionGeneration = 0
+    var cursorCount = 0
 
     init(url: String) throws {
         displayURL = Self.redacted(url)
@@ -83,12 +87,30 @@ final class PostgresConnection {
         if let known = prepared[sql] {
             name = known
         } else {
-            name = "g\(prepared.count + 1)"
+            name = "g\(preparedCount)"
+            preparedCount += 1
             let result = PQprepare(handle, name, sql, 0, nil)
             defer { PQclear(result) }
             try check(result, sql)
             prepared[sql] = name
         }
+        return try send(sql, values) { pointers, lengths, formats in
+            PQexecPrepared(handle, name, Int32(values.count), pointers, lengths, formats, 1)
+        }
+    }
+
+    /// Runs `sql` once, unprepared (a cursor's DECLARE, a FETCH), with binary results.
+    @discardableResult
+    func queryOnce(_ sql: String, _ values: [PostgresValue] = []) throws -> PostgresRows {
+        try send(sql, values) { pointers, lengths, formats in
+            PQexecParams(handle, sql, Int32(values.count), nil, pointers, lengths, formats, 1)
+        }
+    }
+
+    private func send(
+        _ sql: String, _ values: [PostgresValue],
+        _ run: ([UnsafePointer<CChar>?], [Int32], [Int32]) -> OpaquePointer?
+    ) throws -> PostgresRows {
         var texts: [[CChar]?] = []
         var lengths: [Int32] = []
         var formats: [Int32] = []
@@ -103,9 +125,7 @@ final class PostgresConnection {
             }
             lengths.append(Int32(texts.last!?.count ?? 0))
         }
-        let result = withPointers(texts) { pointers in
-            PQexecPrepared(handle, name, Int32(values.count), pointers, lengths, formats, 1)
-        }
+        let result = withPointers(texts) { pointers in run(pointers, lengths, formats) }
         do { try check(result, sql) } catch {
             PQclear(result)
             throw error
@@ -159,6 +179,9 @@ final class PostgresRows {
     }
 
     deinit { PQclear(result) }
+
+    /// A result with no rows (a cursor before its first fetch).
+    static var empty: PostgresRows { PostgresRows(PQmakeEmptyPGresult(nil, PGRES_TUPLES_OK)) }
 
     func isNull(_ row: Int, _ column: Int) -> Bool { PQgetisnull(result, Int32(row), Int32(column)) == 1 }
 
@@ -219,5 +242,56 @@ final class PostgresRows {
         var value = 1.0
         for _ in 0..<(-power) { value /= 10_000 }
         return value
+    }
+}
+
+extension PostgresConnection: StoreConnection {
+    var kind: StoreKind { .postgres }
+
+    func prepare(_ sql: String, scan: Bool) throws -> any StoreStatement {
+        PostgresStatement(connection: self, sql: sql, scan: scan)
+    }
+
+    var isInTransaction: Bool { PQtransactionStatus(handle) != PQTRANS_IDLE }
+
+    /// The ledger's write lock: a transaction-scoped advisory lock on one key, taken before the
+    /// transaction reads anything, so every writer on every host sees the tip and seqs stay
+    /// gapless. It is released by COMMIT or ROLLBACK, and by the server when a writer dies.
+    func beginWrite() throws {
+        try reconnectIfNeeded()
+        try execute("BEGIN")
+        transactionGeneration += 1
+        do { try query("SELECT pg_advisory_xact_lock($1)", [.integer(PostgresStore.writeLockKey)]) } catch {
+            rollback()
+            throw error
+        }
+    }
+
+    /// One snapshot for the whole transaction (REPEATABLE READ), as SQLite's read transaction gives.
+    func beginRead() throws {
+        try reconnectIfNeeded()
+        try execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        transactionGeneration += 1
+    }
+
+    func commit() throws {
+        transactionGeneration += 1
+        try execute("COMMIT")
+    }
+
+    func rollback() {
+        transactionGeneration += 1
+        guard isHealthy, isInTransaction else { return }
+        try? execute("ROLLBACK")
+    }
+
+    /// A connection the server dropped is opened again before the next transaction; while the
+    /// server stays away, the error says so (`LedgerError.Code.unavailable`).
+    func reconnectIfNeeded() throws {
+        guard !isHealthy else { return }
+        guard reset() else {
+            throw LedgerError(.unavailable, "PostgreSQL at \(displayURL) is unreachable: \(Self.message(handle))")
+        }
+        try execute("SET client_min_messages = warning")
     }
 }

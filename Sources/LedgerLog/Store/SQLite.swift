@@ -18,7 +18,8 @@ struct SQLiteResultCode: RawRepresentable, Hashable {
 }
 
 /// One SQLite connection. Owns its handle and closes it in deinit, even when opening failed.
-final class SQLiteConnection {
+final class SQLiteConnection: StoreConnection {
+    var kind: StoreKind { .sqlite }
     let handle: OpaquePointer
     let path: String
 
@@ -59,7 +60,9 @@ final class SQLiteConnection {
         guard rc == SQLITE_OK else { throw error(rc, "executing SQL") }
     }
 
-    func prepare(_ sql: String) throws -> SQLiteStatement {
+    func prepare(_ sql: String, scan: Bool) throws -> any StoreStatement { try prepareSQLite(sql) }
+
+    func prepareSQLite(_ sql: String) throws -> SQLiteStatement {
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard rc == SQLITE_OK, let statement else { throw error(rc, "preparing '\(sql.prefix(60))'") }
@@ -68,14 +71,20 @@ final class SQLiteConnection {
 
     /// The first column of the first row, or nil.
     func scalarInt(_ sql: String) throws -> Int64? {
-        try prepare(sql).firstRow { $0.int(0) }
+        try prepareSQLite(sql).firstRow { $0.int(0) }
     }
 
     func scalarText(_ sql: String) throws -> String? {
-        try prepare(sql).firstRow { $0.text(0) }
+        try prepareSQLite(sql).firstRow { $0.text(0) }
     }
 
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// `BEGIN IMMEDIATE` takes the file's write lock at once: writers queue here (busy timeout).
+    func beginWrite() throws { try execute("BEGIN IMMEDIATE") }
+    func beginRead() throws { try execute("BEGIN DEFERRED") }
+    func commit() throws { try execute("COMMIT") }
+    func rollback() { if isInTransaction { try? execute("ROLLBACK") } }
 
     var changes: Int { Int(sqlite3_changes(handle)) }
 
@@ -83,7 +92,7 @@ final class SQLiteConnection {
 }
 
 /// A prepared statement. Parameters are 1-based; columns 0-based, as in SQLite.
-final class SQLiteStatement {
+final class SQLiteStatement: StoreStatement {
     private let handle: OpaquePointer
     private unowned let connection: SQLiteConnection
 
@@ -153,7 +162,7 @@ final class SQLiteStatement {
 
     /// Reads the first row, if any, and resets: a statement left on a row would hold its read
     /// snapshot open and make the connection's next write transaction fail with BUSY_SNAPSHOT.
-    func firstRow<T>(_ read: (SQLiteStatement) throws -> T) throws -> T? {
+    func firstRow<T>(_ read: (any StoreStatement) throws -> T) throws -> T? {
         defer { sqlite3_reset(handle) }
         return try step() ? try read(self) : nil
     }

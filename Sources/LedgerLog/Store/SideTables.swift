@@ -27,10 +27,10 @@ public final class SideTables {
     /// A statement prepared once and run many times (a projection's INSERT), valid while the
     /// ledger is open.
     public final class Prepared {
-        let statement: SQLiteStatement
+        let statement: any StoreStatement
         let sql: String
 
-        init(statement: SQLiteStatement, sql: String) {
+        init(statement: any StoreStatement, sql: String) {
             self.statement = statement
             self.sql = sql
         }
@@ -52,10 +52,10 @@ public final class SideTables {
     public final class EventFeed {
         let types: [String]
         let requiring: [UInt8]
-        let statement: SQLiteStatement
+        let statement: any StoreStatement
         let parameters: [(index: Int32, column: Int32)]
 
-        init(types: [String], requiring: String?, statement: SQLiteStatement, sql: String) throws {
+        init(types: [String], requiring: String?, statement: any StoreStatement, sql: String) throws {
             (self.types, self.statement) = (types, statement)
             self.requiring = Array((requiring ?? "").utf8)
             let named: [(String, Int32)] = [(":seq", 0), (":type", 1), (":occurred_at", 2), (":recorded_at", 3), (":payload", 4)]
@@ -93,7 +93,7 @@ public final class SideTables {
             }
         }
         let rows = try ledger.db.prepare(
-            "SELECT seq, type, occurred_at, recorded_at, payload FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq")
+            "SELECT seq, type, occurred_at, recorded_at, payload FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", scan: true)
         rows.bind(1, after).bind(2, last.map { Int64(bitPattern: $0) } ?? Int64.max)
         // The feeds borrow the current row's bytes: unbind them before the row goes away.
         defer { for feed in feeds { feed.statement.clearBindings() } }
@@ -151,9 +151,9 @@ public final class SideTables {
     /// A query read row by row without materializing values: for long scans that keep only a
     /// few columns of each row. Valid inside the transaction it was opened in.
     public final class Cursor {
-        let statement: SQLiteStatement
+        let statement: any StoreStatement
 
-        init(statement: SQLiteStatement) { self.statement = statement }
+        init(statement: any StoreStatement) { self.statement = statement }
 
         /// Moves to the next row; false when there is none.
         public func next() throws -> Bool { try statement.step() }
@@ -167,7 +167,7 @@ public final class SideTables {
 
     public func cursor(_ sql: String, _ values: [Value] = []) throws -> Cursor {
         // A statement of its own: cursors are read side by side (a merge by seq).
-        Cursor(statement: try Self.bind(try ledger.db.prepare(sql), sql, values))
+        Cursor(statement: try Self.bind(try ledger.db.prepare(sql, scan: true), sql, values))
     }
 
     public func rows(_ sql: String, _ values: [Value] = []) throws -> [[Value]] {
@@ -176,11 +176,11 @@ public final class SideTables {
         return out
     }
 
-    private func bound(_ sql: String, _ values: [Value]) throws -> SQLiteStatement {
+    private func bound(_ sql: String, _ values: [Value]) throws -> any StoreStatement {
         try Self.bind(try ledger.statement(sql), sql, values)
     }
 
-    private static func bind(_ statement: SQLiteStatement, _ sql: String, _ values: [Value]) throws -> SQLiteStatement {
+    private static func bind(_ statement: any StoreStatement, _ sql: String, _ values: [Value]) throws -> any StoreStatement {
         guard statement.parameterCount == values.count else {
             // SQLite would ignore extra values and bind missing ones as NULL: refuse instead.
             throw LedgerError(.storage, "'\(sql.prefix(60))' takes \(statement.parameterCount) values, not \(values.count)")

@@ -9,8 +9,8 @@ extension Ledger {
     ) throws -> VerificationReport {
         // One sequential pass gains nothing from the large page cache appends use: keep verify's
         // memory flat and small whatever the log's size.
-        try db.execute("PRAGMA cache_size=-2048")
-        defer { try? db.execute("PRAGMA cache_size=-\(Self.pageCacheKiB)") }
+        if store == .sqlite { try db.execute("PRAGMA cache_size=-2048") }
+        defer { if store == .sqlite { try? db.execute("PRAGMA cache_size=-\(Self.pageCacheKiB)") } }
         return try readTransaction {
             var report = VerificationReport(origin: origin)
             report.durability = durability
@@ -88,8 +88,8 @@ extension Ledger {
             var checkpointsToCheck = CheckpointSchedule(schedule)
             var checker = ChainChecker()
             checker.erased = try erasedPayloadDigests()
-            let nodes = try db.prepare("SELECT id, hash FROM merkle_nodes ORDER BY id")
-            let events = try db.prepare("\(Self.eventColumns) ORDER BY seq")
+            let nodes = try db.prepare("SELECT id, hash FROM merkle_nodes ORDER BY id", scan: true)
+            let events = try db.prepare("\(Self.eventColumns) ORDER BY seq", scan: true)
             if let problem = checkpointsToCheck.check(at: checker) { checker.record(problem) }
             while try events.step() {
                 // Most rows are sound: check them from SQLite's column buffers, without Strings.
@@ -143,7 +143,7 @@ extension Ledger {
         }
     }
 
-    private static func compare(_ node: CompactRange.CompletedNode, withNextStoredNodeIn nodes: SQLiteStatement)
+    private static func compare(_ node: CompactRange.CompletedNode, withNextStoredNodeIn nodes: any StoreStatement)
         -> VerificationProblem?
     {
         let first = (node.index << UInt64(node.level)) + 1
