@@ -104,7 +104,7 @@ let package = Package(
             ]
         ),
 
-        .target(name: "LedgerTestSupport", dependencies: ["LedgerLog", "Governance", "CSQLite"], path: "Tests/LedgerTestSupport"),
+        .target(name: "LedgerTestSupport", dependencies: ["LedgerLog", "Governance", "CSQLite", "CPostgreSQL"], path: "Tests/LedgerTestSupport"),
         .testTarget(
             name: "LedgerLogTests",
             dependencies: [

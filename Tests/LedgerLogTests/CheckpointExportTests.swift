@@ -5,10 +5,10 @@ import Testing
 
 @Suite("Checkpoints, key rotation and offline export verification")
 struct CheckpointExportTests {
-    @Test("a checkpoint is C2SP text signed by every given key; verify accepts either key after rotation")
-    func rotation() throws {
+    @Test("a checkpoint is C2SP text signed by every given key; verify accepts either key after rotation", arguments: TestStore.allCases)
+    func rotation(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, old) = try LedgerFixtures.make(in: directory)
+        let (ledger, old) = try LedgerFixtures.make(in: directory, store: store)
         try ledger.append(LedgerFixtures.events(9))
         let new = try NoteSignerKey.generate(name: ledger.origin)
         #expect {
@@ -28,10 +28,10 @@ struct CheckpointExportTests {
         #expect(report.checkpointsChecked == 2 && report.signaturesVerified == 3)
     }
 
-    @Test("an export verifies with no database, and each kind of damage to it is named")
-    func exportVerification() throws {
+    @Test("an export verifies with no database, and each kind of damage to it is named", arguments: TestStore.allCases)
+    func exportVerification(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, signer) = try LedgerFixtures.make(in: directory)
+        let (ledger, signer) = try LedgerFixtures.make(in: directory, store: store)
         try ledger.append(LedgerFixtures.events(10))
         let stored = try ledger.issueCheckpoint(signers: [signer])
         let checkpoint = try SignedCheckpoint(parsing: stored.note)

@@ -5,10 +5,10 @@ import Testing
 
 @Suite("The ledger store: append, idempotency, concurrency control, opening")
 struct LedgerStoreTests {
-    @Test("appends get gapless seqs, per-stream versions and a chain from the genesis value")
-    func appendsChain() throws {
+    @Test("appends get gapless seqs, per-stream versions and a chain from the genesis value", arguments: TestStore.allCases)
+    func appendsChain(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         let results = try ledger.append(LedgerFixtures.events(12))
         #expect(results.map(\.seq) == Array(1...12))
         #expect(results.filter { !$0.isDuplicate }.count == 12)
@@ -25,10 +25,10 @@ struct LedgerStoreTests {
         #expect(try ledger.verify().isValid)
     }
 
-    @Test("verify says which keys it trusted and why; given a trust root, a key the file registers beyond it is not trusted")
-    func trustedKeys() throws {
+    @Test("verify says which keys it trusted and why; given a trust root, a key the file registers beyond it is not trusted", arguments: TestStore.allCases)
+    func trustedKeys(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, signer) = try LedgerFixtures.make(in: directory)
+        let (ledger, signer) = try LedgerFixtures.make(in: directory, store: store)
         try ledger.append(LedgerFixtures.events(4))
         _ = try ledger.issueCheckpoint(signers: [signer])
         // Trusting the file: said, with a warning.
@@ -47,10 +47,10 @@ struct LedgerStoreTests {
         #expect(rooted.warnings.contains { $0.contains("not trusted") && $0.contains(mallory.verifierKey.description) })
     }
 
-    @Test("ids the ledger gives are RFC 9562 version 7: the recording millisecond first, so they sort by time")
-    func givenIDsAreTimeOrdered() throws {
+    @Test("ids the ledger gives are RFC 9562 version 7: the recording millisecond first, so they sort by time", arguments: TestStore.allCases)
+    func givenIDsAreTimeOrdered(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         let before = UInt64(Date().timeIntervalSince1970 * 1000)
         var ids: [String] = []
         for _ in 0..<3 {
@@ -91,10 +91,10 @@ struct LedgerStoreTests {
         #expect(throws: LedgerError.self) { try Ledger.create(at: ledger.path, origin: "studio.example/again") }
     }
 
-    @Test("the same id and content again returns the original; other content is a conflict")
-    func idempotency() throws {
+    @Test("the same id and content again returns the original; other content is a conflict", arguments: TestStore.allCases)
+    func idempotency(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         let id = UUID()
         var event = ProposedEvent(id: id, type: "seed.locked", stream: "deliverable/D-1", payload: ["seed": 42])
         let first = try ledger.append(event)
@@ -111,10 +111,10 @@ struct LedgerStoreTests {
         #expect(try ledger.size() == 3)
     }
 
-    @Test("an expected stream version that does not hold is a conflict, and the batch writes nothing")
-    func optimisticConcurrency() throws {
+    @Test("an expected stream version that does not hold is a conflict, and the batch writes nothing", arguments: TestStore.allCases)
+    func optimisticConcurrency(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         try ledger.append(ProposedEvent(type: "deliverable.opened", stream: "deliverable/D-9", payload: [:], expectedVersion: 0))
         let batch = [
             ProposedEvent(type: "seed.locked", stream: "deliverable/D-9", payload: ["seed": 1], expectedVersion: 1),
@@ -133,10 +133,10 @@ struct LedgerStoreTests {
         #expect(try ledger.verify().isValid)
     }
 
-    @Test("a batch with one bad event writes nothing and names the event and field")
-    func atomicBatch() throws {
+    @Test("a batch with one bad event writes nothing and names the event and field", arguments: TestStore.allCases)
+    func atomicBatch(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         var batch = LedgerFixtures.events(4)
         batch[2].payload = .array([1])
         #expect {
@@ -153,10 +153,10 @@ struct LedgerStoreTests {
         #expect(try ledger.size() == 0)
     }
 
-    @Test("two ledgers on one file interleave appends without forking the chain")
-    func twoConnections() throws {
+    @Test("two ledgers on one file interleave appends without forking the chain", arguments: TestStore.allCases)
+    func twoConnections(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (first, _) = try LedgerFixtures.make(in: directory)
+        let (first, _) = try LedgerFixtures.make(in: directory, store: store)
         let second = try Ledger(opening: first.path)
         for round in 0..<10 {
             try (round % 2 == 0 ? first : second).append(LedgerFixtures.events(3 + round % 4))
@@ -202,44 +202,55 @@ struct LedgerStoreTests {
         }
     }
 
-    @Test("refuses to create over an existing file")
-    func noOverwrite() throws {
+    @Test("refuses to create over an existing file", arguments: TestStore.allCases)
+    func noOverwrite(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         #expect {
             _ = try Ledger.create(at: ledger.path, origin: "x.example/log")
         } throws: { ($0 as? LedgerError)?.code == .alreadyExists }
     }
 
-    @Test("durability is FULL by default, relaxed only when asked, and reported by verify")
-    func durability() throws {
+    @Test("durability is FULL by default, relaxed only when asked, and reported by verify", arguments: TestStore.allCases)
+    func durability(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (strict, signer) = try LedgerFixtures.make(in: directory)
+        let (strict, signer) = try LedgerFixtures.make(in: directory, store: store)
         #expect(strict.durability == .full)
         #expect(try strict.verify(suppliedKeys: [signer.verifierKey]).warnings.isEmpty)
         #expect(!(try strict.verify().warnings.contains { $0.contains("synchronous") }))
-        let relaxed = try Ledger.create(at: directory.path("relaxed.db"), origin: "relaxed.example/log", durability: .normal)
+        let relaxed = try Ledger.create(
+            at: try store.location(in: directory, name: "relaxed.db"), origin: "relaxed.example/log", durability: .normal)
         let report = try relaxed.verify()
         #expect(report.durability == .normal)
         #expect(report.warnings.contains { $0.contains("synchronous=NORMAL") })
     }
 
-    @Test("the log tables refuse UPDATE and DELETE inside the database")
-    func appendOnlyTriggers() throws {
+    @Test("the log tables refuse UPDATE and DELETE inside the database", arguments: TestStore.allCases)
+    func appendOnlyTriggers(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, signer) = try LedgerFixtures.make(in: directory)
+        let (ledger, signer) = try LedgerFixtures.make(in: directory, store: store)
         try ledger.append(LedgerFixtures.events(2))
         try ledger.issueCheckpoint(signers: [signer])
         let path = ledger.path
-        // A plain connection, triggers intact, as any SQL client would open it.
-        let client = try SQLClient(path: path)
+        // A plain connection, triggers intact, as any SQL client would open it (the superuser
+        // even, for PostgreSQL: only dropping the triggers gets past them).
+        let execute: (String) throws -> Void
+        switch store {
+        case .sqlite: execute = try SQLClient(path: path).execute
+        case .postgres: execute = try PostgresClient(url: path).execute
+        }
         for sql in [
             "UPDATE events SET actor = 'mallory' WHERE seq = 1", "DELETE FROM events WHERE seq = 2",
             "DELETE FROM merkle_nodes", "UPDATE checkpoints SET note = ''", "DELETE FROM verifier_keys",
             "UPDATE ledger_meta SET value = 'other' WHERE key = 'origin'",
             "UPDATE ledger_meta SET value = 'OFF' WHERE key = 'durability'", "DELETE FROM ledger_meta",
         ] {
-            #expect(throws: (any Error).self, "\(sql)") { try client.execute(sql) }
+            #expect(throws: (any Error).self, "\(sql)") { try execute(sql) }
+        }
+        if store == .postgres {
+            for table in ["events", "merkle_nodes", "checkpoints", "verifier_keys", "ledger_meta"] {
+                #expect(throws: (any Error).self, "TRUNCATE \(table)") { try execute("TRUNCATE \(table) CASCADE") }
+            }
         }
         #expect(try ledger.verify().isValid)
     }

@@ -16,10 +16,10 @@ private func referenceRoot(_ leaves: ArraySlice<SHA256Digest>) -> SHA256Digest {
 
 @Suite("Merkle tree kept by the ledger")
 struct MerkleTreeTests {
-    @Test("roots and proofs at every size up to 70 match the RFC's definition and verify")
-    func proofsAtEverySize() throws {
+    @Test("roots and proofs at every size up to 70 match the RFC's definition and verify", arguments: TestStore.allCases)
+    func proofsAtEverySize(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         let hashing = MerkleHashing()
         var leaves: [SHA256Digest] = []
         for batch in LedgerFixtures.events(70).chunked(into: 7) {
@@ -42,10 +42,10 @@ struct MerkleTreeTests {
         }
     }
 
-    @Test("a proof is refused for a wrong leaf or a wrong root")
-    func tamperedProofRefused() throws {
+    @Test("a proof is refused for a wrong leaf or a wrong root", arguments: TestStore.allCases)
+    func tamperedProofRefused(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         try ledger.append(LedgerFixtures.events(13))
         var proof = try ledger.inclusionProof(seq: 6)
         proof.leafHash = try ledger.inclusionProof(seq: 7).leafHash
@@ -55,10 +55,10 @@ struct MerkleTreeTests {
         #expect(throws: MerkleProofVerifier.Failure.self) { try consistency.verify() }
     }
 
-    @Test("proofs beyond the log are bad input")
-    func outOfRange() throws {
+    @Test("proofs beyond the log are bad input", arguments: TestStore.allCases)
+    func outOfRange(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         try ledger.append(LedgerFixtures.events(3))
         #expect(throws: LedgerError.self) { _ = try ledger.inclusionProof(seq: 4) }
         #expect(throws: LedgerError.self) { _ = try ledger.inclusionProof(seq: 1, treeSize: 9) }

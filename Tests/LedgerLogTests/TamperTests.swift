@@ -3,8 +3,9 @@ import LedgerLog
 import LedgerTestSupport
 import Testing
 
-/// A ledger file changed through libsqlite3 directly, bypassing the triggers as an attacker with
-/// write access to the file would. Each change must be found, at the right seq, as the right kind.
+/// A ledger changed directly, bypassing the triggers as an attacker with write access to the
+/// file (libsqlite3) or superuser access to the database (libpq, triggers dropped) would. Each
+/// change must be found, at the right seq, as the right kind, in either store.
 @Suite("Tamper matrix")
 struct TamperTests {
     struct Scenario {
@@ -14,8 +15,8 @@ struct TamperTests {
         let kept: SignedCheckpoint
         let path: String
 
-        init(events: Int = 20) throws {
-            (ledger, signer) = try LedgerFixtures.make(in: directory)
+        init(events: Int = 20, store: TestStore) throws {
+            (ledger, signer) = try LedgerFixtures.make(in: directory, store: store)
             try ledger.append(LedgerFixtures.events(events))
             let stored = try ledger.issueCheckpoint(signers: [signer])
             kept = try SignedCheckpoint(parsing: stored.note)
@@ -45,23 +46,23 @@ struct TamperTests {
         #expect(report.firstProblem?.seq == seq, "\(report.problems)", sourceLocation: sourceLocation)
     }
 
-    @Test("an edited payload is found at its seq")
-    func editedPayload() throws {
-        let s = try Scenario()
+    @Test("an edited payload is found at its seq", arguments: TestStore.allCases)
+    func editedPayload(store: TestStore) throws {
+        let s = try Scenario(store: store)
         try s.attack("UPDATE events SET payload = CAST('{\"attempt\":99}' AS BLOB) WHERE seq = 7")
         Self.expectFirst(try s.verify(), .edited, seq: 7)
     }
 
-    @Test("an edited envelope field is found at its seq")
-    func editedEnvelope() throws {
-        let s = try Scenario()
+    @Test("an edited envelope field is found at its seq", arguments: TestStore.allCases)
+    func editedEnvelope(store: TestStore) throws {
+        let s = try Scenario(store: store)
         try s.attack("UPDATE events SET actor = 'mallory' WHERE seq = 11")
         Self.expectFirst(try s.verify(), .edited, seq: 11)
     }
 
-    @Test("a deleted row is found at its seq")
-    func deletedRow() throws {
-        let s = try Scenario()
+    @Test("a deleted row is found at its seq", arguments: TestStore.allCases)
+    func deletedRow(store: TestStore) throws {
+        let s = try Scenario(store: store)
         try s.attack("DELETE FROM events WHERE seq = 7")
         Self.expectFirst(try s.verify(), .deleted, seq: 7)
     }
@@ -88,9 +89,9 @@ struct TamperTests {
         """
     }
 
-    @Test("a payload set to NULL: verify names the seq, and export refuses instead of writing invalid JSON")
-    func nullPayload() throws {
-        let s = try Scenario()
+    @Test("a payload set to NULL: verify names the seq, and export refuses instead of writing invalid JSON", arguments: TestStore.allCases)
+    func nullPayload(store: TestStore) throws {
+        let s = try Scenario(store: store)
         try s.attack("UPDATE events SET payload = NULL WHERE seq = 5")
         Self.expectFirst(try s.verify(), .edited, seq: 5)
         let out = s.directory.path("export.jsonl")
@@ -98,9 +99,9 @@ struct TamperTests {
         #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".partial"))
     }
 
-    @Test("an inserted row is found at its own seq, odd or even (not at the Merkle node before it)", arguments: [7, 8, 12])
-    func insertedAtAnySeq(seq: UInt64) throws {
-        let s = try Scenario()
+    @Test("an inserted row is found at its own seq, odd or even (not at the Merkle node before it)", arguments: TestStore.allCases, [7, 8, 12] as [UInt64])
+    func insertedAtAnySeq(store: TestStore, seq: UInt64) throws {
+        let s = try Scenario(store: store)
         let forged = Self.forgedEvent(after: try #require(try s.ledger.event(seq: seq - 1)), seq: seq)
         try s.attack(
             "UPDATE events SET seq = seq + 1000000 WHERE seq >= \(seq)",
@@ -108,17 +109,17 @@ struct TamperTests {
         Self.expectFirst(try s.verify(), .inserted, seq: seq)
     }
 
-    @Test("a replaced row that hashes and links consistently is named at its own seq, not the next", arguments: [7, 8, 12])
-    func replacedRow(seq: UInt64) throws {
-        let s = try Scenario()
+    @Test("a replaced row that hashes and links consistently is named at its own seq, not the next", arguments: TestStore.allCases, [7, 8, 12] as [UInt64])
+    func replacedRow(store: TestStore, seq: UInt64) throws {
+        let s = try Scenario(store: store)
         let forged = Self.forgedEvent(after: try #require(try s.ledger.event(seq: seq - 1)), seq: seq)
         try s.attack("DELETE FROM events WHERE seq = \(seq)", Self.insert(forged))
         Self.expectFirst(try s.verify(), .chainBroken, seq: seq)
     }
 
-    @Test("an inserted row, with later rows renumbered and its own hash and link made valid, is found at its seq")
-    func insertedRow() throws {
-        let s = try Scenario()
+    @Test("an inserted row, with later rows renumbered and its own hash and link made valid, is found at its seq", arguments: TestStore.allCases)
+    func insertedRow(store: TestStore) throws {
+        let s = try Scenario(store: store)
         let before = try #require(try s.ledger.event(seq: 6))
         var forged = before
         forged.seq = 7
@@ -140,9 +141,9 @@ struct TamperTests {
         Self.expectFirst(try s.verify(), .inserted, seq: 7)
     }
 
-    @Test("two swapped rows are found as reordered at the first of them")
-    func swappedRows() throws {
-        let s = try Scenario()
+    @Test("two swapped rows are found as reordered at the first of them", arguments: TestStore.allCases)
+    func swappedRows(store: TestStore) throws {
+        let s = try Scenario(store: store)
         try s.attack(
             "UPDATE events SET seq = 1000 WHERE seq = 9",
             "UPDATE events SET seq = 9 WHERE seq = 10",
@@ -150,16 +151,16 @@ struct TamperTests {
         Self.expectFirst(try s.verify(), .reordered, seq: 9)
     }
 
-    @Test("a dropped tail is found from the stored tree and checkpoint")
-    func droppedTail() throws {
-        let s = try Scenario()
+    @Test("a dropped tail is found from the stored tree and checkpoint", arguments: TestStore.allCases)
+    func droppedTail(store: TestStore) throws {
+        let s = try Scenario(store: store)
         try s.attack("DELETE FROM events WHERE seq > 15")
         Self.expectFirst(try s.verify(), .tailRemoved, seq: 16)
     }
 
-    @Test("a dropped tail whose tree and checkpoints were also removed is found against a checkpoint kept elsewhere")
-    func droppedTailEverywhere() throws {
-        let s = try Scenario()
+    @Test("a dropped tail whose tree and checkpoints were also removed is found against a checkpoint kept elsewhere", arguments: TestStore.allCases)
+    func droppedTailEverywhere(store: TestStore) throws {
+        let s = try Scenario(store: store)
         try s.attack(
             "DELETE FROM events WHERE seq > 15", "DELETE FROM checkpoints",
             "DELETE FROM merkle_nodes WHERE (id >> 6) >= 15")
@@ -167,9 +168,9 @@ struct TamperTests {
         Self.expectFirst(try s.verify(supplied: [s.kept]), .tailRemoved, seq: 16)
     }
 
-    @Test("a replaced checkpoint signature is found")
-    func replacedSignature() throws {
-        let s = try Scenario()
+    @Test("a replaced checkpoint signature is found", arguments: TestStore.allCases)
+    func replacedSignature(store: TestStore) throws {
+        let s = try Scenario(store: store)
         let stored = try #require(try s.ledger.latestCheckpoint())
         var note = try SignedNote(parsing: stored.note)
         note.signatures[0].signature[5] ^= 0x40
@@ -177,9 +178,9 @@ struct TamperTests {
         Self.expectFirst(try s.verify(), .badSignature, seq: nil)
     }
 
-    @Test("a checkpoint re-signed by a key the ledger does not know is found")
-    func foreignSignature() throws {
-        let s = try Scenario()
+    @Test("a checkpoint re-signed by a key the ledger does not know is found", arguments: TestStore.allCases)
+    func foreignSignature(store: TestStore) throws {
+        let s = try Scenario(store: store)
         let stored = try #require(try s.ledger.latestCheckpoint())
         let mallory = try NoteSignerKey.generate(name: s.ledger.origin)
         let forged = try SignedCheckpoint.sign(try SignedCheckpoint(parsing: stored.note).checkpoint, with: [mallory])
@@ -187,9 +188,9 @@ struct TamperTests {
         Self.expectFirst(try s.verify(), .badSignature, seq: nil)
     }
 
-    @Test("an edit with the whole chain recomputed is found by the stored Merkle tree")
-    func rewrittenChain() throws {
-        let s = try Scenario()
+    @Test("an edit with the whole chain recomputed is found by the stored Merkle tree", arguments: TestStore.allCases)
+    func rewrittenChain(store: TestStore) throws {
+        let s = try Scenario(store: store)
         var events = try s.ledger.events()
         var statements: [String] = []
         let sha = SHA256()
@@ -209,9 +210,9 @@ struct TamperTests {
         Self.expectFirst(try s.verify(), .merkleMismatch, seq: 7)
     }
 
-    @Test("the untouched ledger verifies, with every checkpoint and signature counted")
-    func untouched() throws {
-        let s = try Scenario()
+    @Test("the untouched ledger verifies, with every checkpoint and signature counted", arguments: TestStore.allCases)
+    func untouched(store: TestStore) throws {
+        let s = try Scenario(store: store)
         try s.ledger.append(LedgerFixtures.events(5, streamPrefix: "campaign/C-"))
         try s.ledger.issueCheckpoint(signers: [s.signer])
         let report = try s.verify(supplied: [s.kept])

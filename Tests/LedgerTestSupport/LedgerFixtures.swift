@@ -3,11 +3,11 @@ public import LedgerLog
 
 /// Small ledgers built by hand for tests.
 public enum LedgerFixtures {
-    /// A new ledger in `directory` with a registered signing key.
-    public static func make(in directory: TemporaryDirectory, name: String = "ledger.db", origin: String = "test.example/log")
-        throws -> (ledger: Ledger, signer: NoteSignerKey)
-    {
-        let ledger = try Ledger.create(at: directory.path(name), origin: origin)
+    /// A new ledger in `directory` (or, for PostgreSQL, a database of its own) with a registered signing key.
+    public static func make(
+        in directory: TemporaryDirectory, name: String = "ledger.db", origin: String = "test.example/log", store: TestStore = .sqlite
+    ) throws -> (ledger: Ledger, signer: NoteSignerKey) {
+        let ledger = try Ledger.create(at: try store.location(in: directory, name: name), origin: origin)
         let signer = try NoteSignerKey.generate(name: origin)
         try ledger.addVerifierKey(signer.verifierKey)
         return (ledger, signer)
