@@ -93,6 +93,11 @@ struct APIError: Error {
             case .badInput: self.init(.unprocessableContent, error.code.rawValue, message, details: details)
             case .conflict: self.init(.conflict, error.code.rawValue, message, details: details)
             case .alreadyExists: self.init(.conflict, error.code.rawValue, message, details: details)
+            case .unavailable:
+                // Nothing was written; the client may retry once the database is back.
+                var unavailable = APIError(.serviceUnavailable, error.code.rawValue, message, details: details)
+                unavailable.headers[.retryAfter] = "1"
+                self = unavailable
             default: self.init(.internalServerError, error.code.rawValue, message, details: details)
             }
         case let error as GovernanceError:

@@ -79,7 +79,7 @@ public enum ServiceTokens {
     static func load(from ledger: Ledger) throws -> [String: ServiceToken] {
         var tokens: [String: ServiceToken] = [:]
         try ledger.withSideTables(write: false) { tables in
-            let exists = try !tables.rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'service_tokens'").isEmpty
+            let exists = try tables.exists("service_tokens")
             guard exists else { return }
             try tables.query("SELECT token_sha256, name, role FROM service_tokens") { row in
                 if let digest = row[0].string, let name = row[1].string, let role = row[2].string.flatMap(ServiceRole.init) {

@@ -6,7 +6,10 @@ import LedgerLog
 /// straight over the log's rows (`SideTables.run`), reading payload fields with SQLite's JSON
 /// operators: the events were validated when they were appended, so a rebuild neither decodes nor
 /// copies them. A projection is therefore a pure function of the events, declared in one place.
-enum ProjectionFeeds {
+struct ProjectionFeeds {
+    /// The store's way of reading JSON and typing values.
+    let dialect: SQLDialect
+
     struct Feed {
         var types: [EventType]
         var table: String
@@ -17,29 +20,47 @@ enum ProjectionFeeds {
         /// Skip the event, adding no row, when a NOT NULL column comes out NULL.
         var skipsWhenNull = false
 
-        var sql: String {
-            if let from { return "INSERT INTO \(table) SELECT \(values.joined(separator: ", ")) FROM \(from.source)" }
+        func sql(_ dialect: SQLDialect) -> String {
+            // Each value in its column's type (PostgreSQL does not convert text to numbers on insert).
+            let types = ProjectionSchema.columnTypes(of: table)
+            let typed = values.enumerated().map { index, value in
+                index < types.count ? dialect.typed(value, as: types[index]) : value
+            }.joined(separator: ", ")
+            if let from { return "INSERT INTO \(table) SELECT \(typed) FROM \(from.source)" }
+            if skipsWhenNull && dialect.store != .sqlite {
+                // SQLite's OR IGNORE skips a row that breaks NOT NULL; elsewhere, filter it out.
+                let columns = ProjectionSchema.columnDefinitions(of: table)
+                let named = typed.isEmpty ? "" : zip(values.indices, columns).map { index, column in
+                    "\(index < types.count ? dialect.typed(values[index], as: types[index]) : values[index]) AS \(column.name)"
+                }.joined(separator: ", ")
+                let required = columns.filter(\.notNull).map { "\($0.name) IS NOT NULL" }.joined(separator: " AND ")
+                return "INSERT INTO \(table) SELECT * FROM (SELECT \(named)) AS row WHERE \(required)"
+            }
             // A single-row VALUES insert costs SQLite far less than INSERT … SELECT.
-            return "INSERT \(skipsWhenNull ? "OR IGNORE " : "")INTO \(table) VALUES (\(values.joined(separator: ", ")))"
+            return "INSERT \(skipsWhenNull ? "OR IGNORE " : "")INTO \(table) VALUES (\(typed))"
         }
     }
 
     // The event's envelope fields, and its payload's fields by JSON path.
-    static let seq = ":seq"
-    static let occurredAt = ":occurred_at"
-    static func field(_ path: String) -> String { ":payload ->> '$.\(path)'" }
+    let seq = ":seq"
+    let occurredAt = ":occurred_at"
+    func field(_ path: String) -> String { dialect.member(path, of: ":payload") }
     /// An object or array field as canonical JSON text (the payload is canonical, so are its parts).
-    static func json(_ path: String) -> String { ":payload -> '$.\(path)'" }
+    func json(_ path: String) -> String { dialect.fragment(path, of: ":payload") }
     /// A decimal amount in micro-units, rounded as `Money` rounds it.
-    static func micros(_ path: String) -> String { "CAST(round((\(field(path))) * 1000000) AS INTEGER)" }
-    static func literal(_ text: String) -> String { "'\(text)'" }
-    /// A member of the gate record's finding for rule `r.value`, when there is one.
-    static func finding(_ member: String) -> String {
-        "(SELECT f.value ->> '$.\(member)' FROM json_each(:payload, '$.gate.findings') AS f WHERE f.value ->> '$.rule' = r.value LIMIT 1)"
+    func micros(_ path: String) -> String { dialect.micros(field(path)) }
+    func literal(_ text: String) -> String { "'\(text)'" }
+    /// A member of the gate record's finding for rule `r`, when there is one.
+    func finding(_ member: String) -> String {
+        "(SELECT \(dialect.element("f", member: member)) FROM \(dialect.elements("gate.findings", of: ":payload", as: "f")) WHERE \(dialect.element("f", member: "rule")) = \(dialect.element("r")) LIMIT 1)"
     }
-    static let null = "NULL"
+    /// A member of the gate record's warning for rule `r`, when there is one.
+    func warning(_ select: String) -> String {
+        "(SELECT \(select) FROM \(dialect.elements("gate.warnings", of: ":payload", as: "w")) WHERE \(dialect.element("w", member: "rule")) = \(dialect.element("r")) LIMIT 1)"
+    }
+    let null = "NULL"
 
-    static let all: [Feed] = [
+    var all: [Feed] { [
         // catalog
         Feed(
             types: [.modelRegistered], table: "proj_model_registrations",
@@ -89,7 +110,7 @@ enum ProjectionFeeds {
         Feed(
             types: [.seedLocked], table: "proj_seeds",
             // The subject sits under the scope's own name: `campaign` or `deliverable`.
-            values: [seq, field("scope"), ":payload ->> ('$.' || (\(field("scope"))))", field("seed")]),
+            values: [seq, field("scope"), dialect.member(named: field("scope"), of: ":payload"), field("seed")]),
         Feed(types: [.templateVersioned], table: "proj_templates", values: [seq, field("template"), field("version")]),
         Feed(
             types: [.generationRequested], table: "proj_generations",
@@ -100,8 +121,8 @@ enum ProjectionFeeds {
             ]),
         Feed(
             types: [.generationRequested], table: "proj_references",
-            values: [seq, field("generation"), "value ->> '$.asset'", "value ->> '$.role'"],
-            from: ("json_each(:payload, '$.references')", requiring: "\"references\"")),
+            values: [seq, field("generation"), dialect.element("e", member: "asset"), dialect.element("e", member: "role")],
+            from: (dialect.elements("references", of: ":payload", as: "e"), requiring: "\"references\"")),
         Feed(
             types: [.generationCompleted], table: "proj_generation_outcomes",
             values: [
@@ -128,7 +149,7 @@ enum ProjectionFeeds {
         Feed(
             types: [.regenerationRequested], table: "proj_regenerations",
             // The gate numbers an attempt the pipeline left out; 0 marks one recorded without.
-            values: [seq, field("deliverable"), "coalesce(\(field("attempt")), 0)", field("prior_asset"), field("reason")]),
+            values: [seq, field("deliverable"), dialect.orZero(field("attempt")), field("prior_asset"), field("reason")]),
         Feed(types: [.deliverableDelivered], table: "proj_deliveries", values: [seq, field("deliverable"), field("asset")]),
         // costs
         Feed(
@@ -147,8 +168,8 @@ enum ProjectionFeeds {
             // column that can come out NULL, is NULL then.
             types: EventType.allCases.filter(\.isGated), table: "proj_gate_records",
             values: [
-                seq, ":type", field("deliverable"), field("gate.policy"), "coalesce(\(field("gate.version")), 0)",
-                "CASE WHEN json_type(:payload, '$.gate') IS NOT NULL THEN coalesce(\(field("gate.outcome")), 'allowed') END",
+                seq, ":type", field("deliverable"), field("gate.policy"), dialect.orZero(field("gate.version")),
+                "CASE WHEN \(dialect.has("gate", in: ":payload")) THEN coalesce(\(field("gate.outcome")), 'allowed') END",
             ],
             skipsWhenNull: true),
         Feed(
@@ -156,26 +177,27 @@ enum ProjectionFeeds {
             // findings, its warning), else allowed.
             types: EventType.allCases.filter(\.isGated), table: "proj_rule_results",
             values: [
-                seq, ":type", field("deliverable"), "r.value",
-                "coalesce(\(finding("result")), (SELECT 'warned' FROM json_each(:payload, '$.gate.warnings') AS w WHERE w.value ->> '$.rule' = r.value LIMIT 1), 'allowed')",
+                seq, ":type", field("deliverable"), dialect.element("r"),
+                "coalesce(\(finding("result")), \(warning("'warned'")), 'allowed')",
                 finding("action"),
-                "coalesce(\(finding("reason")), (SELECT w.value ->> '$.reason' FROM json_each(:payload, '$.gate.warnings') AS w WHERE w.value ->> '$.rule' = r.value LIMIT 1))",
+                "coalesce(\(finding("reason")), \(warning(dialect.element("w", member: "reason"))))",
                 "coalesce(\(field("gate.mode")), 'enforce')", occurredAt,
             ],
-            from: ("json_each(:payload, '$.gate.rules') AS r", requiring: "\"gate\"")),
+            from: (dialect.elements("gate.rules", of: ":payload", as: "r"), requiring: "\"gate\"")),
         Feed(
             types: [.policyDenied], table: "proj_rule_results",
             values: [
-                seq, field("judged.type"), field("deliverable"), "f.value ->> '$.rule'", "f.value ->> '$.result'",
-                "f.value ->> '$.action'", "f.value ->> '$.reason'", literal("enforce"), occurredAt,
+                seq, field("judged.type"), field("deliverable"), dialect.element("f", member: "rule"),
+                dialect.element("f", member: "result"), dialect.element("f", member: "action"),
+                dialect.element("f", member: "reason"), literal("enforce"), occurredAt,
             ],
-            from: ("json_each(:payload, '$.findings') AS f", requiring: "\"findings\"")),
+            from: (dialect.elements("findings", of: ":payload", as: "f"), requiring: "\"findings\"")),
         Feed(
             // A denial recorded before findings were: its one rule.
             types: [.policyDenied], table: "proj_rule_results",
             values: [
                 seq, "coalesce(\(field("judged.type")), '')", field("deliverable"),
-                "CASE WHEN json_type(:payload, '$.findings') IS NULL THEN \(field("rule")) END", literal("denied"),
+                "CASE WHEN NOT (\(dialect.has("findings", in: ":payload"))) THEN \(field("rule")) END", literal("denied"),
                 field("action"), field("reason"), literal("enforce"), occurredAt,
             ],
             skipsWhenNull: true),
@@ -204,11 +226,14 @@ enum ProjectionFeeds {
                 seq, field("deliverable"), field("rule"), field("approver"), field("reason"), field("denied_seq"),
                 "coalesce(\(field("gate.outcome")), 'allowed')",
             ]),
-    ]
+    ] }
 
     /// Prepares every feed against the tables as they are now (main, or the temp scratch copies
     /// `Projections.check` creates first: unqualified names resolve to temp first).
     static func prepare(_ tables: SideTables) throws -> [SideTables.EventFeed] {
-        try all.map { feed in try tables.feed(types: feed.types.map(\.rawValue), requiring: feed.from?.requiring, feed.sql) }
+        let feeds = ProjectionFeeds(dialect: tables.dialect)
+        return try feeds.all.map { feed in
+            try tables.feed(types: feed.types.map(\.rawValue), requiring: feed.from?.requiring, feed.sql(tables.dialect))
+        }
     }
 }

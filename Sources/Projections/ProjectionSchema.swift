@@ -160,6 +160,23 @@ public enum ProjectionSchema {
         projections.flatMap { $0.tables.map { "DROP TABLE IF EXISTS \($0.name)" } } + ["DROP TABLE IF EXISTS \(positions)"]
     }
 
+    /// A projection table's column types (INTEGER, REAL, TEXT), in order.
+    static func columnTypes(of table: String) -> [String] {
+        columnDefinitions(of: table).map(\.type)
+    }
+
+    /// A projection table's columns: name, type and whether NULL is refused.
+    static func columnDefinitions(of table: String) -> [(name: String, type: String, notNull: Bool)] {
+        guard let columns = projections.lazy.flatMap(\.tables).first(where: { $0.name == table })?.columns else { return [] }
+        return columns.split(separator: ",").map { definition in
+            let words = definition.split(separator: " ")
+            return (
+                words.first.map(String.init) ?? "", words.dropFirst().first.map(String.init) ?? "",
+                definition.uppercased().contains("NOT NULL")
+            )
+        }
+    }
+
     /// A table's column names, in order.
     static func columnNames(_ columns: String) -> [String] {
         columns.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces).prefix { $0 != " " }) }

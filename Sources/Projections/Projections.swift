@@ -133,7 +133,8 @@ public final class Projections {
             var count = 0
             for table in projection.tables {
                 Array("\(table.name)\n".utf8).withUnsafeBytes { sha.update($0) }
-                try tables.query("SELECT * FROM \(schema).\(table.name) ORDER BY seq, rowid") { row in
+                let columns = ProjectionSchema.columnNames(table.columns).joined(separator: ", ")
+                try tables.query("SELECT \(columns) FROM \(schema).\(table.name) ORDER BY seq, rowid") { row in
                     let line = CanonicalJSON.bytes(of: .array(row.map(\.json))) + [0x0A]
                     line.withUnsafeBytes { sha.update($0) }
                     count += 1

@@ -12,6 +12,8 @@ enum Exit {
     static let badInput: Int32 = 65
     static let noLedger: Int32 = 66
     static let cannotCreate: Int32 = 73
+    /// The database server (PostgreSQL) cannot be reached or went away; nothing was written.
+    static let unavailable: Int32 = 69
 
     static func code(for error: LedgerError) -> Int32 {
         switch error.code {
@@ -20,6 +22,7 @@ enum Exit {
         case .notALedger, .schemaTooNew, .keyUnavailable: noLedger
         case .damaged, .verificationFailed: verificationFailed
         case .alreadyExists: cannotCreate
+        case .unavailable: unavailable
         default: failure
         }
     }

@@ -5,7 +5,9 @@ import LedgerLog
 
 /// Where the ledger is: --ledger, else $GENLEDGER_LEDGER, else genledger.db here.
 struct LedgerOptions: ParsableArguments {
-    @Option(name: .long, help: "The ledger file (default: $GENLEDGER_LEDGER, else genledger.db).")
+    @Option(
+        name: .long,
+        help: "The ledger: a SQLite file, or postgres://user@host:port/db (default: $GENLEDGER_LEDGER, else genledger.db).")
     var ledger: String?
 
     var path: String {
@@ -14,8 +16,14 @@ struct LedgerOptions: ParsableArguments {
 
     func open() throws -> Ledger { try Ledger(opening: path) }
 
-    /// The signing key file that goes with the ledger unless one is named.
-    var defaultKeyFile: String { path + ".key" }
+    /// The signing key file that goes with the ledger unless one is named: LEDGER.key beside a
+    /// file; for a PostgreSQL ledger, DATABASE.key in the current directory (the key never goes
+    /// into the database: whoever can write the database must not be able to sign).
+    var defaultKeyFile: String {
+        guard StoreKind.of(location: path) == .postgres else { return path + ".key" }
+        let database = path.split(separator: "/").last.map { $0.split(separator: "?").first.map(String.init) ?? "" } ?? ""
+        return (database.isEmpty ? "genledger" : database) + ".key"
+    }
 }
 
 /// Signing keys: --key-file (repeatable), else $GENLEDGER_KEY_FILE, else LEDGER.key.

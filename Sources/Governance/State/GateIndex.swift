@@ -28,9 +28,7 @@ public struct GateIndex {
     /// WHERE clause repeats the index's.
     static let globalCondition = "type IN (\(globalTypes.map { "'\($0)'" }.joined(separator: ", ")))"
 
-    static func member(_ path: String, of table: String = "") -> String {
-        "json_extract(CAST(\(table)payload AS TEXT), '$.\(path)')"
-    }
+    func member(_ path: String, of table: String = "") -> String { tables.jsonText(path, ofColumn: "\(table)payload") }
 
     static let schema = [
         "CREATE INDEX IF NOT EXISTS gate_documents ON events(seq) WHERE \(globalCondition)",
@@ -45,10 +43,9 @@ public struct GateIndex {
     /// ledger: the read model then fills from the whole log at the first catch-up).
     public static func prepare(_ ledger: Ledger) throws {
         let present = try ledger.withSideTables(write: false) { tables in
-            try tables.rows("SELECT count(*) FROM sqlite_master WHERE name IN ('gate_documents', 'gate_keys', 'gate_campaign_spend', 'gate_position')")
-                .first?[0].int
+            try ["gate_documents", "gate_keys", "gate_campaign_spend", "gate_position"].allSatisfy { try tables.exists($0) }
         }
-        guard (present ?? 0) < 4 else { return }
+        guard !present else { return }
         try ledger.withSideTables(write: true) { tables in
             for statement in schema { try tables.execute(statement) }
         }
@@ -67,7 +64,7 @@ public struct GateIndex {
 
     /// Adds the keys and the spend of the events after `after` to the two tables named.
     func fill(keys: String, spend: String, after: Int64) throws {
-        let m = Self.member
+        let m = member
         try tables.run(
             """
             INSERT OR IGNORE INTO \(keys)(kind, key, value)
@@ -80,15 +77,15 @@ public struct GateIndex {
                     WHERE seq > ?1 AND type = 'routing.decided'
                 UNION ALL SELECT 'deliverable', \(m("deliverable", "")), \(m("campaign", "")) FROM events
                     WHERE seq > ?1 AND type = 'deliverable.opened'
-            ) WHERE key IS NOT NULL AND value IS NOT NULL
+            ) AS found WHERE key IS NOT NULL AND value IS NOT NULL
             """, [.integer(after)])
         try tables.run(
             """
             INSERT INTO \(spend)(campaign, micros)
-            SELECT k.value, SUM(CAST(round(\(m("amount", "e.")) * 1000000) AS INTEGER)) FROM events e
+            SELECT k.value, SUM(\(tables.jsonMicros("amount", ofColumn: "e.payload"))) FROM events e
             JOIN \(keys) k ON k.kind = 'deliverable' AND k.key = \(m("deliverable", "e."))
             WHERE e.seq > ?1 AND e.type = 'cost.recorded' GROUP BY k.value
-            ON CONFLICT(campaign) DO UPDATE SET micros = micros + excluded.micros
+            ON CONFLICT(campaign) DO UPDATE SET micros = \(spend).micros + excluded.micros
             """, [.integer(after)])
     }
 
@@ -105,26 +102,26 @@ public struct GateIndex {
             """
             CREATE TEMP TABLE IF NOT EXISTS fresh_gate_keys(kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(kind, key)) WITHOUT ROWID;
             CREATE TEMP TABLE IF NOT EXISTS fresh_gate_campaign_spend(campaign TEXT PRIMARY KEY, micros INTEGER NOT NULL) WITHOUT ROWID;
-            DELETE FROM fresh_gate_keys; DELETE FROM fresh_gate_campaign_spend;
             """)
-        try fill(keys: "temp.fresh_gate_keys", spend: "temp.fresh_gate_campaign_spend", after: 0)
+        try tables.execute("DELETE FROM fresh_gate_keys; DELETE FROM fresh_gate_campaign_spend")
+        try fill(keys: "fresh_gate_keys", spend: "fresh_gate_campaign_spend", after: 0)
         var mismatches: [String] = []
         for row in try tables.rows(
-            "SELECT kind, key, value FROM main.gate_keys EXCEPT SELECT kind, key, value FROM temp.fresh_gate_keys LIMIT 20")
+            "SELECT kind, key, value FROM gate_keys EXCEPT SELECT kind, key, value FROM fresh_gate_keys LIMIT 20")
         {
             mismatches.append("gate_keys: \(row[0].string ?? "?") '\(row[1].string ?? "?")' → '\(row[2].string ?? "?")' is not what the log records")
         }
         for row in try tables.rows(
-            "SELECT kind, key, value FROM temp.fresh_gate_keys EXCEPT SELECT kind, key, value FROM main.gate_keys LIMIT 20")
+            "SELECT kind, key, value FROM fresh_gate_keys EXCEPT SELECT kind, key, value FROM gate_keys LIMIT 20")
         {
             mismatches.append("gate_keys: \(row[0].string ?? "?") '\(row[1].string ?? "?")' → '\(row[2].string ?? "?")' is missing")
         }
         for row in try tables.rows(
             """
-            SELECT f.campaign, f.micros, g.micros FROM temp.fresh_gate_campaign_spend f
-            LEFT JOIN main.gate_campaign_spend g ON g.campaign = f.campaign WHERE g.micros IS NOT f.micros
-            UNION ALL SELECT g.campaign, NULL, g.micros FROM main.gate_campaign_spend g
-            WHERE NOT EXISTS (SELECT 1 FROM temp.fresh_gate_campaign_spend f WHERE f.campaign = g.campaign) LIMIT 20
+            SELECT f.campaign, f.micros, g.micros FROM fresh_gate_campaign_spend f
+            LEFT JOIN gate_campaign_spend g ON g.campaign = f.campaign WHERE g.micros IS NOT f.micros
+            UNION ALL SELECT g.campaign, NULL, g.micros FROM gate_campaign_spend g
+            WHERE NOT EXISTS (SELECT 1 FROM fresh_gate_campaign_spend f WHERE f.campaign = g.campaign) LIMIT 20
             """)
         {
             mismatches.append(
@@ -141,7 +138,7 @@ public struct GateIndex {
     /// Whether the ledger holds the read model (a ledger no one-shot call has touched does not).
     public static func isPresent(_ ledger: Ledger) throws -> Bool {
         try ledger.withSideTables(write: false) { tables in
-            try tables.rows("SELECT count(*) FROM sqlite_master WHERE name = 'gate_keys'").first?[0].int == 1
+            try tables.exists("gate_keys")
         }
     }
 

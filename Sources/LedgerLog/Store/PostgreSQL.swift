@@ -73,8 +73,14 @@ final class PostgresConnection {
         return String(url[..<colon]) + ":***" + String(url[at.lowerBound...])
     }
 
-    /// Runs statements that return nothing (DDL, transaction control); several may be given at once.
+    /// Runs statements that return nothing (DDL, transaction control); several may be given at
+    /// once. Written for both stores: rewritten as `PostgresDialect` says.
     func execute(_ sql: String) throws {
+        try executeNative(PostgresDialect(translating: sql).sql)
+    }
+
+    /// Runs statements written in PostgreSQL's own SQL, as they are.
+    func executeNative(_ sql: String) throws {
         let result = PQexec(handle, sql)
         defer { PQclear(result) }
         try check(result, sql)

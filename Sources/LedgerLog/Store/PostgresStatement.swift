@@ -1,10 +1,19 @@
 import CPostgreSQL
+import Foundation
 
-/// The few ways the log's SQL differs between SQLite and PostgreSQL, rewritten once when a
-/// statement is prepared: placeholders (`?`, `?N`, `:name` become `$N`, numbered densely in
-/// order of first use, since PostgreSQL must type every parameter it is sent) and
-/// `INSERT OR IGNORE` (PostgreSQL's `ON CONFLICT DO NOTHING`). Quoted text and comments are
-/// left alone.
+/// The ways the SQL written for both stores differs in PostgreSQL, rewritten once when a
+/// statement is prepared, in the SQL outside quoted text and comments:
+/// - placeholders `?`, `?N` and `:name` become `$N`, numbered densely in order of first use
+///   (PostgreSQL must type every parameter it is sent);
+/// - `INSERT OR IGNORE` becomes `ON CONFLICT DO NOTHING`;
+/// - `a IS b` and `a IS NOT b` (SQLite's NULL-safe comparisons) become `IS [NOT] DISTINCT FROM`;
+/// - `LIKE` becomes `ILIKE` (SQLite's LIKE ignores ASCII case);
+/// - `CAST(… AS INTEGER)` is to `bigint` (SQLite's integers are 64-bit);
+/// - `hex(bytes)` becomes `upper(encode(bytes, 'hex'))`; `main.` and `temp.` name `public.`
+///   and `pg_temp.`;
+/// - in `CREATE TABLE`: INTEGER → bigint, REAL → double precision, TEXT → text in the "C"
+///   collation (byte order, as SQLite compares), BLOB → bytea, no `STRICT` or `WITHOUT ROWID`,
+///   and a `rowid` identity column last, so `ORDER BY rowid` means insertion order in both.
 struct PostgresDialect {
     /// The statement in PostgreSQL's SQL.
     var sql = ""
@@ -16,8 +25,9 @@ struct PostgresDialect {
     var names: [String: Int32] = [:]
 
     init(translating source: String) {
-        var out = ""
         var positions: [Int32: Int] = [:]  // SQLite index → position in `sent`
+        var segments: [(code: Bool, text: String)] = []
+        var code = ""
         let chars = Array(source.unicodeScalars)
         var i = 0
         func placeholder(_ index: Int32) {
@@ -26,8 +36,9 @@ struct PostgresDialect {
                 sent.append(index)
                 positions[index] = sent.count
             }
-            out += "$\(positions[index]!)"
+            code += "$\(positions[index]!)"
         }
+        func isWord(_ c: Unicode.Scalar) -> Bool { c == "_" || c.properties.isAlphabetic || ("0"..."9").contains(c) }
         while i < chars.count {
             let c = chars[i]
             if c == "'" || c == "\"" {
@@ -40,17 +51,18 @@ struct PostgresDialect {
                     }
                     j += 1
                 }
-                out.unicodeScalars.append(contentsOf: chars[i...min(j, chars.count - 1)])
+                segments.append((true, code))
+                code = ""
+                var quoted = ""
+                quoted.unicodeScalars.append(contentsOf: chars[i...min(j, chars.count - 1)])
+                segments.append((false, quoted))
                 i = j + 1
             } else if c == "-" && i + 1 < chars.count && chars[i + 1] == "-" {
-                while i < chars.count && chars[i] != "\n" {
-                    out.unicodeScalars.append(chars[i])
-                    i += 1
-                }
+                while i < chars.count && chars[i] != "\n" { i += 1 }
             } else if c == "?" {
                 var j = i + 1
                 var digits = ""
-                while j < chars.count, chars[j].properties.numericType != nil, chars[j].isASCII {
+                while j < chars.count, ("0"..."9").contains(chars[j]) {
                     digits.unicodeScalars.append(chars[j])
                     j += 1
                 }
@@ -61,7 +73,7 @@ struct PostgresDialect {
             {
                 var j = i + 1
                 var name = ":"
-                while j < chars.count, chars[j] == "_" || chars[j].properties.isAlphabetic || chars[j].properties.numericType != nil {
+                while j < chars.count, isWord(chars[j]) {
                     name.unicodeScalars.append(chars[j])
                     j += 1
                 }
@@ -70,15 +82,98 @@ struct PostgresDialect {
                 placeholder(index)
                 i = j
             } else {
-                out.unicodeScalars.append(c)
+                code.unicodeScalars.append(c)
                 i += 1
             }
         }
+        segments.append((true, code))
+
+        let creates = source.range(of: #"CREATE\s+(TEMP\s+)?TABLE"#, options: [.regularExpression, .caseInsensitive]) != nil
+        segments = segments.map { segment in
+            guard segment.code else { return segment }
+            var text = segment.text
+            for (pattern, replacement) in Self.rewrites { text = text.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression) }
+            if creates {
+                for (pattern, replacement) in Self.tableRewrites {
+                    text = text.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
+                }
+            }
+            return (true, text)
+        }
+        var out = segments.map(\.text).joined()
+        if creates { out = Self.addingRowID(to: out) }
         let trimmed = out.drop { $0 == " " || $0 == "\n" }
         if trimmed.uppercased().hasPrefix("INSERT OR IGNORE INTO") {
             out = "INSERT INTO" + trimmed.dropFirst("INSERT OR IGNORE INTO".count) + " ON CONFLICT DO NOTHING"
         }
         sql = out
+    }
+
+    static let rewrites: [(String, String)] = [
+        (#"\bIS NOT (?!NULL\b|DISTINCT\b|TRUE\b|FALSE\b)"#, "IS DISTINCT FROM "),
+        (#"\bIS (?!NOT\b|NULL\b|DISTINCT\b|TRUE\b|FALSE\b)"#, "IS NOT DISTINCT FROM "),
+        (#"\bNOT LIKE\b"#, "NOT ILIKE"),
+        (#"(?<!NOT )\bLIKE\b"#, "ILIKE"),
+        (#"\bAS INTEGER\)"#, "AS bigint)"),
+        (#"\bAS REAL\)"#, "AS double precision)"),
+        // SQLite's hex() of bytes, upper case.
+        (#"\blower\(hex\(([\w.]+)\)\)"#, "encode($1, 'hex')"),
+        (#"\bhex\(([\w.]+)\)"#, "upper(encode($1, 'hex'))"),
+        // SQLite's schema names: the database's own and the connection's temporary one.
+        (#"\bmain\.(?=\w)"#, "public."),
+        (#"\btemp\.(?=\w)"#, "pg_temp."),
+    ]
+
+    static let tableRewrites: [(String, String)] = [
+        (#"\bWITHOUT ROWID\b"#, ""),
+        (#"\)\s*STRICT\b"#, ")"),
+        (#"\bINTEGER\b"#, "bigint"),
+        (#"\bREAL\b"#, "double precision"),
+        (#"\bTEXT\b"#, "text COLLATE \"C\""),
+        (#"\bBLOB\b"#, "bytea"),
+    ]
+
+    /// Adds `rowid bigint GENERATED ALWAYS AS IDENTITY` as the last column of every table created
+    /// with a column list (not one that names its own rowid).
+    static func addingRowID(to sql: String) -> String {
+        let chars = Array(sql)
+        var out = ""
+        var i = 0
+        let opener = try! Regex(#"^CREATE\s+(TEMP\s+)?TABLE\s+(IF NOT EXISTS\s+)?[\w.]+\s*\("#).ignoresCase()
+        while i < chars.count {
+            let rest = String(chars[i...])
+            if let match = rest.prefixMatch(of: opener) {
+                let head = String(rest[match.range])
+                out += head
+                i += head.count
+                var depth = 1
+                var body = ""
+                var quote: Character?
+                while i < chars.count {
+                    let c = chars[i]
+                    if let q = quote {
+                        if c == q { quote = nil }
+                    } else if c == "'" || c == "\"" {
+                        quote = c
+                    } else if c == "(" {
+                        depth += 1
+                    } else if c == ")" {
+                        depth -= 1
+                        if depth == 0 { break }
+                    }
+                    body.append(c)
+                    i += 1
+                }
+                out += body
+                if body.range(of: #"\browid\b"#, options: [.regularExpression, .caseInsensitive]) == nil {
+                    out += ", rowid bigint GENERATED ALWAYS AS IDENTITY"
+                }
+            } else {
+                out.append(chars[i])
+                i += 1
+            }
+        }
+        return out
     }
 }
 

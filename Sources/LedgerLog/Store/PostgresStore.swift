@@ -164,7 +164,7 @@ enum PostgresStore {
 
     private static func migrate(_ db: PostgresConnection, from version: Int64) throws {
         for (offset, sql) in migrations.enumerated().dropFirst(Int(version)) {
-            try db.execute(sql)
+            try db.executeNative(sql)
             try db.query("UPDATE genledger_schema SET version = $1", [.integer(Int64(offset + 1))])
         }
     }

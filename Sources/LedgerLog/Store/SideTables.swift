@@ -16,6 +16,40 @@ public final class SideTables {
         case text(String)
     }
 
+    /// Which database the side tables live in. SQL written for both stores is rewritten for
+    /// PostgreSQL where the two differ (`PostgresDialect`); the expressions below differ too much
+    /// to rewrite, so callers ask for them.
+    public var store: StoreKind { ledger.store }
+
+    /// Whether a table or index of this name exists (temporary ones included).
+    public func exists(_ name: String) throws -> Bool {
+        switch store {
+        case .sqlite:
+            try rows("SELECT count(*) FROM sqlite_master WHERE name = ?1 UNION ALL SELECT count(*) FROM sqlite_temp_master WHERE name = ?1", [.text(name)])
+                .contains { $0[0].int == 1 }
+        case .postgres:
+            try rows("SELECT count(*) FROM pg_class WHERE relname = ?1 AND pg_table_is_visible(oid)", [.text(name)]).first?[0].int == 1
+        }
+    }
+
+    /// An expression for the JSON text, number or NULL at `path` (dotted: `request.deliverable`)
+    /// of the canonical JSON payload bytes held in column `column`, as text.
+    public func jsonText(_ path: String, ofColumn column: String) -> String {
+        switch store {
+        case .sqlite: "json_extract(CAST(\(column) AS TEXT), '$.\(path)')"
+        case .postgres: "(convert_from(\(column), 'UTF8')::json #>> '{\(path.split(separator: ".").joined(separator: ","))}')"
+        }
+    }
+
+    /// An expression for the number at `path` of the payload bytes in `column`, in micro-units,
+    /// rounded half away from zero (as `Money` rounds), as a 64-bit integer.
+    public func jsonMicros(_ path: String, ofColumn column: String) -> String {
+        switch store {
+        case .sqlite: "CAST(round(\(jsonText(path, ofColumn: column)) * 1000000) AS INTEGER)"
+        case .postgres: "CAST(round(CAST(\(jsonText(path, ofColumn: column)) AS numeric) * 1000000) AS bigint)"
+        }
+    }
+
     /// Runs one or more statements with no parameters.
     public func execute(_ sql: String) throws { try ledger.db.execute(sql) }
 
