@@ -11,7 +11,7 @@ struct GenLedger: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Init.self, Append.self, Import.self, Log.self, Verify.self, CheckpointCommand.self, Prove.self, VerifyProof.self,
+            Init.self, Append.self, Import.self, Copy.self, Log.self, Verify.self, CheckpointCommand.self, Prove.self, VerifyProof.self,
             Export.self, Publish.self, VerifyTiles.self, Key.self, Policy.self, GateCommand.self, Override.self, Route.self, Simulate.self, Rebuild.self, RoutingCommand.self,
             ReplayCommand.self,
             ReportCommand.self, Explain.self, Serve.self, Token.self, Schema.self, Witness.self, Erase.self, ProvenanceCommand.self, VerifyBundle.self,

@@ -47,9 +47,9 @@ struct EventCatalogTests {
         return examples
     }
 
-    @Test("every example appends, in order, and together they cover every event type")
-    func everyExampleAppends() throws {
-        let studio = try Studio()
+    @Test("every example appends, in order, and together they cover every event type", arguments: TestStore.allCases)
+    func everyExampleAppends(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let examples = try Self.examples()
         for example in examples {
             if example.event.type == EventType.payloadErased.rawValue {
@@ -68,9 +68,9 @@ struct EventCatalogTests {
         #expect(try studio.ledger.verify().isValid)
     }
 
-    @Test("each example is refused without each required field, or with any documented field mistyped")
-    func missingAndMistypedFields() throws {
-        let studio = try Studio()
+    @Test("each example is refused without each required field, or with any documented field mistyped", arguments: TestStore.allCases)
+    func missingAndMistypedFields(store: TestStore) throws {
+        let studio = try Studio(store: store)
         var checked = 0
         for example in try Self.examples() where example.event.type != EventType.payloadErased.rawValue {
             guard case .object(let payload) = example.event.payload else { continue }

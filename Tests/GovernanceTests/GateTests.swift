@@ -21,9 +21,9 @@ struct GateTests {
         return asset
     }
 
-    @Test("a hard cap (deny): refused at the cap, recorded as policy.denied with the judged input, no override accepted")
-    func deny() throws {
-        let studio = try Studio()
+    @Test("a hard cap (deny): refused at the cap, recorded as policy.denied with the judged input, no override accepted", arguments: TestStore.allCases)
+    func deny(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let asset = try Self.deliverable(studio, "D-1", category: "social-short", stage: .delivery, attempts: 4)
         let sizeBefore = try studio.ledger.size()
         let request = studio.regeneration("D-1", prior: asset)
@@ -49,9 +49,9 @@ struct GateTests {
         #expect(studio.refusal([studio.regeneration("D-1", prior: asset)])?.code == .denied)
     }
 
-    @Test("require approval: refused at the cap until an approver grants extra attempts; a non-approver cannot")
-    func requireApprovalAndOverride() throws {
-        let studio = try Studio()
+    @Test("require approval: refused at the cap until an approver grants extra attempts; a non-approver cannot", arguments: TestStore.allCases)
+    func requireApprovalAndOverride(store: TestStore) throws {
+        let studio = try Studio(store: store)
         var asset = try Self.deliverable(studio, "D-2", category: "key-visual", stage: .delivery, attempts: 5)
         let error = try #require(studio.refusal([studio.regeneration("D-2", prior: asset)]))
         #expect(error.rule?.rule == "regeneration-cap" && error.description.contains("approver may grant"), "\(error)")
@@ -80,9 +80,9 @@ struct GateTests {
                 && past.description.contains("2 granted by override"), "\(past)")
     }
 
-    @Test("warn: allowed past the cap, with the warning recorded in the event's gate record")
-    func warn() throws {
-        let studio = try Studio()
+    @Test("warn: allowed past the cap, with the warning recorded in the event's gate record", arguments: TestStore.allCases)
+    func warn(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let asset = try Self.deliverable(studio, "D-3", category: "concept-sketch", stage: .draft, attempts: 8)
         let result = try studio.governed.append(studio.regeneration("D-3", prior: asset))
         #expect(result.judgement?.outcome == .warned)
@@ -91,9 +91,9 @@ struct GateTests {
         #expect(gate["findings"]?.arrayValue?.first?["result"] == "warned")
     }
 
-    @Test("every event the gate allowed records the policy, version, policy seq and rules that allowed it")
-    func gateRecord() throws {
-        let studio = try Studio()
+    @Test("every event the gate allowed records the policy, version, policy seq and rules that allowed it", arguments: TestStore.allCases)
+    func gateRecord(store: TestStore) throws {
+        let studio = try Studio(store: store)
         _ = try Self.deliverable(studio, "D-4", category: "social-short", stage: .draft, attempts: 2)
         let policySeq = Int64(studio.governed.state.policyInForce!.seq)
         var judged = 0
@@ -107,9 +107,9 @@ struct GateTests {
         for event in try studio.ledger.events() where event.type == "deliverable.opened" { #expect(event.payload["gate"] == nil) }
     }
 
-    @Test("locked seeds, tiers per stage, retired models, budgets and refinement before delivery")
-    func otherRules() throws {
-        let studio = try Studio()
+    @Test("locked seeds, tiers per stage, retired models, budgets and refinement before delivery", arguments: TestStore.allCases)
+    func otherRules(store: TestStore) throws {
+        let studio = try Studio(store: store)
         try studio.openCampaign("C-1", seed: 4242)
         try studio.openDeliverable("D-5", category: "hero-video", stage: .delivery, campaign: "C-1")
         let decision = try studio.governed.route(
@@ -154,9 +154,9 @@ struct GateTests {
         #expect(delivered.judgement?.outcome == .allowed)
     }
 
-    @Test("a fact is never refused for a policy reason: a delivery breaking two rules is recorded with both")
-    func factsAreRecordedWithTheirViolations() throws {
-        let studio = try Studio()
+    @Test("a fact is never refused for a policy reason: a delivery breaking two rules is recorded with both", arguments: TestStore.allCases)
+    func factsAreRecordedWithTheirViolations(store: TestStore) throws {
+        let studio = try Studio(store: store)
         try studio.openDeliverable("D-7", category: "hero-video", stage: .delivery)
         let asset = try studio.generate("D-7", attempt: 1)
         let size = try studio.ledger.size()
@@ -177,9 +177,9 @@ struct GateTests {
             ])?.code == .invalidEvent)
     }
 
-    @Test("every rule is judged: a request breaking two rules is denied naming both, counted under each")
-    func everyRuleJudged() throws {
-        let studio = try Studio()
+    @Test("every rule is judged: a request breaking two rules is denied naming both, counted under each", arguments: TestStore.allCases)
+    func everyRuleJudged(store: TestStore) throws {
+        let studio = try Studio(store: store)
         try studio.openCampaign("C-2", seed: 99)
         try studio.openDeliverable("D-8", category: "hero-video", stage: .delivery, campaign: "C-2")
         let decision = try studio.governed.route(
@@ -236,9 +236,9 @@ struct GateTests {
         #expect(throws: PolicyFolderError.self) { try PolicyFolder(directory: policies) }
     }
 
-    @Test("gate check judges without appending, and a denial inside a batch appends only the denial")
-    func judgeAndBatches() throws {
-        let studio = try Studio()
+    @Test("gate check judges without appending, and a denial inside a batch appends only the denial", arguments: TestStore.allCases)
+    func judgeAndBatches(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let asset = try Self.deliverable(studio, "D-6", category: "social-short", stage: .delivery, attempts: 4)
         let size = try studio.ledger.size()
         let judgement = try #require(try studio.governed.judge(studio.regeneration("D-6", prior: asset)))

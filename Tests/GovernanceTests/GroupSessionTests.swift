@@ -7,9 +7,9 @@ import Testing
 /// Group commit at the Governance layer: many requests, one transaction, each in a savepoint.
 @Suite("Group sessions: one durable transaction, each request whole or not at all")
 struct GroupSessionTests {
-    @Test("a failing request is undone alone; a denial keeps only its record; later requests see earlier ones")
-    func isolation() throws {
-        let studio = try Studio()
+    @Test("a failing request is undone alone; a denial keeps only its record; later requests see earlier ones", arguments: TestStore.allCases)
+    func isolation(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let prior = try GateTests.deliverable(studio, "D-1", category: "social-short", stage: .delivery, attempts: 3)
         let before = try studio.ledger.size()
         let campaign = studio.event(.campaignOpened, "campaign/C-1", ["campaign": "C-1", "name": "one"])
@@ -55,9 +55,9 @@ struct GroupSessionTests {
         #expect(try studio.ledger.verify().isValid)
     }
 
-    @Test("a retried route with the same id answers the decision recorded the first time")
-    func routeRetry() throws {
-        let studio = try Studio()
+    @Test("a retried route with the same id answers the decision recorded the first time", arguments: TestStore.allCases)
+    func routeRetry(store: TestStore) throws {
+        let studio = try Studio(store: store)
         try studio.openDeliverable("D-1", category: "hero-video", stage: .delivery)
         let request = try RouteRequest(completing: ["deliverable": "D-1"], from: studio.governed.state)
         let id = UUID()

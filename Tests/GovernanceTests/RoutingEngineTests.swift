@@ -17,9 +17,9 @@ struct RoutingEngineTests {
         try studio.append(.modelStatusChanged, "model/\(model)", .object(payload))
     }
 
-    @Test("an active primary is chosen, and every candidate is recorded with its reason")
-    func primary() throws {
-        let studio = try Studio()
+    @Test("an active primary is chosen, and every candidate is recorded with its reason", arguments: TestStore.allCases)
+    func primary(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let (decision, appended) = try studio.governed.route(Self.hero)
         #expect(
             decision.model == "veo-3.1" && decision.rule == "hero-cinematic" && decision.table == "video"
@@ -35,9 +35,9 @@ struct RoutingEngineTests {
         #expect(recorded.payload["candidates"]?.arrayValue?.count == 2)
     }
 
-    @Test("a degraded primary passes to the fallback for its failure mode")
-    func degraded() throws {
-        let studio = try Studio()
+    @Test("a degraded primary passes to the fallback for its failure mode", arguments: TestStore.allCases)
+    func degraded(store: TestStore) throws {
+        let studio = try Studio(store: store)
         try status(studio, "veo-3.1", .degraded, mode: .timeout)
         let decision = try studio.governed.route(Self.hero, dryRun: true).decision
         #expect(decision.model == "sora-2-pro")
@@ -48,9 +48,9 @@ struct RoutingEngineTests {
         #expect(try studio.governed.route(Self.hero, dryRun: true).decision.model == "veo-3.1")
     }
 
-    @Test("a retired primary passes to the default fallbacks; with every candidate out, there is no route")
-    func retired() throws {
-        let studio = try Studio()
+    @Test("a retired primary passes to the default fallbacks; with every candidate out, there is no route", arguments: TestStore.allCases)
+    func retired(store: TestStore) throws {
+        let studio = try Studio(store: store)
         try status(studio, "kling-2.5-turbo", .retired, mode: .retired)
         let decision = try studio.governed.route(Self.social, dryRun: true).decision
         #expect(decision.model == "seedance-1-pro" && decision.candidates[0].reason == "retired")
@@ -64,9 +64,9 @@ struct RoutingEngineTests {
         }
     }
 
-    @Test("after a failure the engine skips the failed model and names the failure as the fallback origin")
-    func afterFailure() throws {
-        let studio = try Studio()
+    @Test("after a failure the engine skips the failed model and names the failure as the fallback origin", arguments: TestStore.allCases)
+    func afterFailure(store: TestStore) throws {
+        let studio = try Studio(store: store)
         var request = Self.hero
         request.afterFailure = (model: "veo-3.1", failureMode: .contentFilter)
         let decision = try studio.governed.route(request, dryRun: true).decision
@@ -74,9 +74,9 @@ struct RoutingEngineTests {
         #expect(decision.fallbackFrom?.failureMode == .contentFilter)
     }
 
-    @Test("same table, same state, same request: the same decision; dry runs append nothing")
-    func deterministic() throws {
-        let studio = try Studio()
+    @Test("same table, same state, same request: the same decision; dry runs append nothing", arguments: TestStore.allCases)
+    func deterministic(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let size = try studio.ledger.size()
         let first = try studio.governed.route(Self.social, dryRun: true).decision
         let second = try studio.governed.route(Self.social, dryRun: true).decision
@@ -84,9 +84,9 @@ struct RoutingEngineTests {
         #expect(try studio.ledger.size() == size)
     }
 
-    @Test("a request nothing matches is refused with the reasons")
-    func noRule() throws {
-        let studio = try Studio()
+    @Test("a request nothing matches is refused with the reasons", arguments: TestStore.allCases)
+    func noRule(store: TestStore) throws {
+        let studio = try Studio(store: store)
         #expect {
             try studio.governed.route(RouteRequest(category: "x", stage: .delivery, modality: .upscale), dryRun: true)
         } throws: { error in

@@ -17,9 +17,9 @@ struct VocabularyTests {
         }
     }
 
-    @Test("unknown type, wrong stream, unknown model, deliverable, asset and currency, negative amount, bad date")
-    func refusals() throws {
-        let studio = try Studio()
+    @Test("unknown type, wrong stream, unknown model, deliverable, asset and currency, negative amount, bad date", arguments: TestStore.allCases)
+    func refusals(store: TestStore) throws {
+        let studio = try Studio(store: store)
         try studio.openDeliverable("D-1", category: "social-short", stage: .draft)
         let asset = try studio.generate("D-1", attempt: 1)
         let cases: [(ProposedEvent, String, String)] = [
@@ -105,9 +105,9 @@ struct VocabularyTests {
         }
     }
 
-    @Test("a batch with one bad event appends nothing and names the event's index and type")
-    func atomicBatch() throws {
-        let studio = try Studio()
+    @Test("a batch with one bad event appends nothing and names the event's index and type", arguments: TestStore.allCases)
+    func atomicBatch(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let before = try studio.ledger.size()
         let good = studio.event(.campaignOpened, "campaign/C-1", ["campaign": "C-1", "name": "n"])
         let bad = studio.event(.deliverableOpened, "deliverable/D-1", ["deliverable": "D-1", "category": "x", "stage": "final"])
@@ -119,9 +119,9 @@ struct VocabularyTests {
         try studio.append(.campaignOpened, "campaign/C-1", ["campaign": "C-1", "name": "n"])
     }
 
-    @Test("unknown payload fields are kept byte for byte; a retried event id returns the original seq")
-    func extraFieldsAndRetries() throws {
-        let studio = try Studio()
+    @Test("unknown payload fields are kept byte for byte; a retried event id returns the original seq", arguments: TestStore.allCases)
+    func extraFieldsAndRetries(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let event = studio.event(
             .campaignOpened, "campaign/C-1", ["campaign": "C-1", "name": "n", "x_pipeline": ["job": 42, "note": "kept"]])
         let first = try studio.governed.append(event)

@@ -3,7 +3,7 @@ public import Governance
 public import LedgerLog
 import Testing
 
-/// A real ledger file with the shipped policies/ published, and shorthands for the events a
+/// A real ledger (a file, or a PostgreSQL database) with the shipped policies/ published, and shorthands for the events a
 /// pipeline writes, so each test states only what it is about.
 public final class Studio {
     public let directory = TemporaryDirectory("genledger-governance")
@@ -12,8 +12,8 @@ public final class Studio {
     /// The time of the next event; also the ledger's recorded_at clock.
     public var clock = Timestamp(microsecondsSinceEpoch: 1_782_864_000_000_000)  // 2026-07-01
 
-    public init(policies: String = RepositoryFiles.path("policies")) throws {
-        ledger = try Ledger.create(at: directory.path("ledger.db"), origin: "studio.example/log")
+    public init(policies: String = RepositoryFiles.path("policies"), store: TestStore = .sqlite) throws {
+        ledger = try Ledger.create(at: try store.location(in: directory), origin: "studio.example/log")
         governed = GovernedLedger(ledger)
         ledger.clock = { [unowned self] in self.clock }
         try governed.publish(try PolicyFolder(directory: policies))

@@ -100,9 +100,9 @@ struct AuditAndExplainTests {
         #expect(try projections.check().mismatched.isEmpty)
     }
 
-    @Test("explain: the lineage of a refined asset across an image-to-video chain, with proofs against a checkpoint")
-    func explain() throws {
-        let studio = try Studio()
+    @Test("explain: the lineage of a refined asset across an image-to-video chain, with proofs against a checkpoint", arguments: TestStore.allCases)
+    func explain(store: TestStore) throws {
+        let studio = try Studio(store: store)
         try studio.openDeliverable("D-F", category: "product-video", stage: .delivery, modality: .textToImage)
         let still = try studio.generate("D-F", attempt: 1)
         try studio.review("D-F", still)

@@ -8,9 +8,9 @@ import Testing
 
 @Suite("The projection engine: catch-up by seq, rebuild, check, as-of")
 struct ProjectionEngineTests {
-    @Test("incremental catch-up equals a rebuild, digest for digest; a tampered row is named")
-    func checkAndRebuild() throws {
-        let studio = try Studio()
+    @Test("incremental catch-up equals a rebuild, digest for digest; a tampered row is named", arguments: TestStore.allCases)
+    func checkAndRebuild(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let projections = Projections(studio.ledger)
         try studio.openDeliverable("D-1", category: "social-short", stage: .draft)
         try projections.catchUp()
@@ -32,9 +32,9 @@ struct ProjectionEngineTests {
         #expect(result.mismatched.isEmpty && result.incremental == before)
     }
 
-    @Test("every column reads its field: seed subjects, references, micro-units, documents, gate records")
-    func columns() throws {
-        let studio = try Studio()
+    @Test("every column reads its field: seed subjects, references, micro-units, documents, gate records", arguments: TestStore.allCases)
+    func columns(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let projections = Projections(studio.ledger)
         try studio.openCampaign("C-1", seed: 1234)
         try studio.openDeliverable("D-1", category: "social-short", stage: .draft, campaign: "C-1")
@@ -90,9 +90,9 @@ struct ProjectionEngineTests {
         #expect(try projections.check().mismatched.isEmpty)
     }
 
-    @Test("an event a projection cannot hold stops the catch-up, naming its seq, type and column")
-    func unprojectable() throws {
-        let studio = try Studio()
+    @Test("an event a projection cannot hold stops the catch-up, naming its seq, type and column", arguments: TestStore.allCases)
+    func unprojectable(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let projections = Projections(studio.ledger)
         try projections.catchUp()
         // Written past the governance layer, straight into the log: a cost with no deliverable.
@@ -109,9 +109,9 @@ struct ProjectionEngineTests {
         #expect(try projections.position() == seq - 1)
     }
 
-    @Test("as of a seq or a date answers as the ledger stood then")
-    func asOf() throws {
-        let studio = try Studio()
+    @Test("as of a seq or a date answers as the ledger stood then", arguments: TestStore.allCases)
+    func asOf(store: TestStore) throws {
+        let studio = try Studio(store: store)
         let projections = Projections(studio.ledger)
         let beforeChange = try studio.ledger.size()
         studio.clock = try Timestamp(rfc3339: "2026-08-15T12:00:00Z")

@@ -48,9 +48,9 @@ struct ReplayTests {
         return asset
     }
 
-    @Test("every re-routing and estimated figure, worked out by hand")
-    func figuresByHand() throws {
-        let studio = try Studio()
+    @Test("every re-routing and estimated figure, worked out by hand", arguments: TestStore.allCases)
+    func figuresByHand(store: TestStore) throws {
+        let studio = try Studio(store: store)
         // History (all concept-sketch drafts, routed to hailuo-02):
         // hailuo-02: 2 attempts (2.00 each), 1 accepted → cost/attempt 2.00, multiplier 2.
         // wan-2.2 (forced): 1 attempt at 1.00, accepted → cost/attempt 1.00, multiplier 1.
@@ -115,9 +115,9 @@ struct ReplayTests {
         #expect(try projections.check().mismatched.isEmpty)
     }
 
-    @Test("the table in force as the candidate changes nothing, and estimates equal on both sides")
-    func tableInForce() throws {
-        let studio = try Studio()
+    @Test("the table in force as the candidate changes nothing, and estimates equal on both sides", arguments: TestStore.allCases)
+    func tableInForce(store: TestStore) throws {
+        let studio = try Studio(store: store)
         for i in 1...4 {
             try studio.openDeliverable("D-\(i)", category: i % 2 == 0 ? "concept-sketch" : "social-short", stage: .draft)
             try attempt(studio, "D-\(i)", attempt: 1, price: Double(i), accepted: true)
@@ -135,9 +135,9 @@ struct ReplayTests {
         #expect(try studio.ledger.size() == size)
     }
 
-    @Test("a candidate that puts a retired model first moves all its traffic to the fallbacks for 'retired'")
-    func retiredPrimary() throws {
-        let studio = try Studio()
+    @Test("a candidate that puts a retired model first moves all its traffic to the fallbacks for 'retired'", arguments: TestStore.allCases)
+    func retiredPrimary(store: TestStore) throws {
+        let studio = try Studio(store: store)
         for i in 1...3 {
             try studio.openDeliverable("D-\(i)", category: "concept-sketch", stage: .draft)
             try attempt(studio, "D-\(i)", attempt: 1, price: 1, accepted: true)
@@ -153,9 +153,9 @@ struct ReplayTests {
         #expect(replay.moves.map { [$0.from, $0.to, String($0.requests)] } == [["hailuo-02", "wan-2.2", "3"]])
     }
 
-    @Test("requests a candidate cannot route are reported with their seqs and why")
-    func unroutable() throws {
-        let studio = try Studio()
+    @Test("requests a candidate cannot route are reported with their seqs and why", arguments: TestStore.allCases)
+    func unroutable(store: TestStore) throws {
+        let studio = try Studio(store: store)
         var seqs: [UInt64] = []
         for i in 1...3 {
             try studio.openDeliverable("D-\(i)", category: "concept-sketch", stage: .draft)

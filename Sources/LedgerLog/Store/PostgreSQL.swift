@@ -165,6 +165,10 @@ final class PostgresConnection {
             throw LedgerError(.unavailable, "PostgreSQL at \(displayURL) went away: \(message.isEmpty ? Self.message(handle) : message)")
         }
         switch state {
+        case "23502":
+            // Named as SQLite names it, table.column, so a message reads the same in both stores.
+            let field = { (code: UInt8) in PQresultErrorField(result, Int32(code)).map { String(cString: $0) } ?? "?" }
+            throw LedgerError(.storage, "NOT NULL constraint failed: \(field(UInt8(ascii: "t"))).\(field(UInt8(ascii: "c")))")
         case "23505": throw LedgerError(.conflict, "PostgreSQL: \(message)")
         case "40001", "40P01": throw LedgerError(.conflict, "PostgreSQL: \(message) (retry)")
         default: throw LedgerError(.storage, "PostgreSQL (\(state)): \(message) in: \(sql.prefix(120))")
