@@ -67,6 +67,15 @@ public final class Ledger {
     /// The most page cache one SQLite connection keeps (KiB; docs/BENCHMARKS.md measured why).
     public static let pageCacheKiB = 65_536
 
+    /// How the store holds commits, as it reports them now: SQLite's `synchronous`, or the
+    /// PostgreSQL server's `fsync` and `synchronous_commit`.
+    public func durabilitySettings() throws -> String {
+        switch store {
+        case .sqlite: "synchronous=\(durability.rawValue)"
+        case .postgres: try PostgresStore.durabilitySettings(db as! PostgresConnection)
+        }
+    }
+
     /// Which database holds this ledger.
     public var store: StoreKind { db.kind }
 

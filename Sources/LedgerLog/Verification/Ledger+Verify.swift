@@ -14,9 +14,10 @@ extension Ledger {
         return try readTransaction {
             var report = VerificationReport(origin: origin)
             report.durability = durability
+            report.durabilitySettings = try durabilitySettings()
             if durability != .full {
                 report.warnings.append(
-                    "durability is relaxed: synchronous=\(durability.rawValue), so the last commits may be lost on power failure")
+                    "durability is relaxed: \(report.durabilitySettings ?? ""), so the last commits may be lost on power failure")
             }
             let storedKeys = try verifierKeys()
             // The keys trusted, and why: those the auditor supplied (the trust root) and those a

@@ -68,6 +68,9 @@ public struct VerificationReport: Sendable {
     public var checkpointsChecked = 0
     public var signaturesVerified = 0
     public var durability: Durability?
+    /// How the store holds commits: `synchronous=FULL` (SQLite), or PostgreSQL's
+    /// `fsync=on, synchronous_commit=on` as the server reported them during the check.
+    public var durabilitySettings: String?
     public var warnings: [String] = []
     public var problems: [VerificationProblem] = []
 

@@ -105,7 +105,7 @@ struct Verify: ParsableCommand {
             lines.append(
                 "trusted key: \(trusted.key) (\(Self.why(trusted.source)))")
         }
-        if let durability = report.durability { lines.append("durability: synchronous=\(durability.rawValue)") }
+        if let settings = report.durabilitySettings { lines.append("durability: \(settings)") }
         for warning in report.warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
     }
