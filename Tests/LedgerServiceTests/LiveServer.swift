@@ -19,7 +19,11 @@ final class LiveServer: @unchecked Sendable {  // used from one test at a time
 
     /// Serves `ledger` (a `Studio`'s, say), or a new one with policies/ published; `prepare`
     /// runs against it before the server starts.
-    init(arguments: [String] = [], ledger: String? = nil, prepare: ((LiveServer.Setup) throws -> Void)? = nil) throws {
+    /// `tokens`: those of another instance on the same ledger, instead of creating new ones.
+    init(
+        arguments: [String] = [], ledger: String? = nil, tokens shared: [String: String]? = nil,
+        prepare: ((LiveServer.Setup) throws -> Void)? = nil
+    ) throws {
         ledgerPath = ledger ?? directory.path("ledger.db")
         let setup = Setup(directory: directory, ledgerPath: ledgerPath)
         if ledger == nil {
@@ -27,10 +31,11 @@ final class LiveServer: @unchecked Sendable {  // used from one test at a time
             try setup.genledger(["policy", "publish", RepositoryFiles.path("policies")])
         }
         try prepare?(setup)
-        for role in ["writer", "approver", "auditor", "admin"] {
+        for role in ["writer", "approver", "auditor", "admin"] where shared == nil {
             tokens[role] = try setup.genledger(["token", "create", "--role", role, "--name", "\(role):test"])
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
+        if let shared { tokens = shared }
         process = try GenLedgerProcess.start(
             ["serve", "--port", "0"] + arguments, environment: ["GENLEDGER_LEDGER": ledgerPath], in: directory)
         var found: Int?

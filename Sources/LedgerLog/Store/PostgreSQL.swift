@@ -268,8 +268,7 @@ extension PostgresConnection: StoreConnection {
     /// transaction reads anything, so every writer on every host sees the tip and seqs stay
     /// gapless. It is released by COMMIT or ROLLBACK, and by the server when a writer dies.
     func beginWrite() throws {
-        try reconnectIfNeeded()
-        try execute("BEGIN")
+        try begin("BEGIN")
         transactionGeneration += 1
         do { try query("SELECT pg_advisory_xact_lock($1)", [.integer(PostgresStore.writeLockKey)]) } catch {
             rollback()
@@ -279,9 +278,22 @@ extension PostgresConnection: StoreConnection {
 
     /// One snapshot for the whole transaction (REPEATABLE READ), as SQLite's read transaction gives.
     func beginRead() throws {
-        try reconnectIfNeeded()
-        try execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        try begin("BEGIN ISOLATION LEVEL REPEATABLE READ")
         transactionGeneration += 1
+    }
+
+    /// Begins a transaction on a live connection. A connection the server dropped (a restart, a
+    /// failover) is found out by its first statement: nothing has run yet, so it is opened again
+    /// and the BEGIN sent once more.
+    private func begin(_ statement: String) throws {
+        try reconnectIfNeeded()
+        do {
+            try execute(statement)
+        } catch let error as LedgerError where error.code == .unavailable {
+            guard reset() else { throw error }
+            try execute("SET client_min_messages = warning")
+            try execute(statement)
+        }
     }
 
     func commit() throws {
