@@ -75,7 +75,7 @@ public enum LedgerServer {
             configuration: .init(
                 services: [
                     .init(service: app),
-                ] + notifier(service, logger: logger) + [
+                ] + notifier(service, logger: logger) + follower(service, logger: logger) + [
                     // Last in, so first told of the shutdown: it ends the live subscriptions, which
                     // would otherwise keep the server draining for ever.
                     .init(
@@ -86,6 +86,12 @@ public enum LedgerServer {
                 logger: logger))
         try await group.run()
     }
+}
+
+/// The follower of other processes' appends, on a ledger they share (PostgreSQL).
+private func follower(_ service: LedgerEndpoints, logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    guard StoreKind.of(location: service.configuration.ledgerPath) == .postgres else { return [] }
+    return [.init(service: LogFollower(readers: service.readers, watch: service.watch, logger: logger), successTerminationBehavior: .ignore)]
 }
 
 /// The notifier, when receivers are configured; it ends with the server.

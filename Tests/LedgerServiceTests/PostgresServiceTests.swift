@@ -57,6 +57,17 @@ struct PostgresServiceTests {
         let denials = try ledger.events(type: "policy.denied").filter { $0.payload["rule"]?.stringValue == "regeneration-cap" }
         #expect(denials.count == 7 * priors.count, "every denied request is on the record")
         #expect(try ledger.verify().isValid)
+        // Each instance learns of the others' appends (its live stream and /healthz follow the log).
+        let size = try ledger.size()
+        for server in servers {
+            var seen = 0
+            for _ in 0..<100 {
+                seen = try await server.get("/healthz").object["tree_size"] as? Int ?? 0
+                if seen == Int(size) { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(seen == Int(size), "an instance still reports \(seen) of \(size) events")
+        }
     }
 
     @Test("one of three instances killed with SIGKILL while 16 clients append: every acknowledged event is there, seqs gapless, verify passes")

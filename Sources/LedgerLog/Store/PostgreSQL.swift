@@ -76,8 +76,18 @@ final class PostgresConnection {
     /// Runs statements that return nothing (DDL, transaction control); several may be given at
     /// once. Written for both stores: rewritten as `PostgresDialect` says.
     func execute(_ sql: String) throws {
+        // `CREATE … IF NOT EXISTS` still asks for the privilege to create: a writer role that
+        // may not create tables (docs/DEPLOY.md) skips what the owner already made.
+        if let match = sql.firstMatch(of: Self.createIfMissing), !sql[match.range.upperBound...].contains(";") {
+            let name = String(match.1)
+            if try query("SELECT to_regclass($1) IS NOT NULL", [.text(name)]).value(0, 0) == .bool(true) { return }
+        }
         try executeNative(PostgresDialect(translating: sql).sql)
     }
+
+    private nonisolated(unsafe) static let createIfMissing = try! Regex(
+        #"^\s*CREATE\s+(?:TEMP\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+([\w.]+)"#, as: (Substring, Substring).self
+    ).ignoresCase()
 
     /// Runs statements written in PostgreSQL's own SQL, as they are.
     func executeNative(_ sql: String) throws {
