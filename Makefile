@@ -146,6 +146,7 @@ bench: deps
 	cd Benchmarks && $(SWIFT) run -c release ledger-bench $(BENCH_ARGS)
 	cd Benchmarks && $(SWIFT) run -c release gate-bench $(GATE_BENCH_ARGS)
 	cd Benchmarks && $(SWIFT) run -c release service-bench $(SERVICE_BENCH_ARGS)
+	cd Benchmarks && $(SWIFT) run -c release instances-bench $(INSTANCES_BENCH_ARGS)
 	cd Benchmarks && $(SWIFT) run -c release oneshot-bench $(ONESHOT_BENCH_ARGS)
 
 ## libFuzzer over the parsers (Fuzz/): each target for FUZZ_SECONDS, seeded from Fuzz/Corpus, the

@@ -39,6 +39,8 @@ let package = Package(
         ),
         // Durable appends over HTTP with 1, 8 and 32 clients (wrk), group commit against one commit per request.
         .executableTarget(name: "service-bench", dependencies: ["BenchSupport"]),
+        // Durable appends through 1, 2 and 3 service instances on one PostgreSQL ledger, beside SQLite and pgbench.
+        .executableTarget(name: "instances-bench", dependencies: ["BenchSupport"]),
         // `genledger import` (audit mode) against the bare log append, on a simulated history.
         .executableTarget(
             name: "import-bench",

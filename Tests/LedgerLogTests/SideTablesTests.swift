@@ -5,19 +5,20 @@ import Testing
 
 @Suite("Side tables: SQL read models beside the log, fed straight from its rows")
 struct SideTablesTests {
-    @Test("a feed runs once per event of its types, with the envelope and payload bound, gapless")
-    func feedsByType() throws {
+    @Test("a feed runs once per event of its types, with the envelope and payload bound, gapless", arguments: TestStore.allCases)
+    func feedsByType(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         try ledger.append(LedgerFixtures.events(9))  // seqs 1, 4, 7 are generation.requested
         let rows = try ledger.withSideTables(write: true) { tables in
             try tables.execute("CREATE TABLE costs (seq INTEGER, type TEXT, at TEXT, amount REAL, currency TEXT)")
+            let sql = tables.dialect
             let feed = try tables.feed(
                 types: ["cost.recorded"],
-                "INSERT INTO costs SELECT :seq, :type, :occurred_at, :payload ->> '$.cost.amount', :payload ->> '$.cost.currency'"
+                "INSERT INTO costs SELECT \(sql.typed(":seq", as: "INTEGER")), \(sql.typed(":type", as: "TEXT")), \(sql.typed(":occurred_at", as: "TEXT")), \(sql.typed(sql.member("cost.amount", of: ":payload"), as: "REAL")), \(sql.member("cost.currency", of: ":payload"))"
             )
             #expect(try tables.run([feed], after: 2, through: 6) == 6)
-            return try tables.rows("SELECT * FROM costs ORDER BY seq")
+            return try tables.rows("SELECT seq, type, at, amount, currency FROM costs ORDER BY seq")
         }
         let events = try ledger.events()
         #expect(rows.map { $0[0].int } == [3, 5, 6])
@@ -25,10 +26,10 @@ struct SideTablesTests {
         #expect(rows.map { $0[2].string } == [3, 5, 6].map { events[$0 - 1].occurredAt })
     }
 
-    @Test("a statement with another parameter is refused; a failing one names the seq and type")
-    func feedErrors() throws {
+    @Test("a statement with another parameter is refused; a failing one names the seq and type", arguments: TestStore.allCases)
+    func feedErrors(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         try ledger.append(LedgerFixtures.events(3))
         try ledger.withSideTables(write: true) { tables in
             try tables.execute("CREATE TABLE needs (seq INTEGER NOT NULL, missing TEXT NOT NULL)")
@@ -37,7 +38,8 @@ struct SideTablesTests {
             } throws: { error in
                 "\(error)".contains(":deliverable") || "\(error)".contains(":payload")
             }
-            let feed = try tables.feed(types: ["cost.recorded"], "INSERT INTO needs VALUES (:seq, :payload ->> '$.nowhere')")
+            let feed = try tables.feed(
+                types: ["cost.recorded"], "INSERT INTO needs VALUES (:seq, \(tables.dialect.member("nowhere", of: ":payload")))")
             #expect {
                 try tables.run([feed], after: 0)
             } throws: { error in
@@ -48,16 +50,17 @@ struct SideTablesTests {
         }
     }
 
-    @Test("a gap in the log stops the feed and names the missing seq")
-    func gap() throws {
+    @Test("a gap in the log stops the feed and names the missing seq", arguments: TestStore.allCases)
+    func gap(store: TestStore) throws {
         let directory = TemporaryDirectory()
-        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let (ledger, _) = try LedgerFixtures.make(in: directory, store: store)
         try ledger.append(LedgerFixtures.events(5))
-        try Attacker(path: directory.path("ledger.db")).execute("DELETE FROM events WHERE seq = 3")
-        let reopened = try Ledger(opening: directory.path("ledger.db"))
+        try Attacker(path: ledger.path).execute("DELETE FROM events WHERE seq = 3")
+        let reopened = try Ledger(opening: ledger.path)
         try reopened.withSideTables(write: true) { tables in
             try tables.execute("CREATE TABLE seen (seq INTEGER)")
-            let feed = try tables.feed(types: ["cost.recorded", "generation.requested"], "INSERT INTO seen VALUES (:seq)")
+            let feed = try tables.feed(
+                types: ["cost.recorded", "generation.requested"], "INSERT INTO seen VALUES (\(tables.dialect.typed(":seq", as: "INTEGER")))")
             #expect {
                 try tables.run([feed], after: 0)
             } throws: { error in

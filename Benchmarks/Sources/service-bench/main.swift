@@ -40,24 +40,6 @@ struct Options {
     }
 }
 
-@discardableResult
-func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(
-        fileURLWithPath: executable.hasPrefix("/") || executable.hasPrefix(".") ? executable : "/usr/bin/env")
-    process.arguments = executable.hasPrefix("/") || executable.hasPrefix(".") ? arguments : [executable] + arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0 else { fatalError("\(executable) \(arguments.joined(separator: " ")) failed: \(text)") }
-    return text
-}
-
 /// One server on a fresh ledger.
 final class Server {
     let process = Process()
@@ -127,20 +109,6 @@ final class Server {
     func stop() {
         process.terminate()
         process.waitUntilExit()
-    }
-}
-
-/// CPU time from /proc/PID/stat: utime + stime, or with `children` cutime + cstime (the
-/// children waited for: here wrk and curl).
-enum ProcessCPU {
-    static func seconds(of pid: String, children: Bool) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return .nan }
-        // After the command name: field 3 (state) is element 1, so field n is element n - 2.
-        let fields = stat[close...].split(separator: " ")
-        let (user, system) = children ? (fields[14], fields[15]) : (fields[12], fields[13])
-        return (Double(user)! + Double(system)!) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
 
@@ -270,22 +238,6 @@ print(
         format:
             "10x the 1-client one-commit rate is %.0f appends/s: at %.0f µs of server CPU per append (group, %d clients) that is %.2f cores for the server, beside %.2f for wrk, of %.0f",
         needed, perAppend, most, needed * perAppend / 1e6, wrkCores, cores))
-
-/// Runs a command to its end with posix_spawn and waitpid, its output in a file: Foundation's
-/// Process missed the exit of a script whose grandchild (the PostgreSQL server) lives on.
-func spawnAndWait(_ command: [String]) -> (status: Int32, output: String) {
-    let log = options.directory + "/spawn-\(UUID().uuidString).out"
-    defer { try? FileManager.default.removeItem(atPath: log) }
-    let quoted = command.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-    let arguments: [String] = ["/bin/sh", "-c", "\(quoted) >'\(log)' 2>&1 </dev/null"]
-    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-    defer { for pointer in argv { free(pointer) } }
-    var pid: pid_t = 0
-    guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else { return (127, "cannot run /bin/sh") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-}
 
 // The limit issue 20 names: PostgreSQL's own one-row durable inserts at the most clients, on a
 // throwaway cluster on the same disk, measured by pgbench in this run (synchronous_commit on).
