@@ -46,6 +46,14 @@ extension Ledger {
     }
 
     func appendInTransaction(_ events: [PreparedEvent]) throws -> [AppendedEvent] {
+        do { return try appendingInTransaction(events) } catch {
+            // Some of the batch may be written in the transaction: read the tip again next time.
+            written = WrittenInTransaction()
+            throw error
+        }
+    }
+
+    private func appendingInTransaction(_ events: [PreparedEvent]) throws -> [AppendedEvent] {
         var (size, previousHash) = try tip()
         var range = try frontier(at: size)
         let recordedAt = clock().description
@@ -93,7 +101,7 @@ extension Ledger {
                 idsInBatch[event.id] = index
             }
 
-            let current = try streamVersions[event.stream] ?? currentStreamVersion(event.stream)
+            let current = try streamVersions[event.stream] ?? written.streamVersions[event.stream] ?? currentStreamVersion(event.stream)
             if let expected = event.expectedVersion, expected != current {
                 throw LedgerError(
                     .conflict,
@@ -126,6 +134,8 @@ extension Ledger {
             previousHash = hash
         }
         frontier = range
+        written.tip = (size, previousHash)
+        written.streamVersions.merge(streamVersions) { $1 }
         return results
     }
 

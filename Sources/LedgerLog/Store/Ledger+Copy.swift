@@ -136,6 +136,7 @@ extension Ledger {
                 size = event.seq
                 previousHash = event.hash
             }
+            written.tip = (size, previousHash)
             let insertErasure = try statement("INSERT OR IGNORE INTO erasures(seq, erased_by) VALUES (?, ?)")
             for erasure in erasures where erasure.erasedBy <= size {
                 try insertErasure.reset().bind(1, erasure.seq).bind(2, erasure.erasedBy).run()

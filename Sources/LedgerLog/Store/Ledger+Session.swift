@@ -33,8 +33,9 @@ public struct AppendSession {
             try ledger.db.execute("RELEASE request")
             return result
         } catch {
-            // The cached tree edge may describe events that are now undone.
+            // The cached tree edge, tip and versions may describe events that are now undone.
             ledger.frontier = nil
+            ledger.written = Ledger.WrittenInTransaction()
             try ledger.db.execute("ROLLBACK TO request")
             try ledger.db.execute("RELEASE request")
             throw error

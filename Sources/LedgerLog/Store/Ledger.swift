@@ -30,6 +30,16 @@ public final class Ledger {
     /// The tree's right edge as of the last append through this connection; revalidated
     /// against the tip inside every write transaction.
     var frontier: CompactRange?
+    /// What this connection's open write transaction has appended so far: the tip and the
+    /// streams' versions. No other writer can append while the transaction holds the write
+    /// lock, so they spare reading them again for each append of a group (a round trip each on
+    /// PostgreSQL). Forgotten when the transaction ends or a savepoint is rolled back.
+    var written = WrittenInTransaction()
+
+    struct WrittenInTransaction {
+        var tip: (size: UInt64, hash: SHA256Digest)?
+        var streamVersions: [String: UInt64] = [:]
+    }
 
     private var statementCache: [String: any StoreStatement] = [:]
 
@@ -100,6 +110,8 @@ public final class Ledger {
     /// Runs `body` in a write transaction that holds the database's write lock from the start.
     func writeTransaction<T>(_ body: () throws -> T) throws -> T {
         try db.beginWrite()
+        written = WrittenInTransaction()
+        defer { written = WrittenInTransaction() }
         do {
             let result = try body()
             try db.commit()
@@ -126,6 +138,7 @@ public final class Ledger {
     }
 
     func tip() throws -> (size: UInt64, hash: SHA256Digest) {
+        if let known = written.tip { return known }
         let row = try statement("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").firstRow { ($0.uint(0), $0.digest(1)) }
         guard let (seq, hash) = row else { return (0, EnvelopeEncoding.genesis) }
         guard let hash else { throw LedgerError(.damaged, "the hash of the last event is not 32 bytes", seq: seq) }

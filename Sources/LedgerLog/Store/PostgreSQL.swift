@@ -80,10 +80,19 @@ final class PostgresConnection {
         // may not create tables (docs/DEPLOY.md) skips what the owner already made.
         if let match = sql.firstMatch(of: Self.createIfMissing), !sql[match.range.upperBound...].contains(";") {
             let name = String(match.1)
-            if try query("SELECT to_regclass($1) IS NOT NULL", [.text(name)]).value(0, 0) == .bool(true) { return }
+            // Asked once per connection (a catch-up asks for every projection table each time).
+            if existing.contains(name) { return }
+            if try query("SELECT to_regclass($1) IS NOT NULL", [.text(name)]).value(0, 0) == .bool(true) {
+                existing.insert(name)
+                return
+            }
         }
-        try executeNative(PostgresDialect(translating: sql).sql)
+        if sql.range(of: "DROP ", options: .caseInsensitive) != nil { existing.removeAll() }
+        try executeNative(PostgresDialect.translated(sql))
     }
+
+    /// Tables and indexes this connection found already there; forgotten at a DROP and a rollback.
+    private var existing: Set<String> = []
 
     private nonisolated(unsafe) static let createIfMissing = try! Regex(
         #"^\s*CREATE\s+(?:TEMP\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+([\w.]+)"#, as: (Substring, Substring).self
@@ -313,6 +322,7 @@ extension PostgresConnection: StoreConnection {
 
     func rollback() {
         transactionGeneration += 1
+        existing.removeAll()
         guard isHealthy, isInTransaction else { return }
         try? execute("ROLLBACK")
     }

@@ -109,6 +109,22 @@ struct PostgresDialect {
         sql = out
     }
 
+    /// The translation of `source`, made once per process for each SQL text.
+    static func translated(_ source: String) -> String { cached(source).sql }
+
+    static func cached(_ source: String) -> PostgresDialect {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let known = cache[source] { return known }
+        let made = PostgresDialect(translating: source)
+        if cache.count >= 4_096 { cache.removeAll() }  // bounded: generated SQL differs rarely
+        cache[source] = made
+        return made
+    }
+
+    private nonisolated(unsafe) static var cache: [String: PostgresDialect] = [:]
+    private static let cacheLock = NSLock()
+
     static let rewrites: [(String, String)] = [
         (#"\bIS NOT (?!NULL\b|DISTINCT\b|TRUE\b|FALSE\b)"#, "IS DISTINCT FROM "),
         (#"\bIS (?!NOT\b|NULL\b|DISTINCT\b|TRUE\b|FALSE\b)"#, "IS NOT DISTINCT FROM "),
@@ -196,7 +212,7 @@ final class PostgresStatement: StoreStatement {
 
     init(connection: PostgresConnection, sql: String, scan: Bool) {
         self.connection = connection
-        dialect = PostgresDialect(translating: sql)
+        dialect = PostgresDialect.cached(sql)
         self.scan = scan
         values = Array(repeating: .null, count: Int(dialect.parameterCount))
     }
