@@ -56,8 +56,9 @@ func psql(_ url: String, _ sql: String) throws -> String {
 /// A fresh ledger (a database on the cluster, or a file) with the policies published, one
 /// deliverable open and a writer token.
 func prepareLedger(_ location: String) throws -> String {
-    let env = ["GENLEDGER_LEDGER": location, "GENLEDGER_KEY_FILE": options.directory + "/bench-\(UUID().uuidString.prefix(6)).key"]
-    try run(options.genledger, ["init", "--origin", "bench.example/instances"], environment: env)
+    let key = options.directory + "/bench-\(UUID().uuidString.prefix(6)).key"
+    let env = ["GENLEDGER_LEDGER": location, "GENLEDGER_KEY_FILE": key]
+    try run(options.genledger, ["init", "--origin", "bench.example/instances", "--key-file", key], environment: env)
     try run(options.genledger, ["policy", "publish", options.policies], environment: env)
     let input = options.directory + "/opening.jsonl"
     try #"{"type":"deliverable.opened","stream":"deliverable/D-BENCH","payload":{"deliverable":"D-BENCH","category":"hero-video","stage":"draft","modality":"text-to-video","platforms":[{"platform":"web","aspect_ratio":"16:9"}]}}"#

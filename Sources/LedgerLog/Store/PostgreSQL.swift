@@ -92,7 +92,7 @@ final class PostgresConnection {
     }
 
     /// Tables and indexes this connection found already there; forgotten at a DROP and a rollback.
-    private var existing: Set<String> = []
+    var existing: Set<String> = []
 
     private nonisolated(unsafe) static let createIfMissing = try! Regex(
         #"^\s*CREATE\s+(?:TEMP\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+([\w.]+)"#, as: (Substring, Substring).self

@@ -25,10 +25,17 @@ public final class SideTables {
     public func exists(_ name: String) throws -> Bool {
         switch store {
         case .sqlite:
-            try rows("SELECT count(*) FROM sqlite_master WHERE name = ?1 UNION ALL SELECT count(*) FROM sqlite_temp_master WHERE name = ?1", [.text(name)])
-                .contains { $0[0].int == 1 }
+            return try rows(
+                "SELECT count(*) FROM sqlite_master WHERE name = ?1 UNION ALL SELECT count(*) FROM sqlite_temp_master WHERE name = ?1",
+                [.text(name)]
+            ).contains { $0[0].int == 1 }
         case .postgres:
-            try rows("SELECT count(*) FROM pg_class WHERE relname = ?1 AND pg_table_is_visible(oid)", [.text(name)]).first?[0].int == 1
+            // Asked once per connection: the gate asks at every write transaction.
+            if let connection = ledger.db as? PostgresConnection, connection.existing.contains(name) { return true }
+            let found = try rows("SELECT count(*) FROM pg_class WHERE relname = ?1 AND pg_table_is_visible(oid)", [.text(name)])
+                .first?[0].int == 1
+            if found, let connection = ledger.db as? PostgresConnection { connection.existing.insert(name) }
+            return found
         }
     }
 

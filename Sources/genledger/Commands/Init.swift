@@ -11,7 +11,9 @@ struct Init: ParsableCommand {
     @Option(help: "The log's origin, the first line of every checkpoint (default: genledger.local/NAME-RANDOM).")
     var origin: String?
 
-    @Option(name: .customLong("key-file"), help: "Where to write the signing key (default: LEDGER.key). Never overwritten.")
+    @Option(
+        name: .customLong("key-file"),
+        help: "Where to write the signing key (default: $GENLEDGER_KEY_FILE, else LEDGER.key). Never overwritten.")
     var keyFile: String?
 
     @Option(
@@ -27,7 +29,7 @@ struct Init: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let path = ledger.path
-            let keyPath = keyFile ?? ledger.defaultKeyFile
+            let keyPath = keyFile ?? ProcessInfo.processInfo.environment["GENLEDGER_KEY_FILE"] ?? ledger.defaultKeyFile
             for existing in [path, keyPath] where FileManager.default.fileExists(atPath: existing) {
                 throw LedgerError(.alreadyExists, "'\(existing)' already exists; refusing to overwrite it")
             }
