@@ -95,7 +95,7 @@ extension Projections {
                 sql += " JOIN proj_deliverables d ON d.deliverable = r.deliverable AND d.campaign = ?4"
                 values.append(.text(campaign))
             }
-            sql += " WHERE r.seq <= ?1 AND r.occurred_at >= ?2 AND r.occurred_at <= ?3 ORDER BY r.seq"
+            sql += " WHERE r.seq <= ?1 AND r.occurred_at >= ?2 AND r.occurred_at <= ?3 ORDER BY r.seq, r.rowid"
             for row in try tables.rows(sql, values) {
                 let seq = UInt64(row[0].int!)
                 let rule = row[4].string!

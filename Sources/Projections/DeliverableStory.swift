@@ -141,7 +141,7 @@ extension Projections {
                 """
                 SELECT r.seq, lower(hex(e.hash)), r.type, r.rule, r.result, r.reason, r.mode, r.occurred_at
                 FROM proj_rule_results r JOIN events e ON e.seq = r.seq
-                WHERE r.deliverable = ?1 AND r.seq <= ?2 AND r.result != 'allowed' ORDER BY r.seq
+                WHERE r.deliverable = ?1 AND r.seq <= ?2 AND r.result != 'allowed' ORDER BY r.seq, r.rowid
                 """, [key, bound])
             {
                 findings.append(

@@ -174,7 +174,7 @@ extension Projections {
                         "\(override[1].string!) lifted by \(override[2].string!)", current)
                 }
                 for reference in try tables.rows(
-                    "SELECT asset, role FROM proj_references WHERE generation = ? AND seq = ?", [.text(generation), gen[0]])
+                    "SELECT asset, role FROM proj_references WHERE generation = ? AND seq = ? ORDER BY rowid", [.text(generation), gen[0]])
                 {
                     edges.append(.init(from: reference[0].string!, to: current, label: reference[1].string!))
                     queue.append(reference[0].string!)
