@@ -23,17 +23,7 @@ struct PostgresServiceTests {
     @Test("three instances, 8 clients racing for the last regeneration under a cap: exactly one lands, the rest are denied and recorded")
     func threeInstancesRaceForTheLastAttempt() async throws {
         let studio = try Studio(store: .postgres)
-        var priors: [String: String] = [:]
-        for d in 1...4 {
-            let id = "D-\(d)"
-            try studio.openDeliverable(id, category: "social-short", stage: .delivery)
-            var prior = try studio.generate(id, attempt: 1)
-            for attempt in 2...3 {
-                try studio.governed.append(studio.regeneration(id, prior: prior, attempt: Int64(attempt)))
-                prior = try studio.generate(id, attempt: Int64(attempt))
-            }
-            priors[id] = prior
-        }
+        let priors = try studio.deliverablesOneShortOfTheCap(4)
         let first = try LiveServer(ledger: studio.ledger.path)
         let servers = [first, try LiveServer(ledger: studio.ledger.path, tokens: first.tokens),
                        try LiveServer(ledger: studio.ledger.path, tokens: first.tokens)]

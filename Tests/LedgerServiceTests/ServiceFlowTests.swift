@@ -211,17 +211,7 @@ import Testing
     /// Two pipelines ask for the last attempt under a cap at the same moment: one is allowed.
     @Test func twoClientsRacePastOneCap() async throws {
         let studio = try Studio()
-        var priors: [String: String] = [:]
-        for d in 1...6 {
-            let id = "D-\(d)"
-            try studio.openDeliverable(id, category: "social-short", stage: .delivery)
-            var prior = try studio.generate(id, attempt: 1)
-            for attempt in 2...3 {
-                try studio.governed.append(studio.regeneration(id, prior: prior, attempt: Int64(attempt)))
-                prior = try studio.generate(id, attempt: Int64(attempt))
-            }
-            priors[id] = prior
-        }
+        let priors = try studio.deliverablesOneShortOfTheCap(6)
         let server = try LiveServer(ledger: studio.ledger.path)
         for (deliverable, prior) in priors.sorted(by: { $0.key < $1.key }) {
             let body = #"{"deliverable":"\#(deliverable)","prior_asset":"\#(prior)","reason":"race"}"#

@@ -109,6 +109,24 @@ public final class Studio {
         return asset
     }
 
+    /// `count` social-short delivery deliverables (D-1…), each with three generations recorded
+    /// (attempts 1 to 3, two regenerations): one short of the shipped cap of 4. By deliverable,
+    /// the asset a regeneration would replace.
+    public func deliverablesOneShortOfTheCap(_ count: Int) throws -> [String: String] {
+        var priors: [String: String] = [:]
+        for d in 1...count {
+            let id = "D-\(d)"
+            try openDeliverable(id, category: "social-short", stage: .delivery)
+            var prior = try generate(id, attempt: 1)
+            for attempt in 2...3 {
+                try governed.append(regeneration(id, prior: prior, attempt: Int64(attempt)))
+                prior = try generate(id, attempt: Int64(attempt))
+            }
+            priors[id] = prior
+        }
+        return priors
+    }
+
     public func regeneration(_ deliverable: String, prior: String, attempt: Int64? = nil) -> ProposedEvent {
         var payload: [String: JSONValue] = [
             "deliverable": .string(deliverable), "prior_asset": .string(prior), "reason": "rejected by review",
