@@ -72,6 +72,10 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data(("genledger: error: " + message + "\n").utf8))
 }
 
+func printWarning(_ message: String) {
+    FileHandle.standardError.write(Data(("genledger: warning: " + message + "\n").utf8))
+}
+
 /// Standard output, buffered: commands that print a line per event print millions.
 struct Output {
     private var buffer: [UInt8] = []

@@ -82,6 +82,21 @@ struct CLITests {
         #expect(againstOld.status == 0, "\(againstOld.stdout)")
     }
 
+    @Test("an append whose read models cannot catch up is still recorded: exit 0, its seq printed, and a warning")
+    func appendOutlivesAFailedCatchUp() throws {
+        let (directory, _) = try Self.initialized()
+        #expect(try GenLedgerProcess.run(["append"], stdin: EventLines.openDeliverable("D-1") + "\n", in: directory).status == 0)
+        // Someone replaced a read model with something it cannot insert into.
+        try SQLClient(path: directory.path("genledger.db")).execute(
+            "DROP TABLE proj_costs; CREATE VIEW proj_costs AS SELECT 1 AS seq")
+        let appended = try GenLedgerProcess.run(["append"], stdin: EventLines.cost("D-1", amount: 2.5) + "\n", in: directory)
+        #expect(appended.status == 0, "\(appended.stderr)")
+        #expect(appended.stdout.hasPrefix("seq 2 hash "), "\(appended.stdout)")
+        #expect(appended.stderr.contains("warning: the events are recorded, but the read models did not catch up"), "\(appended.stderr)")
+        let log = try GenLedgerProcess.run(["log", "--type", "cost.recorded", "--json"], in: directory)
+        #expect(log.stdout.split(separator: "\n").count == 1)
+    }
+
     @Test("the ledger path comes from --ledger, else GENLEDGER_LEDGER, else genledger.db")
     func ledgerPath() throws {
         let directory = TemporaryDirectory("genledger-cli")
