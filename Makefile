@@ -64,7 +64,7 @@ test: test-deps
 DEMO_DELIVERABLES ?= 3000
 demo: release
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	@export GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db; \
+	@export GENLEDGER_LEDGER=$(DEMO_DIR)/genledger.db; unset GENLEDGER_KEY_FILE; \
 	set -e; \
 	echo "== genledger init"; $(GENLEDGER) init --origin demo.genledger.local/studio; \
 	echo; echo "== genledger policy check && genledger policy publish --occurred-at 2026-04-01 (in force from the history's start)"; \
