@@ -64,8 +64,7 @@ public struct GroupSession {
     /// reads them now): before reading them from `state` to build a request.
     public func load(deliverables: [String]) throws {
         guard governed.loading != .whole else { return }
-        try GateIndex(session.sideTables).catchUp()
-        try GateIndex(session.sideTables).load(GateIndex.Scope(deliverables: Set(deliverables)), into: &governed.state)
+        try GateIndex(session.sideTables).catchUpAndLoad(GateIndex.Scope(deliverables: Set(deliverables)), into: &governed.state)
     }
 
     private func isolated(_ body: () throws -> GovernedLedger.SessionResult) -> Result<[GovernedAppend], any Error> {

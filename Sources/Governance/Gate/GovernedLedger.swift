@@ -296,8 +296,9 @@ public final class GovernedLedger {
         var applied = false
         var idsInBatch: [UUID: Int] = [:]
         if loading == .cached {
-            try GateIndex(session.sideTables).catchUp()
-            try GateIndex(session.sideTables).load(GateIndex.Scope(events), into: &state)
+            // The group's session caught the read model up when it began (`follow`); a request
+            // naming only what the state holds needs neither the model nor its catch-up.
+            try GateIndex(session.sideTables).catchUpAndLoad(GateIndex.Scope(events), into: &state)
         }
 
         for (index, (event, domain)) in zip(events, decoded).enumerated() {

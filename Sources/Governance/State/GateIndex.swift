@@ -53,8 +53,12 @@ public struct GateIndex {
 
     /// Brings the read model up to the end of the log; it must run in a write transaction.
     public func catchUp() throws {
-        let position = try tables.rows("SELECT seq FROM gate_position WHERE id = 1").first?[0].int ?? 0
-        let end = try tables.rows("SELECT COALESCE(MAX(seq), 0) FROM events").first?[0].int ?? 0
+        // One round trip for both ends (a PostgreSQL ledger pays one per statement).
+        let ends = try tables.rows(
+            "SELECT (SELECT seq FROM gate_position WHERE id = 1), (SELECT COALESCE(MAX(seq), 0) FROM events)"
+        ).first
+        let position = ends?[0].int ?? 0
+        let end = ends?[1].int ?? 0
         guard end > position else { return }
         try fill(keys: "gate_keys", spend: "gate_campaign_spend", after: position)
         try tables.run(
@@ -189,6 +193,24 @@ public struct GateIndex {
         try load(scope, into: &state)
         state.position = size
         return state
+    }
+
+    /// Whether `state` already holds all that `scope` names (its deliverables, assets and routing
+    /// decisions, and no campaign, whose spend is always read afresh), so that `load` would read
+    /// nothing: the requests of a group about what the writer has loaded touch neither the read
+    /// model nor its catch-up.
+    public static func covers(_ scope: Scope, _ state: GovernanceState) -> Bool {
+        scope.campaigns.isEmpty && scope.deliverables.allSatisfy { state.deliverables[$0] != nil }
+            && scope.assets.allSatisfy { state.assets[$0] != nil }
+            && scope.decisions.allSatisfy { state.routingDecisions[$0] != nil }
+    }
+
+    /// `load`, after catching the read model up, unless `state` covers `scope` already. It must
+    /// run in a write transaction.
+    public func catchUpAndLoad(_ scope: Scope, into state: inout GovernanceState) throws {
+        guard !Self.covers(scope, state) else { return }
+        try catchUp()
+        try load(scope, into: &state)
     }
 
     /// Folds into `state` the streams `scope` needs that it does not hold yet (deliverables named
