@@ -100,6 +100,13 @@ final class GroupCommitter: @unchecked Sendable {  // `governed` is used on `que
 
     private var catchUpScheduled = false  // touched on `queue` only
 
+    /// No write is waiting or being committed.
+    private var isIdle: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return pending.isEmpty && !draining
+    }
+
     /// Keeps the read models close behind the log, off the write path: a quarter second after
     /// the writer goes idle (reports catch up on demand anyway).
     private func scheduleCatchUp() {
@@ -107,6 +114,8 @@ final class GroupCommitter: @unchecked Sendable {  // `governed` is used on `que
         catchUpScheduled = true
         queue.asyncAfter(deadline: .now() + .milliseconds(250)) {
             self.catchUpScheduled = false
+            // Writes came meanwhile: they go first, and the catch-up waits for the next pause.
+            guard self.isIdle else { return self.scheduleCatchUp() }
             // More behind: the next slice after another pause, so writes go first.
             if (try? self.catchUpSlice()) == Self.catchUpSlice { self.scheduleCatchUp() }
         }

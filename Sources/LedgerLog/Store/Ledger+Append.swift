@@ -124,10 +124,10 @@ extension Ledger {
                 .bind(1, seq).bind(2, event.id).bind(3, event.type).bind(4, event.stream)
                 .bind(5, streamVersion).bind(6, occurredAt).bind(7, recordedAt).bind(8, actor)
                 .bind(9, event.payloadBytes).bind(10, event.payloadDigest).bind(11, previousHash).bind(12, hash)
-                .run()
+                .runLater()
             try range.append(leafHash: hashing.leafHash(of: hash), hashing: hashing) { node in
                 try insertNode.reset().bind(1, Schema.merkleNodeKey(level: node.level, index: node.index)).bind(2, node.hash)
-                    .run()
+                    .runLater()
             }
             results.append(AppendedEvent(seq: seq, id: event.id, streamVersion: streamVersion, hash: hash, isDuplicate: false))
             size = seq

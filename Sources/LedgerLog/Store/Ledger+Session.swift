@@ -27,17 +27,16 @@ public struct AppendSession {
     /// returns and is undone, alone, when it throws. Group commit uses one per request, so a
     /// request that fails leaves the others of its transaction whole.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
-        try ledger.db.execute("SAVEPOINT request")
+        try ledger.db.savepoint("request")
         do {
             let result = try body()
-            try ledger.db.execute("RELEASE request")
+            try ledger.db.release("request")
             return result
         } catch {
             // The cached tree edge, tip and versions may describe events that are now undone.
             ledger.frontier = nil
             ledger.written = Ledger.WrittenInTransaction()
-            try ledger.db.execute("ROLLBACK TO request")
-            try ledger.db.execute("RELEASE request")
+            try ledger.db.rollbackAndRelease("request")
             throw error
         }
     }

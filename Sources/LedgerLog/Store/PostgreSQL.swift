@@ -35,6 +35,8 @@ final class PostgresConnection {
     /// Counts transactions begun and ended, so a cursor knows whether the one it lived in is over.
     var transactionGeneration = 0
     var cursorCount = 0
+    /// A savepoint released but not yet told to the server (`release(_:)`).
+    private var releasePending: String?
 
     init(url: String) throws {
         displayURL = Self.redacted(url)
@@ -58,6 +60,8 @@ final class PostgresConnection {
     func reset() -> Bool {
         PQreset(handle)
         prepared.removeAll()
+        releasePending = nil
+        discardQueued()
         return isHealthy
     }
 
@@ -98,8 +102,18 @@ final class PostgresConnection {
         #"^\s*CREATE\s+(?:TEMP\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+([\w.]+)"#, as: (Substring, Substring).self
     ).ignoresCase()
 
-    /// Runs statements written in PostgreSQL's own SQL, as they are.
+    /// Runs statements written in PostgreSQL's own SQL, as they are. Writes still queued go first:
+    /// with a single statement in the same round trip, with several in one of their own.
     func executeNative(_ sql: String) throws {
+        if !queued.isEmpty {
+            guard sql.contains(";") else {
+                _ = try send(sql, []) { pointers, lengths, formats in
+                    PQsendQueryParams(handle, sql, 0, nil, pointers, lengths, formats, 1)
+                }
+                return
+            }
+            try flushQueued()
+        }
         let result = PQexec(handle, sql)
         defer { PQclear(result) }
         try check(result, sql)
@@ -108,19 +122,9 @@ final class PostgresConnection {
     /// Runs `sql` (placeholders $1, $2…) with `values`, prepared once per connection.
     @discardableResult
     func query(_ sql: String, _ values: [PostgresValue] = []) throws -> PostgresRows {
-        let name: String
-        if let known = prepared[sql] {
-            name = known
-        } else {
-            name = "g\(preparedCount)"
-            preparedCount += 1
-            let result = PQprepare(handle, name, sql, 0, nil)
-            defer { PQclear(result) }
-            try check(result, sql)
-            prepared[sql] = name
-        }
+        let name = try preparedName(sql)
         return try send(sql, values) { pointers, lengths, formats in
-            PQexecPrepared(handle, name, Int32(values.count), pointers, lengths, formats, 1)
+            PQsendQueryPrepared(handle, name, Int32(values.count), pointers, lengths, formats, 1)
         }
     }
 
@@ -128,14 +132,140 @@ final class PostgresConnection {
     @discardableResult
     func queryOnce(_ sql: String, _ values: [PostgresValue] = []) throws -> PostgresRows {
         try send(sql, values) { pointers, lengths, formats in
-            PQexecParams(handle, sql, Int32(values.count), nil, pointers, lengths, formats, 1)
+            PQsendQueryParams(handle, sql, Int32(values.count), nil, pointers, lengths, formats, 1)
         }
     }
 
+    /// The name `sql` is prepared under on this connection, preparing it the first time.
+    private func preparedName(_ sql: String) throws -> String {
+        if let known = prepared[sql] { return known }
+        let name = "g\(preparedCount)"
+        preparedCount += 1
+        let result = PQprepare(handle, name, sql, 0, nil)
+        defer { PQclear(result) }
+        try check(result, sql)
+        prepared[sql] = name
+        return name
+    }
+
+    // MARK: Writes sent with the next statement
+
+    /// Writes whose outcome nothing reads before the next statement (an event's row, a tree
+    /// node): sent with that statement in one round trip (libpq's pipeline mode), in order, so
+    /// everything after them sees them. At most `maxQueued` wait; a failure among them is
+    /// thrown by the statement that sends them (the transaction is then aborted, and COMMIT
+    /// refuses it).
+    private var queued: [(sql: String, name: String?, values: [PostgresValue], explain: ((LedgerError) -> LedgerError)?)] = []
+    private var queuedBytes = 0
+    static let maxQueued = 64
+    static let maxQueuedBytes = 1 << 20
+
+    /// Queues a prepared write inside a transaction; outside one it runs now.
+    func runLater(_ sql: String, _ values: [PostgresValue], explain: ((LedgerError) -> LedgerError)? = nil) throws {
+        guard isInTransaction else {
+            do { try query(sql, values) } catch let error as LedgerError { throw explain?(error) ?? error }
+            return
+        }
+        queued.append((sql, try preparedName(sql), values, explain))
+        queuedBytes += values.reduce(0) { total, value in
+            if case .bytes(let bytes) = value { return total + bytes.count }
+            if case .text(let text) = value { return total + text.utf8.count }
+            return total + 8
+        }
+        if queued.count >= Self.maxQueued || queuedBytes >= Self.maxQueuedBytes { try flushQueued() }
+    }
+
+    /// Sends what is queued, alone.
+    func flushQueued() throws {
+        guard !queued.isEmpty else { return }
+        _ = try pipeline(last: nil) { 1 }
+    }
+
+    /// Forgets what is queued (the transaction or savepoint it belongs to is being undone).
+    func discardQueued() {
+        queued.removeAll()
+        queuedBytes = 0
+    }
+
+    /// One statement, after whatever is queued, in one round trip; returns its result.
     private func send(
-        _ sql: String, _ values: [PostgresValue],
-        _ run: ([UnsafePointer<CChar>?], [Int32], [Int32]) -> OpaquePointer?
+        _ sql: String, _ values: [PostgresValue], _ run: ([UnsafePointer<CChar>?], [Int32], [Int32]) -> Int32
     ) throws -> PostgresRows {
+        try withParameters(values) { pointers, lengths, formats in
+            try pipeline(last: sql) { run(pointers, lengths, formats) }
+        }.map(PostgresRows.init) ?? .empty
+    }
+
+    /// Sends the queued writes and then `last`, synchronizes once, and reads every result in
+    /// order. The first failure is thrown; the statements after it were skipped by the server.
+    private func pipeline(last: String?, _ sendLast: () -> Int32) throws -> OpaquePointer? {
+        let writes = queued
+        discardQueued()
+        guard PQenterPipelineMode(handle) == 1 else {
+            throw LedgerError(.unavailable, "PostgreSQL at \(displayURL): \(Self.message(handle))")
+        }
+        defer { PQexitPipelineMode(handle) }
+        var statements: [(sql: String, explain: ((LedgerError) -> LedgerError)?)] = []
+        for write in writes {
+            let sent = try withParameters(write.values) { pointers, lengths, formats in
+                if let name = write.name {
+                    PQsendQueryPrepared(handle, name, Int32(write.values.count), pointers, lengths, formats, 1)
+                } else {
+                    PQsendQueryParams(handle, write.sql, Int32(write.values.count), nil, pointers, lengths, formats, 1)
+                }
+            }
+            guard sent == 1 else { throw LedgerError(.unavailable, "PostgreSQL at \(displayURL) went away: \(Self.message(handle))") }
+            statements.append((write.sql, write.explain))
+        }
+        if let last {
+            guard sendLast() == 1 else { throw LedgerError(.unavailable, "PostgreSQL at \(displayURL) went away: \(Self.message(handle))") }
+            statements.append((last, nil))
+        }
+        guard PQpipelineSync(handle) == 1 else {
+            throw LedgerError(.unavailable, "PostgreSQL at \(displayURL) went away: \(Self.message(handle))")
+        }
+        var failure: (any Error)?
+        var lastResult: OpaquePointer?
+        for (index, (sql, explain)) in statements.enumerated() {
+            // Each statement's results, then a null.
+            while let result = PQgetResult(handle) {
+                if PQresultStatus(result) == PGRES_PIPELINE_ABORTED || failure != nil {
+                    PQclear(result)
+                    continue
+                }
+                do { try check(result, sql) } catch let error as LedgerError {
+                    failure = explain?(error) ?? error
+                    PQclear(result)
+                    continue
+                } catch {
+                    failure = error
+                    PQclear(result)
+                    continue
+                }
+                if last != nil, index == statements.count - 1 {
+                    if let earlier = lastResult { PQclear(earlier) }
+                    lastResult = result
+                } else {
+                    PQclear(result)
+                }
+            }
+            guard PQstatus(handle) == CONNECTION_OK else { break }
+        }
+        // The synchronization point's own result.
+        if PQstatus(handle) == CONNECTION_OK, let sync = PQgetResult(handle) { PQclear(sync) }
+        if PQstatus(handle) != CONNECTION_OK, failure == nil {
+            failure = LedgerError(.unavailable, "PostgreSQL at \(displayURL) went away: \(Self.message(handle))")
+        }
+        if let failure {
+            if let lastResult { PQclear(lastResult) }
+            throw failure
+        }
+        return lastResult
+    }
+
+    private func withParameters<R>(
+        _ values: [PostgresValue], _ body: ([UnsafePointer<CChar>?], [Int32], [Int32]) throws -> R
+    ) rethrows -> R {
         var texts: [[CChar]?] = []
         var lengths: [Int32] = []
         var formats: [Int32] = []
@@ -150,28 +280,23 @@ final class PostgresConnection {
             }
             lengths.append(Int32(texts.last!?.count ?? 0))
         }
-        let result = withPointers(texts) { pointers in run(pointers, lengths, formats) }
-        do { try check(result, sql) } catch {
-            PQclear(result)
-            throw error
-        }
-        return PostgresRows(result!)
+        return try withPointers(texts) { pointers in try body(pointers, lengths, formats) }
     }
 
-    private func withPointers<R>(_ buffers: [[CChar]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    private func withPointers<R>(_ buffers: [[CChar]?], _ body: ([UnsafePointer<CChar>?]) throws -> R) rethrows -> R {
         var pointers: [UnsafePointer<CChar>?] = []
-        func recurse(_ index: Int) -> R {
-            if index == buffers.count { return body(pointers) }
+        func recurse(_ index: Int) throws -> R {
+            if index == buffers.count { return try body(pointers) }
             guard let buffer = buffers[index] else {
                 pointers.append(nil)
-                return recurse(index + 1)
+                return try recurse(index + 1)
             }
-            return buffer.withUnsafeBufferPointer { raw in
+            return try buffer.withUnsafeBufferPointer { raw in
                 pointers.append(raw.baseAddress ?? UnsafePointer(bitPattern: 1))
-                return recurse(index + 1)
+                return try recurse(index + 1)
             }
         }
-        return recurse(0)
+        return try recurse(0)
     }
 
     private func check(_ result: OpaquePointer?, _ sql: String) throws {
@@ -287,12 +412,12 @@ extension PostgresConnection: StoreConnection {
     /// transaction reads anything, so every writer on every host sees the tip and seqs stay
     /// gapless. It is released by COMMIT or ROLLBACK, and by the server when a writer dies.
     func beginWrite() throws {
-        try begin("BEGIN")
-        transactionGeneration += 1
-        do { try query("SELECT pg_advisory_xact_lock($1)", [.integer(PostgresStore.writeLockKey)]) } catch {
+        // One round trip for both.
+        do { try begin("BEGIN; SELECT pg_advisory_xact_lock(\(PostgresStore.writeLockKey))") } catch {
             rollback()
             throw error
         }
+        transactionGeneration += 1
     }
 
     /// One snapshot for the whole transaction (REPEATABLE READ), as SQLite's read transaction gives.
@@ -315,16 +440,51 @@ extension PostgresConnection: StoreConnection {
         }
     }
 
+    /// Sends the queued writes and COMMIT together. A transaction the server had aborted (a
+    /// queued write failed) answers COMMIT with ROLLBACK: that is an error here, never a success.
     func commit() throws {
         transactionGeneration += 1
-        try execute("COMMIT")
+        releasePending = nil  // COMMIT releases every savepoint
+        let result = try send("COMMIT", []) { pointers, lengths, formats in
+            PQsendQueryParams(handle, "COMMIT", 0, nil, pointers, lengths, formats, 1)
+        }
+        let tag = PQcmdStatus(result.result).map { String(cString: $0) } ?? ""
+        guard tag == "COMMIT" else {
+            throw LedgerError(.storage, "PostgreSQL at \(displayURL) rolled the transaction back (\(tag)): nothing of it was recorded")
+        }
     }
 
     func rollback() {
         transactionGeneration += 1
+        releasePending = nil
+        discardQueued()
         existing.removeAll()
         guard isHealthy, isInTransaction else { return }
         try? execute("ROLLBACK")
+    }
+
+    /// A savepoint, sent together with the release of the one before it (a round trip saved per
+    /// request of a group: the releases ride along with the next savepoint, or COMMIT makes them).
+    func savepoint(_ name: String) throws {
+        if let earlier = releasePending { queued.append(("RELEASE \(earlier)", nil, [], nil)) }
+        releasePending = nil
+        try executeNative("SAVEPOINT \(name)")
+    }
+
+    /// Deferred: a released savepoint and one still open differ only to a later ROLLBACK TO it,
+    /// and none comes (the next savepoint, ROLLBACK TO or COMMIT sends or makes the release first).
+    func release(_ name: String) throws {
+        if let earlier = releasePending { try executeNative("RELEASE \(earlier)") }
+        releasePending = name
+    }
+
+    /// Writes still queued were made after the savepoint (`savepoint` sent what came before):
+    /// they are dropped with it.
+    func rollbackAndRelease(_ name: String) throws {
+        discardQueued()
+        let release = releasePending.map { "RELEASE \($0); " } ?? ""
+        releasePending = nil
+        try executeNative(release + "ROLLBACK TO \(name); RELEASE \(name)")
     }
 
     /// A connection the server dropped is opened again before the next transaction; while the

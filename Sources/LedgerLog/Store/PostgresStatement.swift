@@ -313,6 +313,14 @@ final class PostgresStatement: StoreStatement {
 
     func runKeepingBindings() throws { try run() }
 
+    func runLater(explain: @escaping (LedgerError) -> LedgerError) throws {
+        guard !scan else {
+            do { return try run() } catch let error as LedgerError { throw explain(error) }
+        }
+        try connection.runLater(dialect.sql, dialect.sent.map { values[Int($0) - 1] }, explain: explain)
+        rewind()
+    }
+
     func firstRow<T>(_ read: (any StoreStatement) throws -> T) throws -> T? {
         defer { rewind() }
         return try step() ? try read(self) : nil

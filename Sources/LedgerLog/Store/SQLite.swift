@@ -173,6 +173,11 @@ final class SQLiteStatement: StoreStatement {
         sqlite3_reset(handle)
     }
 
+    /// In process, nothing is saved by waiting: runs now.
+    func runLater(explain: @escaping (LedgerError) -> LedgerError) throws {
+        do { try runKeepingBindings() } catch let error as LedgerError { throw explain(error) }
+    }
+
     @discardableResult
     func bind(_ index: Int32, _ value: Double) -> SQLiteStatement {
         sqlite3_bind_double(handle, index, value)

@@ -160,15 +160,18 @@ public final class SideTables {
                     default: feed.statement.bindText(index, borrowing: rows.bytes(column))
                     }
                 }
-                do {
-                    try feed.statement.runKeepingBindings()
-                } catch var error as LedgerError {
-                    error.message = "seq \(seq) (\(String(decoding: type, as: UTF8.self))): \(error.message)"
+                // Sent with the next statement on PostgreSQL (a round trip per row saved); a
+                // failure is named by its event either way.
+                let typeName = String(decoding: type, as: UTF8.self)
+                try feed.statement.runLater { error in
+                    var error = error
+                    error.message = "seq \(seq) (\(typeName)): \(error.message)"
                     error.seq = seq
-                    throw error
+                    return error
                 }
             }
         }
+        try ledger.db.flushQueued()
         return previous
     }
 

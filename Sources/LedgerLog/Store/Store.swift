@@ -30,10 +30,27 @@ protocol StoreConnection: AnyObject {
     func beginRead() throws
     func commit() throws
     func rollback()
+    /// Savepoints inside a write transaction (group commit gives each request one).
+    func savepoint(_ name: String) throws
+    /// Keeps what was done since the savepoint in the enclosing transaction.
+    func release(_ name: String) throws
+    /// Undoes what was done since the savepoint and ends it.
+    func rollbackAndRelease(_ name: String) throws
+    /// Sends the writes `runLater` left waiting, so that their errors are thrown now.
+    func flushQueued() throws
+}
+
+extension StoreStatement {
+    func runLater() throws { try runLater(explain: { $0 }) }
 }
 
 extension StoreConnection {
     func prepare(_ sql: String) throws -> any StoreStatement { try prepare(sql, scan: false) }
+
+    func savepoint(_ name: String) throws { try execute("SAVEPOINT \(name)") }
+    func release(_ name: String) throws { try execute("RELEASE \(name)") }
+    func rollbackAndRelease(_ name: String) throws { try execute("ROLLBACK TO \(name); RELEASE \(name)") }
+    func flushQueued() throws {}
 }
 
 /// A prepared statement of either store. Parameters are 1-based, columns 0-based; a row's
@@ -58,6 +75,11 @@ protocol StoreStatement: AnyObject {
     func step() throws -> Bool
     /// Runs to completion, ignoring rows, and resets.
     func run() throws
+    /// Runs a write whose outcome nothing reads before the connection's next statement: it may
+    /// be sent with that statement (PostgreSQL, inside a transaction), and an error it meets is
+    /// then thrown by that statement or by COMMIT, after `explain` has said which write it was.
+    /// Keeps the bindings.
+    func runLater(explain: @escaping (LedgerError) -> LedgerError) throws
     /// Steps to completion and resets, keeping the bindings.
     func runKeepingBindings() throws
     /// Reads the first row, if any, and resets.
