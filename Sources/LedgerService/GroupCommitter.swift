@@ -133,7 +133,8 @@ final class GroupCommitter: @unchecked Sendable {  // `governed` is used on `que
             // The commit itself failed: nothing of the group is durable, so no request succeeded.
             outcomes = jobs.map { _ in .failure(error) }
         }
-        let size = (try? governed.ledger.size()) ?? governed.state.position
+        // The tip the group committed at, when it knows it (no read transaction for it).
+        let size = governed.ledger.sizeAtLastCommit ?? (try? governed.ledger.size()) ?? governed.state.position
         metrics.committed(requests: jobs.count, seconds: started.duration(to: .now).seconds, ledgerSize: size)
         watch.advanced(to: size)
         for (job, outcome) in zip(jobs, outcomes) { job.done(outcome) }

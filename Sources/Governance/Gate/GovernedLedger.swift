@@ -222,7 +222,13 @@ public final class GovernedLedger {
             return
         }
         if loading == .cached {
-            try follow(GateIndex(session.sideTables), reading: { after, each in try session.forEachEvent(after: after, each) })
+            try follow(
+                GateIndex(session.sideTables),
+                reading: { after, each in
+                    // Usually nothing new (the last group was this writer's own): no scan then.
+                    guard try session.size() > after else { return }
+                    try session.forEachEvent(after: after, each)
+                })
             return
         }
         try refresh { after, each in try session.forEachEvent(after: after, each) }

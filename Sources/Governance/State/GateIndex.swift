@@ -52,45 +52,45 @@ public struct GateIndex {
     }
 
     /// Brings the read model up to the end of the log; it must run in a write transaction.
+    /// Nothing is read first: each statement finds the position itself, so on PostgreSQL the
+    /// three go with the next statement, in one round trip (a group of the service begins
+    /// with a catch-up; with nothing new they find nothing).
     public func catchUp() throws {
-        // One round trip for both ends (a PostgreSQL ledger pays one per statement).
-        let ends = try tables.rows(
-            "SELECT (SELECT seq FROM gate_position WHERE id = 1), (SELECT COALESCE(MAX(seq), 0) FROM events)"
-        ).first
-        let position = ends?[0].int ?? 0
-        let end = ends?[1].int ?? 0
-        guard end > position else { return }
-        try fill(keys: "gate_keys", spend: "gate_campaign_spend", after: position)
-        try tables.run(
-            "INSERT INTO gate_position(id, seq) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq",
-            [.integer(end)])
+        try fill(keys: "gate_keys", spend: "gate_campaign_spend", after: "(SELECT COALESCE((SELECT seq FROM gate_position WHERE id = 1), 0))")
+        // `WHERE true`: SQLite needs it to read ON CONFLICT as the upsert's.
+        try tables.runLater(
+            """
+            INSERT INTO gate_position(id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM events WHERE true
+            ON CONFLICT(id) DO UPDATE SET seq = excluded.seq
+            """)
     }
 
-    /// Adds the keys and the spend of the events after `after` to the two tables named.
-    func fill(keys: String, spend: String, after: Int64) throws {
+    /// Adds the keys and the spend of the events after the seq `after` (an SQL expression) to
+    /// the two tables named.
+    func fill(keys: String, spend: String, after: String) throws {
         let m = member
-        try tables.run(
+        try tables.runLater(
             """
             INSERT OR IGNORE INTO \(keys)(kind, key, value)
             SELECT kind, key, value FROM (
                 SELECT 'asset' AS kind, \(m("asset", "")) AS key, \(m("deliverable", "")) AS value FROM events
-                    WHERE seq > ?1 AND type = 'generation.completed'
+                    WHERE seq > \(after) AND type = 'generation.completed'
                 UNION ALL SELECT 'asset', \(m("output_asset", "")), \(m("deliverable", "")) FROM events
-                    WHERE seq > ?1 AND type = 'refinement.applied'
+                    WHERE seq > \(after) AND type = 'refinement.applied'
                 UNION ALL SELECT 'decision', \(m("decision", "")), CAST(seq AS TEXT) FROM events
-                    WHERE seq > ?1 AND type = 'routing.decided'
+                    WHERE seq > \(after) AND type = 'routing.decided'
                 UNION ALL SELECT 'deliverable', \(m("deliverable", "")), \(m("campaign", "")) FROM events
-                    WHERE seq > ?1 AND type = 'deliverable.opened'
+                    WHERE seq > \(after) AND type = 'deliverable.opened'
             ) AS found WHERE key IS NOT NULL AND value IS NOT NULL
-            """, [.integer(after)])
-        try tables.run(
+            """)
+        try tables.runLater(
             """
             INSERT INTO \(spend)(campaign, micros)
             SELECT k.value, SUM(\(tables.jsonMicros("amount", ofColumn: "e.payload"))) FROM events e
             JOIN \(keys) k ON k.kind = 'deliverable' AND k.key = \(m("deliverable", "e."))
-            WHERE e.seq > ?1 AND e.type = 'cost.recorded' GROUP BY k.value
+            WHERE e.seq > \(after) AND e.type = 'cost.recorded' GROUP BY k.value
             ON CONFLICT(campaign) DO UPDATE SET micros = \(spend).micros + excluded.micros
-            """, [.integer(after)])
+            """)
     }
 
     /// The seq of the last event in this transaction's view of the log.
@@ -108,7 +108,7 @@ public struct GateIndex {
             CREATE TEMP TABLE IF NOT EXISTS fresh_gate_campaign_spend(campaign TEXT PRIMARY KEY, micros INTEGER NOT NULL) WITHOUT ROWID;
             """)
         try tables.execute("DELETE FROM fresh_gate_keys; DELETE FROM fresh_gate_campaign_spend")
-        try fill(keys: "fresh_gate_keys", spend: "fresh_gate_campaign_spend", after: 0)
+        try fill(keys: "fresh_gate_keys", spend: "fresh_gate_campaign_spend", after: "0")
         var mismatches: [String] = []
         for row in try tables.rows(
             "SELECT kind, key, value FROM gate_keys EXCEPT SELECT kind, key, value FROM fresh_gate_keys LIMIT 20")

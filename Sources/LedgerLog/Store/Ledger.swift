@@ -30,11 +30,15 @@ public final class Ledger {
     /// The tree's right edge as of the last append through this connection; revalidated
     /// against the tip inside every write transaction.
     var frontier: CompactRange?
-    /// What this connection's open write transaction has appended so far: the tip and the
-    /// streams' versions. No other writer can append while the transaction holds the write
+    /// What this connection's open write transaction has read or appended so far: the tip and
+    /// the streams' versions. No other writer can append while the transaction holds the write
     /// lock, so they spare reading them again for each append of a group (a round trip each on
     /// PostgreSQL). Forgotten when the transaction ends or a savepoint is rolled back.
     var written = WrittenInTransaction()
+    /// A write transaction is open (the write lock is held).
+    private(set) var isWriting = false
+    /// The size the last write transaction committed at, when it read or wrote the tip.
+    public private(set) var sizeAtLastCommit: UInt64?
 
     struct WrittenInTransaction {
         var tip: (size: UInt64, hash: SHA256Digest)?
@@ -111,10 +115,17 @@ public final class Ledger {
     func writeTransaction<T>(_ body: () throws -> T) throws -> T {
         try db.beginWrite()
         written = WrittenInTransaction()
-        defer { written = WrittenInTransaction() }
+        isWriting = true
+        sizeAtLastCommit = nil
+        defer {
+            written = WrittenInTransaction()
+            isWriting = false
+        }
         do {
             let result = try body()
+            let tip = written.tip
             try db.commit()
+            sizeAtLastCommit = tip?.size
             return result
         } catch {
             db.rollback()
@@ -134,14 +145,17 @@ public final class Ledger {
 
     /// The number of events (the seq of the last one).
     public func size() throws -> UInt64 {
-        try statement("SELECT seq FROM events ORDER BY seq DESC LIMIT 1").firstRow { $0.uint(0) } ?? 0
+        if isWriting { return try tip().size }
+        return try statement("SELECT seq FROM events ORDER BY seq DESC LIMIT 1").firstRow { $0.uint(0) } ?? 0
     }
 
+    /// The last event's seq and hash; kept for the rest of a write transaction.
     func tip() throws -> (size: UInt64, hash: SHA256Digest) {
         if let known = written.tip { return known }
         let row = try statement("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").firstRow { ($0.uint(0), $0.digest(1)) }
         guard let (seq, hash) = row else { return (0, EnvelopeEncoding.genesis) }
         guard let hash else { throw LedgerError(.damaged, "the hash of the last event is not 32 bytes", seq: seq) }
+        if isWriting { written.tip = (seq, hash) }
         return (seq, hash)
     }
 }

@@ -65,6 +65,12 @@ public final class SideTables {
         try Self.bind(try ledger.statement(sql), sql, values).run()
     }
 
+    /// `run`, for a write whose outcome nothing reads before the next statement: on PostgreSQL
+    /// it goes with that statement in one round trip, and an error it meets is thrown there.
+    public func runLater(_ sql: String, _ values: [Value] = []) throws {
+        try Self.bind(try ledger.statement(sql), sql, values).runLater()
+    }
+
     /// A statement prepared once and run many times (a projection's INSERT), valid while the
     /// ledger is open.
     public final class Prepared {
