@@ -54,6 +54,14 @@ public final class GovernedLedger {
     private var stateIsSuspect = false
     /// Set while the state holds events of the open transaction.
     var foldedUncommitted = false
+    /// The gate's read model exists on this ledger (asked once: a read transaction each time).
+    private var indexIsPrepared = false
+
+    private func prepareIndex() throws {
+        guard !indexIsPrepared else { return }
+        try GateIndex.prepare(ledger)
+        indexIsPrepared = true
+    }
 
     public init(_ ledger: Ledger, loading: StateLoading = .whole) {
         self.ledger = ledger
@@ -147,7 +155,7 @@ public final class GovernedLedger {
     /// loads the global documents and what `events` name.
     public func refresh(for events: [ProposedEvent] = []) throws {
         if loading == .cached {
-            try GateIndex.prepare(ledger)
+            try prepareIndex()
             try ledger.withSideTables(write: true) { tables in
                 try follow(GateIndex(tables), reading: { after, body in try ledger.forEachEvent(after: after, body) })
                 try GateIndex(tables).load(GateIndex.Scope(events), into: &state)
@@ -156,7 +164,7 @@ public final class GovernedLedger {
         }
         if loading == .asNeeded {
             scope = GateIndex.Scope(events)
-            try GateIndex.prepare(ledger)
+            try prepareIndex()
             state = try ledger.withSideTables(write: true) { try GateIndex($0).state(for: scope, size: try ledger.size()) }
             return
         }
@@ -166,7 +174,7 @@ public final class GovernedLedger {
     /// Brings the state up to the end of the log with the deliverables a routing request names.
     public func refresh(deliverables: [String]) throws {
         if loading == .cached {
-            try GateIndex.prepare(ledger)
+            try prepareIndex()
             try ledger.withSideTables(write: true) { tables in
                 try follow(GateIndex(tables), reading: { after, body in try ledger.forEachEvent(after: after, body) })
                 try GateIndex(tables).load(GateIndex.Scope(deliverables: Set(deliverables)), into: &state)
@@ -175,7 +183,7 @@ public final class GovernedLedger {
         }
         guard loading == .asNeeded else { return try refresh() }
         scope = GateIndex.Scope(deliverables: Set(deliverables))
-        try GateIndex.prepare(ledger)
+        try prepareIndex()
         state = try ledger.withSideTables(write: true) { try GateIndex($0).state(for: scope, size: try ledger.size()) }
     }
 
@@ -199,7 +207,7 @@ public final class GovernedLedger {
     /// Runs `body` in an append session with the state caught up to the log's end.
     func session<T>(_ body: (AppendSession) throws -> T) throws -> T {
         defer { foldedUncommitted = false }
-        if loading != .whole { try GateIndex.prepare(ledger) }
+        if loading != .whole { try prepareIndex() }
         do {
             return try ledger.withAppendSession { session in
                 try reload(session)

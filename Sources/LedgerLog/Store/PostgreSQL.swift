@@ -161,12 +161,17 @@ final class PostgresConnection {
     static let maxQueuedBytes = 1 << 20
 
     /// Queues a prepared write inside a transaction; outside one it runs now.
-    func runLater(_ sql: String, _ values: [PostgresValue], explain: ((LedgerError) -> LedgerError)? = nil) throws {
+    /// `prepared: false` sends it unprepared (a cursor's DECLARE or CLOSE, used once).
+    func runLater(
+        _ sql: String, _ values: [PostgresValue], prepared: Bool = true, explain: ((LedgerError) -> LedgerError)? = nil
+    ) throws {
         guard isInTransaction else {
-            do { try query(sql, values) } catch let error as LedgerError { throw explain?(error) ?? error }
+            do {
+                if prepared { try query(sql, values) } else { try queryOnce(sql, values) }
+            } catch let error as LedgerError { throw explain?(error) ?? error }
             return
         }
-        queued.append((sql, try preparedName(sql), values, explain))
+        queued.append((sql, prepared ? try preparedName(sql) : nil, values, explain))
         queuedBytes += values.reduce(0) { total, value in
             if case .bytes(let bytes) = value { return total + bytes.count }
             if case .text(let text) = value { return total + text.utf8.count }

@@ -288,7 +288,9 @@ final class PostgresStatement: StoreStatement {
         let name = "glc\(connection.cursorCount)"
         // Outside a transaction a cursor must be held past the statement's own commit.
         let held = !connection.isInTransaction
-        try connection.queryOnce("DECLARE \(name) NO SCROLL CURSOR\(held ? " WITH HOLD" : "") FOR \(dialect.sql)", sent)
+        // Inside a transaction the DECLARE goes with the first FETCH: one round trip for a scan
+        // that fits in one batch.
+        try connection.runLater("DECLARE \(name) NO SCROLL CURSOR\(held ? " WITH HOLD" : "") FOR \(dialect.sql)", sent, prepared: false)
         cursor = (name, connection.transactionGeneration, held)
         rows = PostgresRows.empty
         row = -1
@@ -302,7 +304,8 @@ final class PostgresStatement: StoreStatement {
         // transaction abort it: close only what is still open.
         let status = PQtransactionStatus(connection.handle)
         if open.held ? status == PQTRANS_IDLE : (status == PQTRANS_INTRANS && open.generation == connection.transactionGeneration) {
-            _ = try? connection.queryOnce("CLOSE \(open.name)")
+            // In a transaction, sent with the next statement.
+            _ = try? connection.runLater("CLOSE \(open.name)", [], prepared: false)
         }
     }
 
