@@ -49,10 +49,16 @@ final class PostgresConnection {
             throw LedgerError(.unavailable, "cannot connect to PostgreSQL at \(displayURL): \(message)")
         }
         handle = connection
-        try execute("SET client_min_messages = warning")
+        try execute(Self.sessionSettings)
     }
 
     deinit { PQfinish(handle) }
+
+    /// Set on every connection. `plan_cache_mode`: a prepared statement is planned for the table
+    /// as it is at each run, not once for the connection's life: a plan made when the log was
+    /// small (a scan of the whole table, say) would otherwise stay while it grows by millions
+    /// (measured: a stream's latest version took 9 ms at 20 000 events on a plan made at 10).
+    static let sessionSettings = "SET client_min_messages = warning; SET plan_cache_mode = force_custom_plan"
 
     var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
@@ -440,7 +446,7 @@ extension PostgresConnection: StoreConnection {
             try execute(statement)
         } catch let error as LedgerError where error.code == .unavailable {
             guard reset() else { throw error }
-            try execute("SET client_min_messages = warning")
+            try execute(Self.sessionSettings)
             try execute(statement)
         }
     }
@@ -499,6 +505,6 @@ extension PostgresConnection: StoreConnection {
         guard reset() else {
             throw LedgerError(.unavailable, "PostgreSQL at \(displayURL) is unreachable: \(Self.message(handle))")
         }
-        try execute("SET client_min_messages = warning")
+        try execute(Self.sessionSettings)
     }
 }
