@@ -129,9 +129,15 @@ extension Ledger {
                     .bind(1, event.seq).bind(2, event.id).bind(3, event.type).bind(4, event.stream)
                     .bind(5, event.streamVersion).bind(6, event.occurredAt).bind(7, event.recordedAt).bind(8, event.actor)
                     .bind(9, event.payloadBytes).bind(10, event.payloadDigest).bind(11, event.previousHash).bind(12, event.hash)
-                    .run()
+                    .runLater { [seq = event.seq] error in
+                        var error = error
+                        error.message = "seq \(seq): \(error.message)"
+                        error.seq = seq
+                        return error
+                    }
                 try range.append(leafHash: hashing.leafHash(of: event.hash), hashing: hashing) { node in
-                    try insertNode.reset().bind(1, Schema.merkleNodeKey(level: node.level, index: node.index)).bind(2, node.hash).run()
+                    try insertNode.reset().bind(1, Schema.merkleNodeKey(level: node.level, index: node.index)).bind(2, node.hash)
+                        .runLater()
                 }
                 size = event.seq
                 previousHash = event.hash

@@ -218,7 +218,7 @@ final class PostgresConnection {
         defer { PQexitPipelineMode(handle) }
         var statements: [(sql: String, explain: ((LedgerError) -> LedgerError)?)] = []
         for write in writes {
-            let sent = try withParameters(write.values) { pointers, lengths, formats in
+            let sent = withParameters(write.values) { pointers, lengths, formats in
                 if let name = write.name {
                     PQsendQueryPrepared(handle, name, Int32(write.values.count), pointers, lengths, formats, 1)
                 } else {

@@ -164,7 +164,9 @@ def test_forms_need_the_session_csrf_token_and_logout_ends_the_session(server, b
     # A wrong token is refused at the login form.
     browser.find_element(By.NAME, "token").send_keys("glt_" + "1" * 64)
     browser.find_element(By.CSS_SELECTOR, "form button").click()
-    assert "not valid" in browser.find_element(By.ID, "login-error").text
+    # The answer is a new page: wait for it (reading at once may still see the form just left).
+    error = WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.ID, "login-error")))
+    assert "not valid" in error.text
 
 
 def test_search_finds_a_deliverable_and_its_story(server, browser) -> None:
