@@ -61,6 +61,9 @@ final class GroupCommitter: @unchecked Sendable {  // `governed` is used on `que
     /// Events folded per turn on the writer's queue: a few tens of milliseconds, so writes
     /// waiting behind a catch-up are not held up longer.
     static let catchUpSlice: UInt64 = 5000
+    /// Events folded per turn when the writer merely looks idle: smaller, because a write that
+    /// arrives meanwhile waits for the whole slice.
+    static let idleCatchUpSlice: UInt64 = 1000
 
     /// Brings the read models up to the log, a slice at a time between groups of writes.
     func catchUpProjections() async throws {
@@ -68,8 +71,8 @@ final class GroupCommitter: @unchecked Sendable {  // `governed` is used on `que
     }
 
     /// One slice of catch-up, on `queue`; returns how many events it folded.
-    private func catchUpSlice() throws -> UInt64 {
-        let folded = try projections.catchUp(atMost: Self.catchUpSlice)
+    private func catchUpSlice(atMost limit: UInt64 = catchUpSlice) throws -> UInt64 {
+        let folded = try projections.catchUp(atMost: limit)
         metrics.projectionPosition(try projections.position())
         return folded
     }
@@ -117,7 +120,7 @@ final class GroupCommitter: @unchecked Sendable {  // `governed` is used on `que
             // Writes came meanwhile: they go first, and the catch-up waits for the next pause.
             guard self.isIdle else { return self.scheduleCatchUp() }
             // More behind: the next slice after another pause, so writes go first.
-            if (try? self.catchUpSlice()) == Self.catchUpSlice { self.scheduleCatchUp() }
+            if (try? self.catchUpSlice(atMost: Self.idleCatchUpSlice)) == Self.idleCatchUpSlice { self.scheduleCatchUp() }
         }
     }
 
