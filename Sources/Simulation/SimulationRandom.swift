@@ -1,5 +1,6 @@
 public import Foundation
 import Governance
+public import LedgerLog
 
 /// SplitMix64: small, fast and fully determined by its seed, so a simulation replays exactly.
 public struct SimulationRandom: RandomNumberGenerator, Sendable {
@@ -44,12 +45,15 @@ public struct SimulationRandom: RandomNumberGenerator, Sendable {
         return weighted[weighted.count - 1].0
     }
 
-    public mutating func uuid() -> UUID {
-        let high = next()
-        let low = next()
-        return UUID(
-            bytes: withUnsafeBytes(of: high.bigEndian) { Array($0) } + withUnsafeBytes(of: low.bigEndian) { Array($0) },
-            version: 4)
+    /// An RFC 9562 version 7 UUID at a (simulated) time: its Unix milliseconds in the first 48
+    /// bits, the rest from this generator (two draws). A history's ids then
+    /// rise with its clock, as a pipeline's own time-ordered ids would, and land at the right edge
+    /// of the ledger's id index instead of at random pages.
+    public mutating func uuid(at time: Timestamp) -> UUID {
+        var bytes = withUnsafeBytes(of: next().bigEndian) { Array($0) } + withUnsafeBytes(of: next().bigEndian) { Array($0) }
+        let milliseconds = UInt64(max(0, time.microsecondsSinceEpoch / 1000))
+        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: milliseconds >> UInt64(8 * (5 - i))) }
+        return UUID(bytes: bytes, version: 7)
     }
 
 }

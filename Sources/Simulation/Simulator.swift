@@ -10,16 +10,21 @@ public struct SimulationOptions: Sendable {
     public var start: CalendarDate
     /// Where to write each delivered asset's file (`SimulatedMedia`), named `ASSET.png`; nil writes none.
     public var mediaDirectory: String?
+    /// Deliverables simulated per write transaction (group commit). Each request still runs in a
+    /// savepoint of its own, judged against everything before it, so the history is the same
+    /// event for event whatever this is; only the number of commits changes.
+    public var deliverablesPerTransaction: Int
 
     public init(
         seed: UInt64 = 1, deliverables: Int = 3000, months: Int = 6, start: CalendarDate = CalendarDate("2026-04-01")!,
-        mediaDirectory: String? = nil
+        mediaDirectory: String? = nil, deliverablesPerTransaction: Int = 50
     ) {
         self.seed = seed
         self.deliverables = deliverables
         self.months = months
         self.start = start
         self.mediaDirectory = mediaDirectory
+        self.deliverablesPerTransaction = max(1, deliverablesPerTransaction)
     }
 }
 
@@ -60,6 +65,8 @@ public final class Simulator {
     /// Acceptance added to a model after a simulated version change.
     var versionBonus: [String: Double] = [:]
     var refinements = 0
+    /// The write transaction the current slice of deliverables shares (group commit).
+    private var group: GroupSession?
 
     static let categories: [(String, Double)] = [
         ("social-short", 0.30), ("hero-video", 0.10), ("brand-film", 0.05), ("product-video", 0.15), ("character-series", 0.10),
@@ -109,22 +116,29 @@ public final class Simulator {
         ]
         var nextMilestone = 0
         var campaign: (id: String, remaining: Int)?
-        for (index, offset) in starts.enumerated() {
-            let fraction = Double(index) / Double(max(1, options.deliverables))
-            while nextMilestone < milestones.count, milestones[nextMilestone].0 <= fraction {
-                try milestones[nextMilestone].1(self)
-                nextMilestone += 1
+        for slice in stride(from: 0, to: starts.count, by: options.deliverablesPerTransaction) {
+            try ledger.withGroupSession { group in
+                self.group = group
+                defer { self.group = nil }
+                for index in slice..<min(slice + options.deliverablesPerTransaction, starts.count) {
+                    let fraction = Double(index) / Double(max(1, options.deliverables))
+                    while nextMilestone < milestones.count, milestones[nextMilestone].0 <= fraction {
+                        try milestones[nextMilestone].1(self)
+                        nextMilestone += 1
+                    }
+                    clock.advance(
+                        toAtLeast: Timestamp(
+                            microsecondsSinceEpoch: Timestamp(date: options.start).microsecondsSinceEpoch
+                                + Int64(starts[index] * 1_000_000)))
+                    if campaign == nil || campaign!.remaining == 0 {
+                        campaign = (try openCampaign(), random.int(20...60))
+                    }
+                    let inCampaign = random.chance(0.8)
+                    if inCampaign { campaign!.remaining -= 1 }
+                    try simulateDeliverable(number: index + 1, campaign: inCampaign ? campaign!.id : nil)
+                    if let progress, (index + 1) % 500 == 0 { progress(index + 1) }
+                }
             }
-            clock.advance(
-                toAtLeast: Timestamp(
-                    microsecondsSinceEpoch: Timestamp(date: options.start).microsecondsSinceEpoch + Int64(offset * 1_000_000)))
-            if campaign == nil || campaign!.remaining == 0 {
-                campaign = (try openCampaign(), random.int(20...60))
-            }
-            let inCampaign = random.chance(0.8)
-            if inCampaign { campaign!.remaining -= 1 }
-            try simulateDeliverable(number: index + 1, campaign: inCampaign ? campaign!.id : nil)
-            if let progress, (index + 1) % 500 == 0 { progress(index + 1) }
         }
         while nextMilestone < milestones.count {
             try milestones[nextMilestone].1(self)
@@ -150,10 +164,10 @@ public final class Simulator {
         let proposed = events.map { type, stream, payload in
             clock.tick()
             return ProposedEvent(
-                id: random.uuid(), type: type.rawValue, stream: stream, payload: payload, occurredAt: clock.now, actor: actor)
+                id: random.uuid(at: clock.now), type: type.rawValue, stream: stream, payload: payload, occurredAt: clock.now, actor: actor)
         }
         do {
-            let results = try ledger.append(proposed, approval: approval)
+            let results = try governedAppend(proposed, approval: approval)
             for (event, result) in zip(proposed, results) {
                 summary.eventsByType[event.type, default: 0] += 1
                 if result.judgement?.outcome == .warned { summary.warnings += 1 }
@@ -165,6 +179,21 @@ public final class Simulator {
             summary.denialsByRule[rule, default: 0] += 1
             throw Denied(rule: rule, action: action(of: error))
         }
+    }
+
+    /// Through the slice's group when there is one, else in a transaction of its own.
+    private func governedAppend(_ proposed: [ProposedEvent], approval: ApprovalProof?) throws -> [GovernedAppend] {
+        if let group { return try group.append(proposed, approval: approval).get() }
+        return try ledger.append(proposed, approval: approval)
+    }
+
+    private func route(_ request: RouteRequest, decision: String, id: UUID, occurredAt: Timestamp, actor: String) throws
+        -> RoutingDecision
+    {
+        if let group {
+            return try group.decide(request, decision: decision, actor: actor, id: id, occurredAt: occurredAt).get().decision
+        }
+        return try ledger.route(request, decision: decision, id: id, occurredAt: occurredAt, actor: actor).decision
     }
 
     private func action(of error: GovernanceError) -> CapAction {
@@ -480,7 +509,7 @@ public final class Simulator {
                 "deliverable": .string(work.deliverable), "policy": "governance", "rule": .string(rule),
                 "approver": .string(approver), "reason": "over the cap: re-brief the deliverable instead",
             ], occurredAt: clock.now, actor: approver)
-        _ = try ledger.append([event], approval: ApprovalProof(approver: approver, provenBy: "simulation"))
+        _ = try governedAppend([event], approval: ApprovalProof(approver: approver, provenBy: "simulation"))
         summary.eventsByType[EventType.policyOverrideDeclined.rawValue, default: 0] += 1
         summary.declines += 1
     }
@@ -513,10 +542,9 @@ public final class Simulator {
             work.routeCount += 1
             let routed: RoutingDecision
             do {
-                routed = try ledger.route(
-                    request, decision: "\(work.deliverable)-R\(work.routeCount)", id: random.uuid(), occurredAt: clock.now,
-                    actor: Self.pipeline
-                ).decision
+                routed = try route(
+                    request, decision: "\(work.deliverable)-R\(work.routeCount)", id: random.uuid(at: clock.now), occurredAt: clock.now,
+                    actor: Self.pipeline)
             } catch let error as GovernanceError where error.code == .noRoute {
                 return nil
             }

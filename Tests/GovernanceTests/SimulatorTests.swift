@@ -7,14 +7,26 @@ import Testing
 
 @Suite("The simulator")
 struct SimulatorTests {
-    static func simulate(seed: UInt64, deliverables: Int, in directory: TemporaryDirectory, name: String) throws -> (
-        Ledger, SimulationSummary
-    ) {
+    static func simulate(
+        seed: UInt64, deliverables: Int, in directory: TemporaryDirectory, name: String, perTransaction: Int = 50
+    ) throws -> (Ledger, SimulationSummary) {
         let ledger = try Ledger.create(at: directory.path(name), origin: "sim.example/log")
         let simulator = Simulator(
             ledger: GovernedLedger(ledger), policies: try PolicyFolder(directory: RepositoryFiles.path("policies")),
-            options: SimulationOptions(seed: seed, deliverables: deliverables, months: 6))
+            options: SimulationOptions(
+                seed: seed, deliverables: deliverables, months: 6, deliverablesPerTransaction: perTransaction))
         return (ledger, try simulator.run())
+    }
+
+    @Test("deliverables grouped into shared transactions write the history one transaction per request writes, denials included")
+    func grouping() throws {
+        let directory = TemporaryDirectory("genledger-sim")
+        let (alone, aloneSummary) = try Self.simulate(seed: 5, deliverables: 150, in: directory, name: "alone.db", perTransaction: 1)
+        let (grouped, groupedSummary) = try Self.simulate(seed: 5, deliverables: 150, in: directory, name: "grouped.db", perTransaction: 40)
+        #expect(aloneSummary.denialsByRule.values.reduce(0, +) > 0, "the history must hold denials for this to test them")
+        #expect(try alone.events().map(\.hash) == (try grouped.events().map(\.hash)))
+        #expect(aloneSummary.denialsByRule == groupedSummary.denialsByRule && aloneSummary.overrides == groupedSummary.overrides)
+        #expect(try grouped.verify().isValid)
     }
 
     @Test("the same seed writes the same content, event for event; another seed does not")

@@ -46,15 +46,23 @@ public struct GroupSession {
                 return .failure(error)
             }
         }
-        var routed: JSONValue = .null
+        return decide(request, actor: actor, id: id, occurredAt: occurredAt).map { ($0.decision.payload, $0.appended) }
+    }
+
+    /// Decides a request against the state as it stands in the group, names the decision
+    /// `decision` (else it derives a name), and records it: `GovernedLedger.route` inside the group.
+    public func decide(
+        _ request: RouteRequest, decision name: String? = nil, actor: String?, id: UUID? = nil, occurredAt: Timestamp? = nil
+    ) -> Result<(decision: RoutingDecision, appended: GovernedAppend), any Error> {
+        var routed: RoutingDecision?
         return isolated {
-            let decision = try RoutingEngine.decide(request, in: governed.state)
-            routed = decision.payload
+            let decision = try RoutingEngine.decide(request, in: governed.state, decision: name)
+            routed = decision
             let event = ProposedEvent(
                 id: id, type: EventType.routingDecided.rawValue, stream: decision.stream, payload: decision.payload,
                 occurredAt: occurredAt, actor: actor)
             return try governed.appendInSession(session, [event], try GovernedLedger.decode([event]))
-        }.map { (routed, $0[0]) }
+        }.map { (routed!, $0[0]) }
     }
 
     /// The governance state as the group has left it so far.
