@@ -144,6 +144,13 @@ public enum ProjectionSchema {
         "CREATE INDEX IF NOT EXISTS proj_overrides_by_deliverable ON proj_overrides(deliverable, rule)",
     ]
 
+    /// The names `indexes` creates.
+    static var indexNames: [String] {
+        indexes.map { statement in
+            String(statement.split(separator: " ")[5])  // CREATE INDEX IF NOT EXISTS <name> ON …
+        }
+    }
+
     static let positions = "proj_positions"
 
     /// Raised whenever a table changes shape: projections of another version are rebuilt.

@@ -10,6 +10,11 @@ public final class Projections {
 
     public init(_ ledger: Ledger) { self.ledger = ledger }
 
+    /// How many events behind a whole catch-up must be (and more than it has folded already)
+    /// to fold them as a rebuild does: with the report indexes dropped, built once after. A
+    /// ledger whose projections were never built catches up at rebuild speed that way.
+    public var bulkFoldThreshold: UInt64 = 50_000
+
     /// One projection's digest: SHA-256 over its tables' rows in seq order.
     public struct Digest: Sendable, Equatable {
         public var projection: String
@@ -33,7 +38,7 @@ public final class Projections {
         // Queries call this on entry; once caught up, a report's further calls cost one size read.
         if let known = caughtUpTo, try ledger.size() == known { return 0 }
         let folded = try ledger.withSideTables(write: true) { tables in
-            let count = try Self.catchUp(tables, atMost: limit)
+            let count = try Self.catchUp(tables, atMost: limit, bulkFrom: bulkFoldThreshold)
             caughtUpTo = try Self.position(tables)
             return count
         }
@@ -103,9 +108,21 @@ public final class Projections {
         return UInt64(first[0].int ?? 0)
     }
 
-    static func catchUp(_ tables: SideTables, indexed: Bool = true, atMost limit: UInt64? = nil) throws -> UInt64 {
+    static func catchUp(
+        _ tables: SideTables, indexed: Bool = true, atMost limit: UInt64? = nil, bulkFrom threshold: UInt64 = .max
+    ) throws -> UInt64 {
         let start = try position(tables, indexed: indexed)
+        // Far behind: every feed only inserts, so the indexes can go while it folds and be built
+        // once after (sorting once is cheaper than updating every index on every insert).
+        var bulk = false
+        if indexed, limit == nil {
+            let size = UInt64(max(0, try tables.rows("SELECT COALESCE(MAX(seq), 0) FROM events").first?[0].int ?? 0))
+            let behind = size > start ? size - start : 0
+            bulk = behind >= threshold && behind > start
+        }
+        if bulk { for name in ProjectionSchema.indexNames { try tables.execute("DROP INDEX IF EXISTS \(name)") } }
         let last = try fold(tables, after: start, through: limit.map { start + $0 })
+        if bulk { for statement in ProjectionSchema.indexes { try tables.execute(statement) } }
         if last != start || start == 0 {
             for projection in ProjectionSchema.projections {
                 try tables.run(
