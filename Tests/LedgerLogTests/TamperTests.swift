@@ -210,6 +210,29 @@ struct TamperTests {
         Self.expectFirst(try s.verify(), .merkleMismatch, seq: 7)
     }
 
+    @Test("in a log of several batches (verify's two-thread pass), a change deep in it is named at its seq; the untouched log verifies to its root", arguments: TestStore.allCases)
+    func deepInALongLog(store: TestStore) throws {
+        let events = 9_500  // many batches of rows (1 024 each)
+        let untouched = try Scenario(events: events, store: store)
+        let report = try untouched.verify(supplied: [untouched.kept])
+        #expect(report.isValid && report.eventCount == UInt64(events) && report.checkpointsChecked == 2, "\(report.problems)")
+        let root = try untouched.ledger.rootHash()
+        #expect(report.root == root)
+
+        let edited = try Scenario(events: events, store: store)
+        try edited.attack("UPDATE events SET actor = 'mallory' WHERE seq = 9001")
+        Self.expectFirst(try edited.verify(), .edited, seq: 9001)
+
+        let node = try Scenario(events: events, store: store)
+        // The level-1 node over seqs 9001…9002: its key is the completing leaf's index, then the level.
+        try node.attack("UPDATE merkle_nodes SET hash = X'\(String(repeating: "00", count: 32))' WHERE id = \(9_001 << 6 | 1)")
+        Self.expectFirst(try node.verify(), .merkleMismatch, seq: 9001)
+
+        let tail = try Scenario(events: events, store: store)
+        try tail.attack("DELETE FROM events WHERE seq > 8500")
+        Self.expectFirst(try tail.verify(), .tailRemoved, seq: 8501)
+    }
+
     @Test("the untouched ledger verifies, with every checkpoint and signature counted", arguments: TestStore.allCases)
     func untouched(store: TestStore) throws {
         let s = try Scenario(store: store)
