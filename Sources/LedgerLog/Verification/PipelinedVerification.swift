@@ -8,7 +8,8 @@ import Foundation
 /// It only ever says "sound": at the first thing that is not (a row whose digest, hash or link
 /// does not hold, a stored node that differs or is missing, a checkpoint's root, nodes past the
 /// end) it gives up, and the serial pass runs from the start to find and name the problem
-/// exactly as it always has. At most `depth` batches of `rowsPerBatch` rows are held at a time.
+/// exactly as it always has. At most `depth` batches of `rowsPerBatch` rows wait between the
+/// threads, besides the one being filled and the one being hashed.
 struct PipelinedVerification {
     static let rowsPerBatch = 1_024
     static let depth = 2
