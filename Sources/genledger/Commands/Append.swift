@@ -6,6 +6,7 @@ import Projections
 
 struct Append: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "append",
         abstract: "Append events from JSON Lines, all or none, through validation and the policy gate.",
         discussion: """
             Each line: {"type", "stream", "payload", "id"?, "occurred_at"?, "actor"?, "expected_version"?}. \

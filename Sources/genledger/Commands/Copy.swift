@@ -4,6 +4,7 @@ import LedgerLog
 
 struct Copy: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "copy",
         abstract: "Copy a ledger to another store (SQLite file ↔ PostgreSQL), byte for byte, and check the copy.",
         discussion: """
             Copies every event row exactly as recorded (seq, id, times, payload bytes, hashes), \

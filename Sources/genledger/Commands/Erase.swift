@@ -5,6 +5,7 @@ import Projections
 
 struct Erase: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "erase",
         abstract: "Erase fields of one event's payload (a person's right to erasure, a leaked secret), on the record.",
         discussion: """
             Appends payload.erased (the event, the fields, why, by whom, and the SHA-256 of what \

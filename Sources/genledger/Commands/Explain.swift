@@ -6,6 +6,7 @@ import Reports
 
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "explain",
         abstract: "Why an asset was produced the way it was, and what it takes to produce it again.",
         discussion: """
             Model, parameters, seed and its lock, template body and values, the prompt when \

@@ -4,6 +4,7 @@ import LedgerLog
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write the log as JSON Lines plus the signed checkpoint that covers it.",
         discussion: """
             Writes FILE (one canonical event per line) and FILE.checkpoint. When the latest checkpoint \

@@ -10,6 +10,7 @@ struct GateCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Would this event be allowed now, and why?",
             discussion: """
                 Reads one event (the append line format) and judges it against the ledger's current \

@@ -4,6 +4,7 @@ import LedgerLog
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Create a ledger and its signing key; print the verifier key.")
 
     @OptionGroup var ledger: LedgerOptions

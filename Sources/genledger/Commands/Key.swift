@@ -3,11 +3,13 @@ import LedgerLog
 
 struct Key: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "key",
         abstract: "Manage checkpoint signing keys (rotation).",
         subcommands: [Add.self, Retire.self, Revoke.self, List.self, Approver.self])
 
     struct Approver: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "approver",
             abstract: "Create an approver's signing key (for `genledger override`) and print its verifier key.",
             discussion: """
                 The key is not registered in the ledger: add the printed verifier key to the approver's \
@@ -33,6 +35,7 @@ struct Key: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Create a new signing key, record it in the log signed by a key already trusted, print it.",
             discussion: """
                 Appends log.key_added, signed by --key-file (default: the ledger's key), so that an \
@@ -79,6 +82,7 @@ struct Key: ParsableCommand {
 
     struct Retire: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "retire",
             abstract: "Record that a key signs no checkpoint of a larger tree than the log's size now.",
             discussion: "Appends log.key_retired, signed by --key-file (a trusted key; the retiring key itself may sign).")
 
@@ -95,6 +99,7 @@ struct Key: ParsableCommand {
 
     struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "revoke",
             abstract: "Record that a key is compromised: no checkpoint it signed is trusted, before or after.",
             discussion: "Appends log.key_revoked, signed by --key-file (another trusted key).")
 
@@ -120,7 +125,7 @@ struct Key: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the registered verifier keys, oldest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Print the registered verifier keys, oldest first.")
 
         @OptionGroup var ledger: LedgerOptions
 

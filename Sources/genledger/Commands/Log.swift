@@ -5,6 +5,7 @@ import LedgerLog
 
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "log",
         abstract: "List events in seq order (or newest first).",
         discussion: """
             An unknown --type or a --stream the ledger never recorded is an error (exit 65) with the \

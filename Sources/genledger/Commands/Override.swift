@@ -6,6 +6,7 @@ import Projections
 
 struct Override: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "override",
         abstract: "Grant an override as an approver, signed with the approver's own key.",
         discussion: """
             Appends policy.override_granted for one deliverable, signed (Ed25519) with the key \

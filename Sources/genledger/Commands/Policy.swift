@@ -6,11 +6,13 @@ import Projections
 
 struct Policy: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "policy",
         abstract: "Check or publish the policies folder (models.yaml, governance.yaml, routing/*.yaml).",
         subcommands: [Check.self, Publish.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Validate a policies folder: every file, then tables against the catalog and policy.",
             discussion: """
                 Prints every error as FILE:LINE: field 'PATH': reason (every wrong model, rule and \
@@ -62,6 +64,7 @@ struct Policy: ParsableCommand {
 
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "publish",
             abstract: "Append model.*, policy.published and routing.table_published events for what changed.",
             discussion: """
                 Only documents whose digest differs from the version in force are published, in one \

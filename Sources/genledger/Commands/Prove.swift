@@ -3,11 +3,12 @@ import LedgerLog
 
 struct Prove: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "prove",
         abstract: "Print RFC 9162 inclusion and consistency proofs as JSON.",
         subcommands: [Inclusion.self, Consistency.self])
 
     struct Inclusion: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Prove event SEQ is in the tree of --size events.")
+        static let configuration = CommandConfiguration(commandName: "inclusion", abstract: "Prove event SEQ is in the tree of --size events.")
 
         @OptionGroup var ledger: LedgerOptions
 
@@ -29,6 +30,7 @@ struct Prove: ParsableCommand {
 
     struct Consistency: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "consistency",
             abstract: "Prove the tree of OLD events is a prefix of the tree of NEW events.")
 
         @OptionGroup var ledger: LedgerOptions

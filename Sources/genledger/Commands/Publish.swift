@@ -8,6 +8,7 @@ import LedgerLog
 
 struct Publish: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "publish",
         abstract: "Write the log as static files (C2SP tlog-tiles) for any web host to serve.",
         discussion: """
             Writes, as of the latest checkpoint, the hash tiles (tile/L/N), the entry bundles \

@@ -6,6 +6,7 @@ import Projections
 
 struct Rebuild: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rebuild",
         abstract: "Drop and replay every projection from the log, or check them against a replay.",
         discussion: """
             Without --check: drops every projection table and folds the whole log again. \

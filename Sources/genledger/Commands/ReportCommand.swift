@@ -12,6 +12,7 @@ struct ReportCommand: ParsableCommand {
 
     struct Quarterly: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "quarterly",
             abstract:
                 "The quarterly model review: volume, acceptance, regeneration multiplier, failures, fallbacks, latency, spend, true cost, changes, switching flags.",
             discussion: "docs/REPORTS.md defines every figure.")
@@ -35,6 +36,7 @@ struct ReportCommand: ParsableCommand {
 
     struct Costs: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "costs",
             abstract:
                 "The monthly cost audit: true cost per acceptable deliverable by category, tier, model and campaign; draft vs delivery; regeneration share.",
             discussion: "docs/REPORTS.md defines every figure.")
@@ -53,6 +55,7 @@ struct ReportCommand: ParsableCommand {
 
     struct Compliance: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "compliance",
             abstract: "Each governance rule with pass and fail counts; every finding cites its seq and hash.",
             discussion: "docs/REPORTS.md defines every rule. Exits 0 even with findings: the report is the answer.")
         @OptionGroup var ledger: LedgerOptions
@@ -79,6 +82,7 @@ struct ReportCommand: ParsableCommand {
 
     struct Deliverable: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "deliverable",
             abstract: "One deliverable's truth: attempts, every generation and its outcome, spend by cost kind against its budget, every violation and denial.",
             discussion: "An unknown deliverable exits 65.")
         @OptionGroup var ledger: LedgerOptions
@@ -92,6 +96,7 @@ struct ReportCommand: ParsableCommand {
 
     struct Campaign: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "campaign",
             abstract: "A campaign's deliverables side by side: attempts, spend by cost kind, budget, violations, denials, deliveries.",
             discussion: "An unknown campaign exits 65.")
         @OptionGroup var ledger: LedgerOptions

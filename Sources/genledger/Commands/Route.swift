@@ -6,6 +6,7 @@ import Projections
 
 struct Route: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "route",
         abstract: "Decide which model serves a request, and record the decision.",
         discussion: """
             The request is a JSON object: {"category", "stage", "modality", "deliverable"?, \

@@ -85,6 +85,7 @@ struct RoutingCommand: ParsableCommand {
 
     struct Current: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "current",
             abstract: "The tables in force, which models are degraded or retired, and which fallbacks are therefore live.",
             discussion: """
                 --on DATE answers which version governed that day (occurred time, right for a table \
@@ -107,6 +108,7 @@ struct RoutingCommand: ParsableCommand {
 
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "history",
             abstract: "Every version of every routing table: who published it, when and why.")
         @OptionGroup var ledger: LedgerOptions
         @OptionGroup var report: ReportOptions
@@ -114,7 +116,7 @@ struct RoutingCommand: ParsableCommand {
     }
 
     struct Diff: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "What changed between two versions of a table, rule by rule.")
+        static let configuration = CommandConfiguration(commandName: "diff", abstract: "What changed between two versions of a table, rule by rule.")
         @OptionGroup var ledger: LedgerOptions
         @OptionGroup var report: ReportOptions
         @Argument(help: "The older version (a number, or vN).") var from: String

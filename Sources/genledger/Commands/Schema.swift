@@ -4,6 +4,7 @@ import LedgerLog
 
 struct Schema: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "schema",
         abstract: "Print the JSON Schema of the events `append` takes, or check events against the vocabulary.",
         discussion: """
             The schema (JSON Schema draft 2020-12) is generated from the validator itself: every field each \

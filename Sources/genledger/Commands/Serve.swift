@@ -6,6 +6,7 @@ import LedgerService
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve the ledger over HTTP: appends through the gate, routing, proofs, reports and web pages.",
         discussion: """
             docs/API.md describes every endpoint and docs/openapi.yaml defines them. Callers send \
@@ -117,11 +118,13 @@ struct Serve: AsyncParsableCommand {
 
 struct Token: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "token",
         abstract: "Bearer tokens for 'genledger serve': the ledger keeps only their SHA-256.",
         subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Create a token and print it, once.",
             discussion: """
                 Roles: writer (pipelines: append, route, regenerations, replays), approver (grants \
@@ -147,7 +150,7 @@ struct Token: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every token's name, role and creation time.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Every token's name, role and creation time.")
         @OptionGroup var ledger: LedgerOptions
 
         func run() throws {
@@ -163,6 +166,7 @@ struct Token: ParsableCommand {
 
     struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "revoke",
             abstract: "Remove a token (a running server stops accepting it within seconds).")
         @OptionGroup var ledger: LedgerOptions
         @Argument(help: "The token's name.") var name: String

@@ -7,6 +7,7 @@ import Projections
 
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "simulate",
         abstract: "Write a realistic, simulated campaign history through the append path and the gate.",
         discussion: """
             Publishes the policies folder first (only what changed), then simulates campaigns and \

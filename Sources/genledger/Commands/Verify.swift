@@ -3,6 +3,7 @@ import LedgerLog
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Verify the hash chain, Merkle tree and every checkpoint; name the first bad seq.",
         discussion: """
             With --export FILE, verifies an export with no database, against --checkpoint and --key. \

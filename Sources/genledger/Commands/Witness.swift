@@ -5,11 +5,13 @@ import LedgerService
 
 struct Witness: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "witness",
         abstract: "Run a transparency-log witness (C2SP tlog-witness) that cosigns consistent checkpoints.",
         subcommands: [Init.self, Serve.self])
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create a witness signing key and print its verifier key (give it to the logs' auditors).")
 
         @Option(help: "The witness's name, a schema-less URL (e.g. witness.example.com/w1).")
@@ -30,6 +32,7 @@ struct Witness: ParsableCommand {
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "serve",
             abstract: "Serve POST /add-checkpoint: cosign each checkpoint that extends the tree last cosigned.",
             discussion: """
                 Witnesses the logs whose checkpoint verifier keys are given with --log (the key's name \
