@@ -3,9 +3,12 @@ import LedgerLog
 
 /// How events become projection rows: for each table, the event types that add rows to it and,
 /// column by column, the SQL expression that reads the value from the event. The statements run
-/// straight over the log's rows (`SideTables.run`), reading payload fields with SQLite's JSON
-/// operators: the events were validated when they were appended, so a rebuild neither decodes nor
-/// copies them. A projection is therefore a pure function of the events, declared in one place.
+/// straight over the log's rows (`SideTables.run`). Payload fields are statement parameters that
+/// `SideTables` fills from one pass over each payload, shared by every statement of the event
+/// (asking the store's JSON operators instead parsed the payload again for every column); only
+/// arrays that add several rows go through the store's JSON (`json_each`), over the array's own
+/// text. Nothing is decoded into Swift values. A projection is therefore a pure function of the
+/// events, declared in one place.
 struct ProjectionFeeds {
     /// The store's way of reading JSON and typing values.
     let dialect: SQLDialect
@@ -44,20 +47,25 @@ struct ProjectionFeeds {
     // The event's envelope fields, and its payload's fields by JSON path.
     let seq = ":seq"
     let occurredAt = ":occurred_at"
-    func field(_ path: String) -> String { dialect.member(path, of: ":payload") }
+    /// A payload field: the feeds of an event read all their fields in one pass over its payload
+    /// (`SideTables.EventFeed`), not once per expression.
+    func field(_ path: String) -> String { dialect.payloadField(path) }
     /// An object or array field as canonical JSON text (the payload is canonical, so are its parts).
-    func json(_ path: String) -> String { dialect.fragment(path, of: ":payload") }
+    func json(_ path: String) -> String { dialect.payloadJSON(path) }
+    func has(_ path: String) -> String { dialect.payloadHas(path) }
+    /// One row per element of the payload's array at `path`.
+    func elements(_ path: String, as alias: String) -> String { dialect.elements(ofArray: json(path), as: alias) }
     /// A decimal amount in micro-units, rounded as `Money` rounds it.
     func micros(_ path: String) -> String { dialect.micros(field(path)) }
     func literal(_ text: String) -> String { "'\(text)'" }
     /// A member of the gate record's finding for rule `r`, when there is one. Most records have
     /// no findings: asking first spares reading the payload's array again for every rule.
     func finding(_ member: String) -> String {
-        "CASE WHEN \(dialect.has("gate.findings", in: ":payload")) THEN (SELECT \(dialect.element("f", member: member)) FROM \(dialect.elements("gate.findings", of: ":payload", as: "f")) WHERE \(dialect.element("f", member: "rule")) = \(dialect.element("r")) LIMIT 1) END"
+        "CASE WHEN \(has("gate.findings")) THEN (SELECT \(dialect.element("f", member: member)) FROM \(elements("gate.findings", as: "f")) WHERE \(dialect.element("f", member: "rule")) = \(dialect.element("r")) LIMIT 1) END"
     }
     /// A member of the gate record's warning for rule `r`, when there is one.
     func warning(_ select: String) -> String {
-        "CASE WHEN \(dialect.has("gate.warnings", in: ":payload")) THEN (SELECT \(select) FROM \(dialect.elements("gate.warnings", of: ":payload", as: "w")) WHERE \(dialect.element("w", member: "rule")) = \(dialect.element("r")) LIMIT 1) END"
+        "CASE WHEN \(has("gate.warnings")) THEN (SELECT \(select) FROM \(elements("gate.warnings", as: "w")) WHERE \(dialect.element("w", member: "rule")) = \(dialect.element("r")) LIMIT 1) END"
     }
     let null = "NULL"
 
@@ -123,7 +131,7 @@ struct ProjectionFeeds {
         Feed(
             types: [.generationRequested], table: "proj_references",
             values: [seq, field("generation"), dialect.element("e", member: "asset"), dialect.element("e", member: "role")],
-            from: (dialect.elements("references", of: ":payload", as: "e"), requiring: "\"references\"")),
+            from: (elements("references", as: "e"), requiring: "\"references\"")),
         Feed(
             types: [.generationCompleted], table: "proj_generation_outcomes",
             values: [
@@ -170,7 +178,7 @@ struct ProjectionFeeds {
             types: EventType.allCases.filter(\.isGated), table: "proj_gate_records",
             values: [
                 seq, ":type", field("deliverable"), field("gate.policy"), dialect.orZero(field("gate.version")),
-                "CASE WHEN \(dialect.has("gate", in: ":payload")) THEN coalesce(\(field("gate.outcome")), 'allowed') END",
+                "CASE WHEN \(has("gate")) THEN coalesce(\(field("gate.outcome")), 'allowed') END",
             ],
             skipsWhenNull: true),
         Feed(
@@ -184,7 +192,7 @@ struct ProjectionFeeds {
                 "coalesce(\(finding("reason")), \(warning(dialect.element("w", member: "reason"))))",
                 "coalesce(\(field("gate.mode")), 'enforce')", occurredAt,
             ],
-            from: (dialect.elements("gate.rules", of: ":payload", as: "r"), requiring: "\"gate\"")),
+            from: (elements("gate.rules", as: "r"), requiring: "\"gate\"")),
         Feed(
             types: [.policyDenied], table: "proj_rule_results",
             values: [
@@ -192,13 +200,13 @@ struct ProjectionFeeds {
                 dialect.element("f", member: "result"), dialect.element("f", member: "action"),
                 dialect.element("f", member: "reason"), literal("enforce"), occurredAt,
             ],
-            from: (dialect.elements("findings", of: ":payload", as: "f"), requiring: "\"findings\"")),
+            from: (elements("findings", as: "f"), requiring: "\"findings\"")),
         Feed(
             // A denial recorded before findings were: its one rule.
             types: [.policyDenied], table: "proj_rule_results",
             values: [
                 seq, "coalesce(\(field("judged.type")), '')", field("deliverable"),
-                "CASE WHEN NOT (\(dialect.has("findings", in: ":payload"))) THEN \(field("rule")) END", literal("denied"),
+                "CASE WHEN NOT \(has("findings")) THEN \(field("rule")) END", literal("denied"),
                 field("action"), field("reason"), literal("enforce"), occurredAt,
             ],
             skipsWhenNull: true),

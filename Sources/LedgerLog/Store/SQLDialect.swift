@@ -42,6 +42,31 @@ public struct SQLDialect: Sendable {
         }
     }
 
+    /// The event feed parameter for a payload field (`SideTables.EventFeed`), read with the
+    /// event's other fields in one pass: the member's value as SQL, NULL when absent or null.
+    public func payloadField(_ path: String) -> String { parameter("field", path) }
+
+    /// The event feed parameter for a payload member's JSON text, NULL when absent.
+    public func payloadJSON(_ path: String) -> String { parameter("json", path) }
+
+    /// True when the payload has a member at `path` (JSON null included), from the event feed.
+    public func payloadHas(_ path: String) -> String { "(\(parameter("has", path, as: "integer")) = 1)" }
+
+    private func parameter(_ kind: String, _ path: String, as type: String = "text") -> String {
+        let name = ":\(kind)_\(path.split(separator: ".", omittingEmptySubsequences: false).joined(separator: "__"))"
+        // PostgreSQL infers a parameter's type from where it is used, and cannot from every place.
+        return store == .postgres ? "CAST(\(name) AS \(type))" : name
+    }
+
+    /// A table source: one row per element of the JSON array text `json` (an SQL expression),
+    /// named `alias`; no rows when it is NULL.
+    public func elements(ofArray json: String, as alias: String) -> String {
+        switch store {
+        case .sqlite: "json_each(\(json)) AS \(alias)"
+        case .postgres: "json_array_elements(CAST(\(json) AS json)) AS \(alias)(value)"
+        }
+    }
+
     /// A table source: one row per element of the array at `path`, named `alias`; read an
     /// element with `element(_:)` or `element(_:member:)`. No rows when there is no array.
     public func elements(_ path: String, of json: String, as alias: String) -> String {

@@ -92,95 +92,6 @@ public final class SideTables {
         Prepared(statement: try ledger.db.prepare(sql), sql: sql)
     }
 
-    /// A statement run once for every event of some types, straight from the log: the event is
-    /// bound to the named parameters the statement uses, `:seq`, `:type`, `:occurred_at`,
-    /// `:recorded_at` and `:payload` (the payload's canonical JSON as text, for SQLite's JSON
-    /// functions; NULL when erased). Nothing is copied or decoded on the way.
-    public final class EventFeed {
-        let types: [String]
-        let requiring: [UInt8]
-        let statement: any StoreStatement
-        let parameters: [(index: Int32, column: Int32)]
-
-        init(types: [String], requiring: String?, statement: any StoreStatement, sql: String) throws {
-            (self.types, self.statement) = (types, statement)
-            self.requiring = Array((requiring ?? "").utf8)
-            let named: [(String, Int32)] = [(":seq", 0), (":type", 1), (":occurred_at", 2), (":recorded_at", 3), (":payload", 4)]
-            parameters = named.compactMap { name, column in
-                let index = statement.parameterIndex(name)
-                return index == 0 ? nil : (index, column)
-            }
-            guard parameters.count == Int(statement.parameterCount) else {
-                throw LedgerError(
-                    .storage, "'\(sql.prefix(60))' may only use the parameters :seq, :type, :occurred_at, :recorded_at, :payload")
-            }
-        }
-    }
-
-    /// Prepares a statement to run for each event whose type is one of `types` and, when
-    /// `requiring` is given, whose payload bytes contain it: a cheap test that spares running a
-    /// statement that would find nothing to add (the statement itself still decides).
-    public func feed(types: [String], requiring: String? = nil, _ sql: String) throws -> EventFeed {
-        try EventFeed(types: types, requiring: requiring, statement: try ledger.db.prepare(sql), sql: sql)
-    }
-
-    /// Runs the feeds over the events after seq `after` (through `last`, or to the end), in seq
-    /// order, gapless: a missing seq is an error naming it. A failing statement stops everything
-    /// with an error naming the event's seq and type. Returns the last seq fed (`after` when none).
-    public func run(_ feeds: [EventFeed], after: UInt64, through last: UInt64? = nil) throws -> UInt64 {
-        // Events are dispatched on their type's bytes, compared in place.
-        var byType: [(type: [UInt8], feeds: [EventFeed])] = []
-        for feed in feeds {
-            for type in feed.types {
-                if let i = byType.firstIndex(where: { $0.type == Array(type.utf8) }) {
-                    byType[i].feeds.append(feed)
-                } else {
-                    byType.append((Array(type.utf8), [feed]))
-                }
-            }
-        }
-        let rows = try ledger.db.prepare(
-            "SELECT seq, type, occurred_at, recorded_at, payload FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", scan: true)
-        rows.bind(1, after).bind(2, last.map { Int64(bitPattern: $0) } ?? Int64.max)
-        // The feeds borrow the current row's bytes: unbind them before the row goes away.
-        defer { for feed in feeds { feed.statement.clearBindings() } }
-        var previous = after
-        while try rows.step() {
-            let seq = rows.uint(0)
-            guard seq == previous + 1 else {
-                throw LedgerError(
-                    .damaged, "expected seq \(previous + 1) next and read seq \(seq): the log has a gap", seq: previous + 1)
-            }
-            previous = seq
-            let type = rows.bytes(1)
-            guard let match = byType.firstIndex(where: { $0.type.withUnsafeBytes { $0.elementsEqual(type) } }) else { continue }
-            for feed in byType[match].feeds {
-                if !feed.requiring.isEmpty {
-                    let payload = rows.bytes(4)
-                    if !payload.contains(bytes: feed.requiring) { continue }
-                }
-                for (index, column) in feed.parameters {
-                    switch column {
-                    case 0: feed.statement.bind(index, seq)
-                    case 4 where rows.isNull(4): feed.statement.bindNull(index)
-                    default: feed.statement.bindText(index, borrowing: rows.bytes(column))
-                    }
-                }
-                // Sent with the next statement on PostgreSQL (a round trip per row saved); a
-                // failure is named by its event either way.
-                let typeName = String(decoding: type, as: UTF8.self)
-                try feed.statement.runLater { error in
-                    var error = error
-                    error.message = "seq \(seq) (\(typeName)): \(error.message)"
-                    error.seq = seq
-                    return error
-                }
-            }
-        }
-        try ledger.db.flushQueued()
-        return previous
-    }
-
     /// Runs a query; `row` sees each row's columns in order.
     public func query(_ sql: String, _ values: [Value] = [], _ row: ([Value]) throws -> Void) throws {
         let statement = try bound(sql, values)
@@ -268,22 +179,4 @@ extension Ledger {
 /// Gives `AppendSession` users the side tables of the same transaction.
 extension AppendSession {
     public var sideTables: SideTables { SideTables(ledger: ledger) }
-}
-
-extension UnsafeRawBufferPointer {
-    /// Whether `needle` occurs in these bytes (a plain scan: the payloads searched are small).
-    func contains(bytes needle: [UInt8]) -> Bool {
-        guard let first = needle.first else { return true }
-        guard count >= needle.count else { return false }
-        var start = 0
-        while start <= count - needle.count {
-            if self[start] == first {
-                var matched = 1
-                while matched < needle.count && self[start + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return true }
-            }
-            start += 1
-        }
-        return false
-    }
 }

@@ -1,0 +1,271 @@
+extension SideTables {
+    /// A statement run once for every event of some types, straight from the log. The event is
+    /// bound to the named parameters the statement uses:
+    ///
+    /// - `:seq`, `:type`, `:occurred_at`, `:recorded_at`, and `:payload` (the payload's canonical
+    ///   JSON as text; NULL when erased);
+    /// - fields of the payload, named by their dotted path with `__` for each dot
+    ///   (`:field_request__deliverable` for `request.deliverable`; write them with `SQLDialect`'s
+    ///   `payloadField`, `payloadJSON` and `payloadHas`):
+    ///   - `:field_<path>`: the member's value as SQL: a string's text (escapes decoded), a number,
+    ///     1 or 0 for true or false, an object or array as its JSON text; NULL when absent or null;
+    ///   - `:json_<path>`: the member's JSON text as written; NULL when absent;
+    ///   - `:has_<path>`: 1 when the payload has the member (null included), else 0.
+    ///
+    /// Every field an event's feeds name is read in one pass over its payload (`JSONFieldReader`),
+    /// however many statements and columns use it: nothing is decoded, and strings without
+    /// escapes are bound in place. On PostgreSQL every field is bound as text, as its JSON
+    /// operators (`#>>`) give them.
+    public final class EventFeed {
+        enum Reading: Sendable { case field, json, has }
+
+        let types: [String]
+        let requiring: [UInt8]
+        let statement: any StoreStatement
+        let parameters: [(index: Int32, column: Int32)]
+        let payloadParameters: [(index: Int32, path: String, reading: Reading)]
+
+        init(types: [String], requiring: String?, statement: any StoreStatement, sql: String) throws {
+            (self.types, self.statement) = (types, statement)
+            self.requiring = Array((requiring ?? "").utf8)
+            let named: [(String, Int32)] = [(":seq", 0), (":type", 1), (":occurred_at", 2), (":recorded_at", 3), (":payload", 4)]
+            parameters = named.compactMap { name, column in
+                let index = statement.parameterIndex(name)
+                return index == 0 ? nil : (index, column)
+            }
+            payloadParameters = Self.payloadParameterNames(in: sql).compactMap { name, path, reading in
+                let index = statement.parameterIndex(name)
+                return index == 0 ? nil : (index, path, reading)
+            }
+            guard parameters.count + payloadParameters.count == Int(statement.parameterCount) else {
+                throw LedgerError(
+                    .storage,
+                    "'\(sql.prefix(60))' may only use the parameters :seq, :type, :occurred_at, :recorded_at, :payload and payload fields")
+            }
+        }
+
+        static let prefixes: [(prefix: [UInt8], reading: Reading)] = [
+            (Array(":field_".utf8), .field), (Array(":json_".utf8), .json), (Array(":has_".utf8), .has),
+        ]
+
+        /// The payload-field parameters the SQL names, each once: (name, dotted path, reading).
+        static func payloadParameterNames(in sql: String) -> [(String, String, Reading)] {
+            let text = Array(sql.utf8)
+            func isWord(_ c: UInt8) -> Bool {
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
+            }
+            var found: [(String, String, Reading)] = []
+            var i = 0
+            while i < text.count {
+                guard text[i] == UInt8(ascii: ":"), i == 0 || !isWord(text[i - 1]) && text[i - 1] != UInt8(ascii: ":"),
+                    let (prefix, reading) = prefixes.first(where: { text[i...].starts(with: $0.prefix) })
+                else {
+                    i += 1
+                    continue
+                }
+                var j = i + prefix.count
+                while j < text.count, isWord(text[j]) { j += 1 }
+                let name = String(decoding: text[i..<j], as: UTF8.self)
+                // `__` stands for a dot.
+                var path: [UInt8] = []
+                var k = i + prefix.count
+                while k < j {
+                    if text[k] == 0x5F, k + 1 < j, text[k + 1] == 0x5F {
+                        path.append(UInt8(ascii: "."))
+                        k += 2
+                    } else {
+                        path.append(text[k])
+                        k += 1
+                    }
+                }
+                if !found.contains(where: { $0.0 == name }) { found.append((name, String(decoding: path, as: UTF8.self), reading)) }
+                i = j
+            }
+            return found
+        }
+    }
+
+    /// Prepares a statement to run for each event whose type is one of `types` and, when
+    /// `requiring` is given, whose payload bytes contain it: a cheap test that spares running a
+    /// statement that would find nothing to add (the statement itself still decides).
+    public func feed(types: [String], requiring: String? = nil, _ sql: String) throws -> EventFeed {
+        try EventFeed(types: types, requiring: requiring, statement: try ledger.db.prepare(sql), sql: sql)
+    }
+
+    /// The feeds of one event type, and the payload fields they read between them.
+    private struct Dispatch {
+        let type: [UInt8]
+        var feeds: [EventFeed]
+        var reader = JSONFieldReader(paths: [])
+        /// Per feed, its payload parameters' fields in `reader`.
+        var fieldsOfFeed: [[(index: Int32, field: Int, reading: EventFeed.Reading)]] = []
+
+        init(type: [UInt8], feeds: [EventFeed]) {
+            (self.type, self.feeds) = (type, feeds)
+        }
+
+        mutating func compile() {
+            var paths: [String] = []
+            for feed in feeds {
+                for parameter in feed.payloadParameters where !paths.contains(parameter.path) { paths.append(parameter.path) }
+            }
+            reader = JSONFieldReader(paths: paths)
+            fieldsOfFeed = feeds.map { feed in
+                feed.payloadParameters.map { ($0.index, paths.firstIndex(of: $0.path)!, $0.reading) }
+            }
+        }
+    }
+
+    /// Runs the feeds over the events after seq `after` (through `last`, or to the end), in seq
+    /// order, gapless: a missing seq is an error naming it. A failing statement stops everything
+    /// with an error naming the event's seq and type. Returns the last seq fed (`after` when none).
+    public func run(_ feeds: [EventFeed], after: UInt64, through last: UInt64? = nil) throws -> UInt64 {
+        // Events are dispatched on their type's bytes, compared in place.
+        var byType: [Dispatch] = []
+        for feed in feeds {
+            for type in feed.types {
+                if let i = byType.firstIndex(where: { $0.type == Array(type.utf8) }) {
+                    byType[i].feeds.append(feed)
+                } else {
+                    byType.append(Dispatch(type: Array(type.utf8), feeds: [feed]))
+                }
+            }
+        }
+        for i in byType.indices { byType[i].compile() }
+        let textOnly = store == .postgres
+        let rows = try ledger.db.prepare(
+            "SELECT seq, type, occurred_at, recorded_at, payload FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", scan: true)
+        rows.bind(1, after).bind(2, last.map { Int64(bitPattern: $0) } ?? Int64.max)
+        // The feeds borrow the current row's bytes: unbind them before the row goes away.
+        defer { for feed in feeds { feed.statement.clearBindings() } }
+        var fields: [JSONFieldReader.Field] = []
+        var previous = after
+        while try rows.step() {
+            let seq = rows.uint(0)
+            guard seq == previous + 1 else {
+                throw LedgerError(
+                    .damaged, "expected seq \(previous + 1) next and read seq \(seq): the log has a gap", seq: previous + 1)
+            }
+            previous = seq
+            let type = rows.bytes(1)
+            guard let match = byType.firstIndex(where: { $0.type.withUnsafeBytes { $0.elementsEqual(type) } }) else { continue }
+            let dispatch = byType[match]
+            let erased = rows.isNull(4)
+            let payload = rows.bytes(4)
+            if !dispatch.reader.paths.isEmpty {
+                do {
+                    if erased {
+                        fields = Array(repeating: JSONFieldReader.Field.absent, count: dispatch.reader.paths.count)
+                    } else {
+                        try dispatch.reader.read(payload, into: &fields)
+                    }
+                } catch let failure as JSONParser.Failure {
+                    throw LedgerError(
+                        .damaged, "seq \(seq) (\(String(decoding: type, as: UTF8.self))): the payload is not JSON: \(failure)", seq: seq)
+                }
+            }
+            for (position, feed) in dispatch.feeds.enumerated() {
+                if !feed.requiring.isEmpty, !payload.contains(bytes: feed.requiring) { continue }
+                for (index, column) in feed.parameters {
+                    switch column {
+                    case 0: feed.statement.bind(index, seq)
+                    case 4 where erased: feed.statement.bindNull(index)
+                    default: feed.statement.bindText(index, borrowing: rows.bytes(column))
+                    }
+                }
+                for (index, field, reading) in dispatch.fieldsOfFeed[position] {
+                    Self.bind(fields[field], reading, of: payload, at: index, to: feed.statement, textOnly: textOnly)
+                }
+                // Sent with the next statement on PostgreSQL (a round trip per row saved); a
+                // failure is named by its event either way.
+                let typeName = String(decoding: type, as: UTF8.self)
+                try feed.statement.runLater { error in
+                    var error = error
+                    error.message = "seq \(seq) (\(typeName)): \(error.message)"
+                    error.seq = seq
+                    return error
+                }
+            }
+        }
+        try ledger.db.flushQueued()
+        return previous
+    }
+
+    /// Binds one payload field the way `EventFeed` documents: SQLite gets typed values, text
+    /// without escapes in place; PostgreSQL (`textOnly`) gets text throughout.
+    private static func bind(
+        _ field: JSONFieldReader.Field, _ reading: EventFeed.Reading, of payload: UnsafeRawBufferPointer, at index: Int32,
+        to statement: any StoreStatement, textOnly: Bool
+    ) {
+        let bytes = UnsafeRawBufferPointer(rebasing: payload[field.start..<field.end])
+        switch reading {
+        case .has:
+            statement.bind(index, Int64(field.kind == .absent ? 0 : 1))
+        case .json:
+            switch field.kind {
+            case .absent: statement.bindNull(index)
+            case .string, .escapedString:
+                // With its quotes, as written.
+                statement.bindText(index, borrowing: UnsafeRawBufferPointer(rebasing: payload[(field.start - 1)..<(field.end + 1)]))
+            default: statement.bindText(index, borrowing: bytes)
+            }
+        case .field:
+            switch field.kind {
+            case .absent, .null: statement.bindNull(index)
+            case .string: statement.bindText(index, borrowing: bytes)
+            case .escapedString: statement.bind(index, String(decoding: JSONFieldReader.unescaped(payload, field), as: UTF8.self))
+            case .true, .false:
+                if textOnly {
+                    statement.bind(index, field.kind == .true ? "true" : "false")
+                } else {
+                    statement.bind(index, Int64(field.kind == .true ? 1 : 0))
+                }
+            case .number:
+                if textOnly {
+                    statement.bindText(index, borrowing: bytes)
+                } else if let integer = Self.integer(bytes) {
+                    statement.bind(index, integer)
+                } else {
+                    statement.bind(index, Double(String(decoding: bytes, as: UTF8.self)) ?? .nan)
+                }
+            case .object, .array: statement.bindText(index, borrowing: bytes)
+            }
+        }
+    }
+
+    /// A JSON number written as an integer that fits 64 bits (as SQLite's JSON operators read it).
+    private static func integer(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+        let negative = bytes[0] == UInt8(ascii: "-")
+        guard !negative || bytes.count > 1 else { return nil }
+        // Accumulated negative, so that Int64.min fits.
+        var value: Int64 = 0
+        for c in bytes.dropFirst(negative ? 1 : 0) {
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = times10.subtractingReportingOverflow(Int64(c - 0x30))
+            guard !o1, !o2 else { return nil }
+            value = next
+        }
+        if negative { return value }
+        return value == .min ? nil : -value
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Whether `needle` occurs in these bytes (a plain scan: the payloads searched are small).
+    func contains(bytes needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
+        guard count >= needle.count else { return false }
+        var start = 0
+        while start <= count - needle.count {
+            if self[start] == first {
+                var matched = 1
+                while matched < needle.count && self[start + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return true }
+            }
+            start += 1
+        }
+        return false
+    }
+}
