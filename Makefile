@@ -2,7 +2,12 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
-SYSTEM_PACKAGES := libsqlite3-dev libssl-dev libpq-dev
+# libcurl4-openssl-dev: the release binary links the Swift runtime and Foundation statically
+# (RELEASE_FLAGS), and static Foundation networking links libcurl by name.
+SYSTEM_PACKAGES := libsqlite3-dev libssl-dev libpq-dev libcurl4-openssl-dev
+# Statically linked, a one-shot call starts in about half the time (docs/BENCHMARKS.md, issue 20):
+# the dynamic loader no longer resolves a dozen Swift libraries at every start.
+RELEASE_FLAGS := -c release --static-swift-stdlib
 DEMO_DIR := demo
 GENLEDGER = .build/release/genledger
 
@@ -52,7 +57,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release --product genledger
+	$(SWIFT) build $(RELEASE_FLAGS) --product genledger
 
 test: test-deps
 	$(SWIFT) build --build-tests
@@ -142,7 +147,7 @@ demo: release
 BENCH_PACKAGES := wrk curl time postgresql
 bench: deps
 	$(call install-packages,$(BENCH_PACKAGES))
-	$(SWIFT) build -c release --product genledger
+	$(SWIFT) build $(RELEASE_FLAGS) --product genledger
 	cd Benchmarks && $(SWIFT) run -c release ledger-bench $(BENCH_ARGS)
 	cd Benchmarks && $(SWIFT) run -c release gate-bench $(GATE_BENCH_ARGS)
 	cd Benchmarks && $(SWIFT) run -c release service-bench $(SERVICE_BENCH_ARGS)
