@@ -92,9 +92,11 @@ extension SideTables {
         try EventFeed(types: types, requiring: requiring, statement: try ledger.db.prepare(sql), sql: sql)
     }
 
-    /// The feeds of one event type, and the payload fields they read between them.
-    private struct Dispatch {
+    /// The feeds of one event type, and the payload fields they read between them. A class, so
+    /// that dispatching an event retains one object, not its arrays.
+    private final class Dispatch {
         let type: [UInt8]
+        let typeName: String
         var feeds: [EventFeed]
         var reader = JSONFieldReader(paths: [])
         /// Per feed, its payload parameters' fields in `reader`.
@@ -102,9 +104,10 @@ extension SideTables {
 
         init(type: [UInt8], feeds: [EventFeed]) {
             (self.type, self.feeds) = (type, feeds)
+            typeName = String(decoding: type, as: UTF8.self)
         }
 
-        mutating func compile() {
+        func compile() {
             var paths: [String] = []
             for feed in feeds {
                 for parameter in feed.payloadParameters where !paths.contains(parameter.path) { paths.append(parameter.path) }
@@ -131,8 +134,8 @@ extension SideTables {
                 }
             }
         }
-        for i in byType.indices { byType[i].compile() }
-        let textOnly = store == .postgres
+        for dispatch in byType { dispatch.compile() }
+        let textOnly = store == .postgres  // PostgreSQL: fields as text, rows queued
         let rows = try ledger.db.prepare(
             "SELECT seq, type, occurred_at, recorded_at, payload FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", scan: true)
         rows.bind(1, after).bind(2, last.map { Int64(bitPattern: $0) } ?? Int64.max)
@@ -160,8 +163,7 @@ extension SideTables {
                         try dispatch.reader.read(payload, into: &fields)
                     }
                 } catch let failure as JSONParser.Failure {
-                    throw LedgerError(
-                        .damaged, "seq \(seq) (\(String(decoding: type, as: UTF8.self))): the payload is not JSON: \(failure)", seq: seq)
+                    throw LedgerError(.damaged, "seq \(seq) (\(dispatch.typeName)): the payload is not JSON: \(failure)", seq: seq)
                 }
             }
             for (position, feed) in dispatch.feeds.enumerated() {
@@ -176,19 +178,25 @@ extension SideTables {
                 for (index, field, reading) in dispatch.fieldsOfFeed[position] {
                     Self.bind(fields[field], reading, of: payload, at: index, to: feed.statement, textOnly: textOnly)
                 }
-                // Sent with the next statement on PostgreSQL (a round trip per row saved); a
-                // failure is named by its event either way.
-                let typeName = String(decoding: type, as: UTF8.self)
-                try feed.statement.runLater { error in
-                    var error = error
-                    error.message = "seq \(seq) (\(typeName)): \(error.message)"
-                    error.seq = seq
-                    return error
+                // A failure is named by its event. On PostgreSQL the row is sent with the next
+                // statement (a round trip per row saved), and its error named when it comes back.
+                let typeName = dispatch.typeName
+                if textOnly {
+                    try feed.statement.runLater { Self.named($0, seq: seq, type: typeName) }
+                } else {
+                    do { try feed.statement.runKeepingBindings() } catch let error as LedgerError { throw Self.named(error, seq: seq, type: typeName) }
                 }
             }
         }
         try ledger.db.flushQueued()
         return previous
+    }
+
+    private static func named(_ error: LedgerError, seq: UInt64, type: String) -> LedgerError {
+        var error = error
+        error.message = "seq \(seq) (\(type)): \(error.message)"
+        error.seq = seq
+        return error
     }
 
     /// Binds one payload field the way `EventFeed` documents: SQLite gets typed values, text
