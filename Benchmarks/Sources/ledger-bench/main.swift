@@ -54,6 +54,8 @@ final class RawSQLite {
         sqlite3_open(path, &db)
         exec("PRAGMA journal_mode=WAL")
         exec("PRAGMA synchronous=FULL")
+        // The ledger's page cache, so that the limit is the same SQLite, configured alike.
+        exec("PRAGMA cache_size=-\(Ledger.pageCacheKiB)")
         // The same table and indexes as the ledger's events table, no triggers, no hashing.
         exec(
             """
