@@ -62,6 +62,35 @@ struct CanonicalJSONTests {
         #expect(CanonicalJSON.string(of: value) == "{\"\u{1F600}\":2,\"\u{FB33}\":1}")
     }
 
+    @Test("the byte-wise member order equals UTF-16 code unit order on every kind of character")
+    func utf16OrderMatchesUTF16() {
+        // One character from each range whose UTF-8 and UTF-16 orders could disagree, shared
+        // prefixes included, so that the first difference falls at every position.
+        let pool: [Character] = ["a", "z", "\u{7F}", "é", "\u{7FF}", "\u{800}", "中", "\u{D7FF}", "\u{E000}", "\u{FB33}", "\u{FFFD}",
+                                 "\u{10000}", "😀", "\u{10FFFF}"]
+        var generator = SystemRandomNumberGenerator()
+        func word() -> String { String((0..<Int.random(in: 0...3, using: &generator)).map { _ in pool.randomElement(using: &generator)! }) }
+        for _ in 0..<20_000 {
+            let prefix = word()
+            let (a, b) = (prefix + word(), prefix + word())
+            #expect(CanonicalJSON.utf16Precedes(a, b) == a.utf16.lexicographicallyPrecedes(b.utf16), "\(Array(a.unicodeScalars)) vs \(Array(b.unicodeScalars))")
+        }
+    }
+
+    @Test("strings with and without escapes, whole and from bytes, encode alike")
+    func escapes() throws {
+        for text in ["plain", "", "quote \" and \\", "tab\tnew\nline\u{1}\u{1F}", "é😀\u{7F}"] {
+            var fromBytes: [UInt8] = []
+            CanonicalJSON.appendString(utf8: Array(text.utf8), to: &fromBytes)
+            var fromSequence: [UInt8] = []
+            CanonicalJSON.appendString(utf8: AnySequence(text.utf8), to: &fromSequence)  // not contiguous: the byte loop
+            let whole = CanonicalJSON.bytes(of: .string(text))
+            #expect(whole == fromBytes && whole == fromSequence)
+            #expect(try JSONParser.parse(whole) == .string(text))
+        }
+        #expect(CanonicalJSON.string(of: .string("a\"b\\c\u{1}\n")) == #""a\"b\\c\u0001\n""#)
+    }
+
     @Test("parse then canonicalize is idempotent")
     func idempotent() throws {
         let input = #"{ "b" : [ 1.0 , 2e0, "x\u0041" ], "a" : { "z":null, "y":true } }"#

@@ -27,31 +27,60 @@ public enum CanonicalJSON {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            let keys = members.keys.sorted(by: utf16Precedes)
-            for (index, key) in keys.enumerated() {
+            // Sorted as pairs: no lookup of each value again by its name.
+            for (index, member) in members.sorted(by: { utf16Precedes($0.key, $1.key) }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(key, to: &out)
+                appendString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                append(members[key]!, to: &out)
+                append(member.value, to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
     }
 
     /// RFC 8785 §3.2.3: member names compare as arrays of UTF-16 code units.
+    ///
+    /// Compared on their UTF-8 bytes, which order as code points do; UTF-16 differs from code
+    /// point order only between U+E000…U+FFFF and the supplementary planes (written as
+    /// surrogates, 0xD800…, they sort first). Where the first differing bytes are the leads of
+    /// one such character each (0xEE/0xEF against 0xF0…0xF4), the order is the other way round.
     public static func utf16Precedes(_ a: String, _ b: String) -> Bool {
-        a.utf16.lexicographicallyPrecedes(b.utf16)
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let count = min(x.count, y.count)
+                var i = 0
+                while i < count, x[i] == y[i] { i += 1 }
+                guard i < count else { return x.count < y.count }
+                let (p, q) = (x[i], y[i])
+                if (p == 0xEE || p == 0xEF) && q >= 0xF0 { return false }
+                if p >= 0xF0 && (q == 0xEE || q == 0xEF) { return true }
+                return p < q
+            }
+        }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// RFC 8785 §3.2.2.2: escape only '"', '\\' and C0 controls; everything else as UTF-8.
     public static func appendString(_ string: String, to out: inout [UInt8]) {
-        appendString(utf8: string.utf8, to: &out)
+        var string = string
+        string.withUTF8 { appendString(utf8: $0, to: &out) }
     }
 
     /// A string given as its UTF-8 bytes (a column buffer read without making a String).
     public static func appendString(utf8: some Sequence<UInt8>, to out: inout [UInt8]) {
+        // Most strings need no escape: copy them whole.
+        if let copied = utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }), copied {
+            return
+        }
         out.append(UInt8(ascii: "\""))
         for byte in utf8 {
             switch byte {
