@@ -140,11 +140,6 @@ public struct JSONFieldReader: Sendable {
             let escape = bytes[i + 1]
             i += 2
             switch escape {
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0c)
-            case UInt8(ascii: "n"): out.append(0x0a)
-            case UInt8(ascii: "r"): out.append(0x0d)
-            case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = hex4(i) ?? 0xFFFD
                 i += 4
@@ -155,7 +150,7 @@ public struct JSONFieldReader: Sendable {
                     i += 6
                 }
                 out.append(contentsOf: String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
-            default: out.append(escape)  // \" \\ \/
+            default: out.append(JSONParser.escaped(escape) ?? escape)
             }
         }
         return out

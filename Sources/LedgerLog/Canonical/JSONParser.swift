@@ -154,19 +154,12 @@ public struct JSONParser {
                 position += 1
                 guard let escape = current else { throw failure("unterminated escape") }
                 position += 1
-                switch escape {
-                case UInt8(ascii: "\""): utf8.append(0x22)
-                case UInt8(ascii: "\\"): utf8.append(0x5c)
-                case UInt8(ascii: "/"): utf8.append(0x2f)
-                case UInt8(ascii: "b"): utf8.append(0x08)
-                case UInt8(ascii: "f"): utf8.append(0x0c)
-                case UInt8(ascii: "n"): utf8.append(0x0a)
-                case UInt8(ascii: "r"): utf8.append(0x0d)
-                case UInt8(ascii: "t"): utf8.append(0x09)
-                case UInt8(ascii: "u"):
+                if let byte = Self.escaped(escape) {
+                    utf8.append(byte)
+                } else if escape == UInt8(ascii: "u") {
                     let scalar = try parseUnicodeEscape()
                     utf8.append(contentsOf: String(Character(scalar)).utf8)
-                default:
+                } else {
                     position -= 1
                     throw failure("invalid escape '\\\(Self.printable(escape))'")
                 }
@@ -175,6 +168,19 @@ public struct JSONParser {
                 utf8.append(c)
                 position += 1
             }
+        }
+    }
+
+    /// The byte a one-character escape stands for (`n` in `\n`: 0x0A), or nil when it is not one.
+    static func escaped(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): c
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0c
+        case UInt8(ascii: "n"): 0x0a
+        case UInt8(ascii: "r"): 0x0d
+        case UInt8(ascii: "t"): 0x09
+        default: nil
         }
     }
 
