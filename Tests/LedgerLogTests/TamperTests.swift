@@ -85,7 +85,7 @@ struct TamperTests {
         """
         INSERT INTO events VALUES (\(forged.seq), '\(forged.id)', '\(forged.type)', '\(forged.stream)', 1, '\(forged.occurredAt)',
           '\(forged.recordedAt)', '\(forged.actor)', X'\(hex(forged.payloadBytes))', X'\(forged.payloadDigest.hex)',
-          X'\(forged.previousHash.hex)', X'\(forged.hash.hex)')
+          X'\(forged.previousHash.hex)', X'\(forged.hash.hex)', NULL)
         """
     }
 
@@ -136,7 +136,7 @@ struct TamperTests {
             """
             INSERT INTO events VALUES (7, '\(forged.id)', '\(forged.type)', '\(forged.stream)', 1, '\(forged.occurredAt)',
               '\(forged.recordedAt)', '\(forged.actor)', X'\(Self.hex(forged.payloadBytes))', X'\(forged.payloadDigest.hex)',
-              X'\(forged.previousHash.hex)', X'\(forged.hash.hex)')
+              X'\(forged.previousHash.hex)', X'\(forged.hash.hex)', NULL)
             """)
         Self.expectFirst(try s.verify(), .inserted, seq: 7)
     }

@@ -238,7 +238,7 @@ public struct GateIndex {
             }
         }
         for deliverable in deliverables {
-            try read("SELECT seq, type, stream, payload FROM events WHERE stream = ?1", [.text("deliverable/\(deliverable)")], into: &rows)
+            try read(Self.eventsOfStream, [.text("deliverable/\(deliverable)")], into: &rows)
         }
         // The campaigns named, and those of the deliverables loaded: opened, seed locks.
         var campaigns = scope.campaigns
@@ -247,7 +247,7 @@ public struct GateIndex {
         }
         let newCampaigns = campaigns.filter { state.campaigns[$0] == nil }
         for campaign in newCampaigns {
-            try read("SELECT seq, type, stream, payload FROM events WHERE stream = ?1", [.text("campaign/\(campaign)")], into: &rows)
+            try read(Self.eventsOfStream, [.text("campaign/\(campaign)")], into: &rows)
         }
         try apply(rows, to: &state)
         // A campaign's spend is every cost of its deliverables, not only of those loaded (and a
@@ -265,6 +265,10 @@ public struct GateIndex {
     }
 
     typealias Row = (type: String, stream: String, payload: JSONValue)
+
+    /// The events of the stream `?1` names, found from its head (no index on the stream).
+    private static let eventsOfStream =
+        Ledger.streamChain(stream: "?1") + "SELECT seq, type, stream, payload FROM events WHERE seq IN (SELECT seq FROM stream_chain)"
 
     private func read(_ sql: String, _ values: [SideTables.Value], into rows: inout [UInt64: Row]) throws {
         let cursor = try tables.cursor(sql, values)

@@ -19,6 +19,14 @@ public struct AppendedEvent: Sendable, Equatable {
     }
 }
 
+extension StoreStatement {
+    /// Binds the seq of the stream's previous event, or NULL when the event is the stream's first.
+    @discardableResult
+    func bind(_ index: Int32, previousInStream head: Ledger.StreamHead) -> Self {
+        head.version == 0 ? bindNull(index) : bind(index, head.seq)
+    }
+}
+
 extension Ledger {
     /// Appends a batch atomically: every event is written or none is. Event ids make retries
     /// idempotent; expected versions make concurrent writers to one stream safe.
@@ -57,7 +65,7 @@ extension Ledger {
         var (size, previousHash) = try tip()
         var range = try frontier(at: size)
         let recordedAt = clock().description
-        var streamVersions: [String: UInt64] = [:]
+        var streamHeads: [String: StreamHead] = [:]
         var idsInBatch: [String: Int] = [:]
         var results: [AppendedEvent] = []
         results.reserveCapacity(events.count)
@@ -67,8 +75,8 @@ extension Ledger {
         let insertEvent = try statement(
             """
             INSERT INTO events(seq, id, type, stream, stream_version, occurred_at, recorded_at, actor,
-                               payload, payload_digest, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               payload, payload_digest, prev_hash, hash, stream_prev)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertNode = try statement("INSERT INTO merkle_nodes(id, hash) VALUES (?, ?)")
 
@@ -101,16 +109,16 @@ extension Ledger {
                 idsInBatch[event.id] = index
             }
 
-            let current = try streamVersions[event.stream] ?? written.streamVersions[event.stream] ?? currentStreamVersion(event.stream)
-            if let expected = event.expectedVersion, expected != current {
+            let head = try streamHeads[event.stream] ?? written.streamHeads[event.stream] ?? storedStreamHead(event.stream)
+            if let expected = event.expectedVersion, expected != head.version {
                 throw LedgerError(
                     .conflict,
-                    "stream '\(event.stream)' is at version \(current), not the expected \(expected)",
+                    "stream '\(event.stream)' is at version \(head.version), not the expected \(expected)",
                     index: index, field: "expected_version")
             }
-            let streamVersion = current + 1
-            streamVersions[event.stream] = streamVersion
+            let streamVersion = head.version + 1
             let seq = size + 1
+            streamHeads[event.stream] = StreamHead(version: streamVersion, seq: seq)
             let occurredAt = event.occurredAt ?? recordedAt
             let actor = event.actor ?? "unknown"
 
@@ -124,6 +132,7 @@ extension Ledger {
                 .bind(1, seq).bind(2, event.id).bind(3, event.type).bind(4, event.stream)
                 .bind(5, streamVersion).bind(6, occurredAt).bind(7, recordedAt).bind(8, actor)
                 .bind(9, event.payloadBytes).bind(10, event.payloadDigest).bind(11, previousHash).bind(12, hash)
+                .bind(13, previousInStream: head)
                 .runLater()
             try range.append(leafHash: hashing.leafHash(of: hash), hashing: hashing) { node in
                 try insertNode.reset().bind(1, Schema.merkleNodeKey(level: node.level, index: node.index)).bind(2, node.hash)
@@ -133,15 +142,30 @@ extension Ledger {
             size = seq
             previousHash = hash
         }
+        try moveStreamHeads(streamHeads)
         frontier = range
         written.tip = (size, previousHash)
-        written.streamVersions.merge(streamVersions) { $1 }
+        written.streamHeads.merge(streamHeads) { $1 }
         return results
     }
 
-    private func currentStreamVersion(_ stream: String) throws -> UInt64 {
-        try statement("SELECT MAX(stream_version) FROM events WHERE stream = ?").bind(1, stream)
-            .firstRow { $0.isNull(0) ? 0 : $0.uint(0) } ?? 0
+    /// A stream's last version and seq as stored, before this transaction's appends.
+    func storedStreamHead(_ stream: String) throws -> StreamHead {
+        try statement("SELECT version, seq FROM stream_heads WHERE stream = ?").bind(1, stream)
+            .firstRow { StreamHead(version: $0.uint(0), seq: $0.uint(1)) } ?? .empty
+    }
+
+    /// Stores the heads of the streams a batch appended to: one write per stream, not per event.
+    func moveStreamHeads(_ heads: [String: StreamHead]) throws {
+        guard !heads.isEmpty else { return }
+        let upsert = try statement(
+            """
+            INSERT INTO stream_heads(stream, version, seq) VALUES (?, ?, ?)
+            ON CONFLICT(stream) DO UPDATE SET version = excluded.version, seq = excluded.seq
+            """)
+        for (stream, head) in heads {
+            try upsert.reset().bind(1, stream).bind(2, head.version).bind(3, head.seq).runLater()
+        }
     }
 
     private func storedEvent(id: String) throws -> RecordedEvent? {

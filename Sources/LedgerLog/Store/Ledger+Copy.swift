@@ -111,10 +111,11 @@ extension Ledger {
             let insertEvent = try statement(
                 """
                 INSERT INTO events(seq, id, type, stream, stream_version, occurred_at, recorded_at, actor,
-                                   payload, payload_digest, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   payload, payload_digest, prev_hash, hash, stream_prev)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let insertNode = try statement("INSERT INTO merkle_nodes(id, hash) VALUES (?, ?)")
+            var streamHeads: [String: StreamHead] = [:]
             for event in events {
                 guard event.seq == size + 1 else {
                     throw LedgerError(.damaged, "expected seq \(size + 1) next and read seq \(event.seq)", seq: size + 1)
@@ -125,10 +126,19 @@ extension Ledger {
                 guard sha.hash(EnvelopeEncoding.hashedBytes(of: event)) == event.hash else {
                     throw LedgerError(.damaged, "seq \(event.seq) does not hash to its stored hash", seq: event.seq)
                 }
+                let head = try streamHeads[event.stream] ?? storedStreamHead(event.stream)
+                guard event.streamVersion == head.version + 1 else {
+                    throw LedgerError(
+                        .damaged,
+                        "seq \(event.seq) is version \(event.streamVersion) of stream '\(event.stream)', whose last version was \(head.version)",
+                        seq: event.seq)
+                }
+                streamHeads[event.stream] = StreamHead(version: event.streamVersion, seq: event.seq)
                 try insertEvent.reset()
                     .bind(1, event.seq).bind(2, event.id).bind(3, event.type).bind(4, event.stream)
                     .bind(5, event.streamVersion).bind(6, event.occurredAt).bind(7, event.recordedAt).bind(8, event.actor)
                     .bind(9, event.payloadBytes).bind(10, event.payloadDigest).bind(11, event.previousHash).bind(12, event.hash)
+                    .bind(13, previousInStream: head)
                     .runLater { [seq = event.seq] error in
                         var error = error
                         error.message = "seq \(seq): \(error.message)"
@@ -142,6 +152,7 @@ extension Ledger {
                 size = event.seq
                 previousHash = event.hash
             }
+            try moveStreamHeads(streamHeads)
             written.tip = (size, previousHash)
             let insertErasure = try statement("INSERT OR IGNORE INTO erasures(seq, erased_by) VALUES (?, ?)")
             for erasure in erasures where erasure.erasedBy <= size {

@@ -42,7 +42,14 @@ public final class Ledger {
 
     struct WrittenInTransaction {
         var tip: (size: UInt64, hash: SHA256Digest)?
-        var streamVersions: [String: UInt64] = [:]
+        var streamHeads: [String: StreamHead] = [:]
+    }
+
+    /// A stream's last event: its version and seq (version 0 and seq 0 for a stream with none).
+    struct StreamHead {
+        var version: UInt64
+        var seq: UInt64
+        static let empty = StreamHead(version: 0, seq: 0)
     }
 
     private var statementCache: [String: any StoreStatement] = [:]

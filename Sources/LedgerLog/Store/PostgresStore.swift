@@ -73,7 +73,44 @@ enum PostgresStore {
                 CREATE TRIGGER \(table)_no_truncate BEFORE TRUNCATE ON \(table) FOR EACH STATEMENT EXECUTE FUNCTION genledger_append_only();
 
                 """
-            }.joined()
+            }.joined(),
+        // 2: a stream's events are found from its head instead of an index on (stream, version),
+        // as in SQLite schema version 5: stream_heads holds each stream's last version and seq,
+        // and each event points at its stream's previous event (stream_prev).
+        """
+        CREATE TABLE stream_heads(stream text PRIMARY KEY, version bigint NOT NULL, seq bigint NOT NULL);
+        INSERT INTO stream_heads(stream, version, seq)
+            SELECT DISTINCT ON (stream) stream, stream_version, seq FROM events ORDER BY stream, stream_version DESC;
+        ALTER TABLE events ADD COLUMN stream_prev bigint;
+        ALTER TABLE events DISABLE TRIGGER events_no_update;
+        UPDATE events e SET stream_prev = p.seq FROM events p
+            WHERE p.stream = e.stream AND p.stream_version = e.stream_version - 1;
+        ALTER TABLE events ENABLE TRIGGER events_no_update;
+        ALTER TABLE events DROP CONSTRAINT events_stream_stream_version_key;
+        CREATE OR REPLACE FUNCTION genledger_events_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.seq = OLD.seq AND NEW.id = OLD.id AND NEW.type = OLD.type AND NEW.stream = OLD.stream
+                AND NEW.stream_version = OLD.stream_version AND NEW.occurred_at = OLD.occurred_at
+                AND NEW.recorded_at = OLD.recorded_at AND NEW.actor = OLD.actor
+                AND NEW.payload_digest = OLD.payload_digest AND NEW.prev_hash = OLD.prev_hash AND NEW.hash = OLD.hash
+                AND NEW.stream_prev IS NOT DISTINCT FROM OLD.stream_prev
+                AND EXISTS (SELECT 1 FROM erasures WHERE seq = OLD.seq AND erased_by = (SELECT max(seq) FROM events))
+            THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'genledger: events are append-only (a payload changes only by genledger erase)';
+        END $$;
+        CREATE FUNCTION genledger_stream_heads_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.stream = OLD.stream AND NEW.version > OLD.version AND NEW.seq > OLD.seq THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'genledger: a stream head only moves forward';
+        END $$;
+        CREATE TRIGGER stream_heads_forward BEFORE UPDATE ON stream_heads FOR EACH ROW EXECUTE FUNCTION genledger_stream_heads_update();
+        CREATE TRIGGER stream_heads_no_delete BEFORE DELETE ON stream_heads FOR EACH ROW EXECUTE FUNCTION genledger_append_only();
+        CREATE TRIGGER stream_heads_no_truncate BEFORE TRUNCATE ON stream_heads FOR EACH STATEMENT EXECUTE FUNCTION genledger_append_only();
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(migrations.count) }

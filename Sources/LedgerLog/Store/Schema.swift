@@ -105,6 +105,56 @@ enum Schema {
                 AND EXISTS (SELECT 1 FROM erasures WHERE seq = OLD.seq AND erased_by = (SELECT max(seq) FROM events)))
             BEGIN SELECT RAISE(ABORT, 'genledger: events are append-only (a payload changes only by genledger erase)'); END;
         """,
+        // 5: a stream's events are found from its head instead of an index on (stream, version).
+        // That index took one leaf page per stream a transaction wrote to, so appends slowed as
+        // the log grew (docs/BENCHMARKS.md, "What bounds the append's slope"). Now each stream's
+        // last version and seq are one row of stream_heads, and each event points at its stream's
+        // previous event (stream_prev, NULL for version 1). SQLite cannot drop a UNIQUE
+        // constraint's index, so the events table is copied once into the new shape.
+        """
+        CREATE TABLE stream_heads(
+            stream TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            seq INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO stream_heads(stream, version, seq)
+            SELECT stream, max(stream_version), seq FROM events GROUP BY stream;
+        CREATE TABLE events_schema5(
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            stream TEXT NOT NULL,
+            stream_version INTEGER NOT NULL,
+            occurred_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            payload BLOB,
+            payload_digest BLOB NOT NULL,
+            prev_hash BLOB NOT NULL,
+            hash BLOB NOT NULL,
+            stream_prev INTEGER
+        ) STRICT;
+        INSERT INTO events_schema5
+            SELECT e.*, (SELECT p.seq FROM events p WHERE p.stream = e.stream AND p.stream_version = e.stream_version - 1)
+            FROM events e ORDER BY e.seq;
+        DROP TABLE events;
+        ALTER TABLE events_schema5 RENAME TO events;
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            WHEN NOT (NEW.seq IS OLD.seq AND NEW.id IS OLD.id AND NEW.type IS OLD.type AND NEW.stream IS OLD.stream
+                AND NEW.stream_version IS OLD.stream_version AND NEW.occurred_at IS OLD.occurred_at
+                AND NEW.recorded_at IS OLD.recorded_at AND NEW.actor IS OLD.actor
+                AND NEW.payload_digest IS OLD.payload_digest AND NEW.prev_hash IS OLD.prev_hash AND NEW.hash IS OLD.hash
+                AND NEW.stream_prev IS OLD.stream_prev
+                AND EXISTS (SELECT 1 FROM erasures WHERE seq = OLD.seq AND erased_by = (SELECT max(seq) FROM events)))
+            BEGIN SELECT RAISE(ABORT, 'genledger: events are append-only (a payload changes only by genledger erase)'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'genledger: events are append-only'); END;
+        CREATE TRIGGER stream_heads_forward BEFORE UPDATE ON stream_heads
+            WHEN NOT (NEW.stream IS OLD.stream AND NEW.version > OLD.version AND NEW.seq > OLD.seq)
+            BEGIN SELECT RAISE(ABORT, 'genledger: a stream head only moves forward'); END;
+        CREATE TRIGGER stream_heads_no_delete BEFORE DELETE ON stream_heads
+            BEGIN SELECT RAISE(ABORT, 'genledger: stream heads are never deleted'); END;
+        """,
     ]
 
     static var currentVersion: Int64 { Int64(migrations.count) }
