@@ -53,6 +53,12 @@ enum SQLiteStore {
                 "'\(path)' has schema version \(version), newer than this genledger understands (\(Schema.currentVersion)); upgrade genledger"
             )
         }
+        // SQLite's default page cache (2 MB) is far smaller than the id index of a large log, so
+        // each append read its pages back through the OS. The cache grows only as pages are used:
+        // at most this much per open connection. Set before a migration too: one that copies the
+        // events table (schema 5) otherwise writes the table's right edge to the WAL again and
+        // again as the small cache spills.
+        try db.execute("PRAGMA cache_size=-\(Ledger.pageCacheKiB)")
         if version < Schema.currentVersion {
             try db.execute("BEGIN IMMEDIATE")
             do {
@@ -62,6 +68,9 @@ enum SQLiteStore {
                 try? db.execute("ROLLBACK")
                 throw error
             }
+            // A migration may have written a whole table to the WAL: copy it into the file now
+            // and give the WAL's space back, rather than when the last connection closes.
+            try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         }
         guard let origin = try db.scalarText("SELECT value FROM ledger_meta WHERE key = 'origin'"),
             let durabilityText = try db.scalarText("SELECT value FROM ledger_meta WHERE key = 'durability'"),
@@ -80,10 +89,6 @@ enum SQLiteStore {
         }
         try db.execute("PRAGMA trusted_schema=OFF")
         try db.execute("PRAGMA foreign_keys=ON")
-        // SQLite's default page cache (2 MB) is far smaller than the id and stream indexes of a
-        // large log, so each append read their pages back through the OS. The cache grows only
-        // as pages are used: at most this much per open connection.
-        try db.execute("PRAGMA cache_size=-\(Ledger.pageCacheKiB)")
         return (db, origin, durability)
     }
 
