@@ -1,7 +1,8 @@
 import Foundation
-import LedgerLog
 import LedgerTestSupport
 import Testing
+
+@testable import LedgerLog
 
 @Suite("The ledger store: append, idempotency, concurrency control, opening")
 struct LedgerStoreTests {
@@ -151,6 +152,33 @@ struct LedgerStoreTests {
         batch[2].type = ""
         #expect(throws: LedgerError.self) { try ledger.append(batch) }
         #expect(try ledger.size() == 0)
+    }
+
+    @Test("a batch large enough to be prepared on every core: the lowest bad index is named; a good one is stored in order")
+    func parallelPreparation() throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        let count = Ledger.parallelPreparationMinimum * 4 + 3
+        var batch = LedgerFixtures.events(count)
+        batch[count - 2].type = ""
+        batch[count / 2 + 1].payload = .array([1])
+        batch[count / 2 - 1].stream = "line\nbreak"
+        #expect {
+            try ledger.append(batch)
+        } throws: { error in
+            let error = error as? LedgerError
+            return error?.index == count / 2 - 1 && error?.field == "stream"
+        }
+        #expect(try ledger.size() == 0)
+
+        let good = LedgerFixtures.events(count)
+        let appended = try ledger.append(good)
+        #expect(appended.map(\.seq) == Array(1...UInt64(count)))
+        let stored = try ledger.events()
+        #expect(stored.map(\.payloadBytes) == good.map { CanonicalJSON.bytes(of: $0.payload) })
+        #expect(stored.map(\.stream) == good.map(\.stream))
+        #expect(Set(stored.map(\.id)).count == count)
+        #expect(try ledger.verify().isValid)
     }
 
     @Test("two ledgers on one file interleave appends without forking the chain", arguments: TestStore.allCases)

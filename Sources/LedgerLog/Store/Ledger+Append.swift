@@ -37,9 +37,36 @@ extension Ledger {
     }
 
     func prepare(_ events: [ProposedEvent]) throws -> [PreparedEvent] {
-        try events.enumerated().map { index, event in
-            do { return try PreparedEvent(event, sha: sha) } catch let error as LedgerError { throw error.at(index: index) }
+        let workers = events.count >= Self.parallelPreparationMinimum ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
+        guard workers > 1 else {
+            return try events.enumerated().map { index, event in try Self.prepare(event, at: index, sha: sha) }
         }
+        // Canonical JSON, the payload's digest and the id of each event depend on that event alone:
+        // contiguous slices on every core, each with its own SHA-256 context. The error thrown is
+        // the one of the lowest index, as the serial loop would throw.
+        let slices = (0..<workers).map { worker in
+            (events.count * worker / workers)..<(events.count * (worker + 1) / workers)
+        }
+        let prepared = UnsafeMutableBufferPointer<Result<PreparedEvent, any Error>>.allocate(capacity: events.count)
+        defer {
+            prepared.baseAddress?.deinitialize(count: events.count)
+            prepared.deallocate()
+        }
+        nonisolated(unsafe) let out = prepared
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let sha = SHA256()
+            for index in slices[worker] {
+                (out.baseAddress! + index).initialize(to: Result { try Self.prepare(events[index], at: index, sha: sha) })
+            }
+        }
+        return try prepared.map { try $0.get() }
+    }
+
+    /// Batches of at least this many events are prepared on every core.
+    static let parallelPreparationMinimum = 64
+
+    private static func prepare(_ event: ProposedEvent, at index: Int, sha: SHA256) throws -> PreparedEvent {
+        do { return try PreparedEvent(event, sha: sha) } catch let error as LedgerError { throw error.at(index: index) }
     }
 
     /// What `append` checks of an event before it reads the log (text fields, the payload's
