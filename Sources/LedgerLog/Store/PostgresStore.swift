@@ -76,9 +76,10 @@ enum PostgresStore {
             }.joined(),
         // 2: a stream's events are found from its head instead of an index on (stream, version),
         // as in SQLite schema version 5: stream_heads holds each stream's last version and seq,
-        // and each event points at its stream's previous event (stream_prev).
+        // and each event points at its stream's previous event (stream_prev). Stream names sort
+        // by bytes ("C"), as SQLite sorts them.
         """
-        CREATE TABLE stream_heads(stream text PRIMARY KEY, version bigint NOT NULL, seq bigint NOT NULL);
+        CREATE TABLE stream_heads(stream text COLLATE "C" PRIMARY KEY, version bigint NOT NULL, seq bigint NOT NULL);
         INSERT INTO stream_heads(stream, version, seq)
             SELECT DISTINCT ON (stream) stream, stream_version, seq FROM events ORDER BY stream, stream_version DESC;
         ALTER TABLE events ADD COLUMN stream_prev bigint;
