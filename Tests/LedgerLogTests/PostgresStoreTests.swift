@@ -97,6 +97,7 @@ struct PostgresStoreTests {
             "DELETE FROM merkle_nodes", "UPDATE checkpoints SET note = ''", "DELETE FROM verifier_keys",
             "UPDATE ledger_meta SET value = 'NORMAL' WHERE key = 'durability'", "DROP TRIGGER events_no_update ON events",
             "ALTER TABLE events DISABLE TRIGGER ALL", "CREATE TABLE extra(x integer)", "UPDATE genledger_schema SET version = 0",
+            "DELETE FROM stream_heads", "TRUNCATE stream_heads", "UPDATE stream_heads SET version = 1",
         ] {
             #expect(throws: (any Error).self, "\(sql)") { try client.execute(sql) }
         }

@@ -182,8 +182,20 @@ struct StreamHeadsTests {
             INSERT INTO erasures VALUES \(try rows("seq || ',' || erased_by", from: "erasures"));
             """)
         #expect(try database.strings("SELECT count(*) FROM events") == ["142"])
+        // A deployment's writer role with the grants docs/DEPLOY.md gave at schema 1.
+        try database.execute(
+            """
+            DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'genledger_writer') THEN CREATE ROLE genledger_writer LOGIN; END IF; END $$;
+            GRANT USAGE ON SCHEMA public TO genledger_writer;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO genledger_writer;
+            REVOKE UPDATE, DELETE, TRUNCATE ON events, merkle_nodes, checkpoints, verifier_keys, cosignatures,
+                erasures, ledger_meta, genledger_schema FROM genledger_writer;
+            GRANT UPDATE (payload) ON events TO genledger_writer;
+            """)
 
-        let ledger = try Ledger(opening: url)
+        // The owner (here the superuser) opens it first and migrates; then the writer appends.
+        _ = try Ledger(opening: url)
+        let ledger = try Ledger(opening: url.replacingOccurrences(of: "postgres@", with: "genledger_writer@"))
         #expect(try database.strings("SELECT version FROM genledger_schema") == ["\(PostgresStore.currentVersion)"])
         #expect(
             try database.strings("SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'u'")

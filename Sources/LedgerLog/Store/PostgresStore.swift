@@ -111,6 +111,17 @@ enum PostgresStore {
         CREATE TRIGGER stream_heads_forward BEFORE UPDATE ON stream_heads FOR EACH ROW EXECUTE FUNCTION genledger_stream_heads_update();
         CREATE TRIGGER stream_heads_no_delete BEFORE DELETE ON stream_heads FOR EACH ROW EXECUTE FUNCTION genledger_append_only();
         CREATE TRIGGER stream_heads_no_truncate BEFORE TRUNCATE ON stream_heads FOR EACH STATEMENT EXECUTE FUNCTION genledger_append_only();
+        -- Whoever may append (a deployment's writer role, docs/DEPLOY.md) must move heads too, or
+        -- its appends would fail from the moment the owner migrated.
+        DO $$
+        DECLARE writer regrole;
+        BEGIN
+            FOR writer IN SELECT DISTINCT a.grantee::regrole FROM pg_class c, aclexplode(c.relacl) a
+                WHERE c.oid = 'events'::regclass AND a.privilege_type = 'INSERT' AND a.grantee <> c.relowner AND a.grantee <> 0
+            LOOP
+                EXECUTE format('GRANT SELECT, INSERT, UPDATE ON stream_heads TO %s', writer);
+            END LOOP;
+        END $$;
         """,
     ]
 
