@@ -25,7 +25,7 @@ import Testing
         let policies = directory.path("policies")
         try FileManager.default.copyItem(atPath: RepositoryFiles.path("policies"), toPath: policies)
         try (try String(contentsOfFile: "\(policies)/governance.yaml", encoding: .utf8)
-            + "\nerasure:\n  allow:\n    cost.recorded: [asset, amount]\n").write(
+            + "\nerasure:\n  allow:\n    cost.recorded: [asset, amount]\n    model.pricing_changed: [reason]\n").write(
                 toFile: "\(policies)/governance.yaml", atomically: true, encoding: .utf8)
         let simulated = try run(["simulate", "--seed", "5", "--deliverables", "30", "--months", "2", "--policies", policies])
         #expect(simulated.status == 0, "\(simulated.stderr)")
@@ -92,6 +92,27 @@ import Testing
         #expect(asset.status == 0, "\(asset.stderr)")
         #expect(try run(["rebuild", "--check"]).status == 0, "the read models agree with what remains")
         #expect(try run(["verify", "--key", root]).status == 0)
+
+        // The read models held the erased value too: the rows folded again replace them, and the
+        // pages the old rows lived in are zeroed, not only freed.
+        let named = "negotiated by jane.doe 5c1e"
+        let model = try #require(
+            try run(["log", "--type", "model.registered", "--limit", "1", "--json"]).stdout.split(separator: "\n")
+                .compactMap { try? JSONParser.parse(String($0)) }.first?["payload"]?["model"]?.stringValue)
+        let price = #"{"type":"model.pricing_changed","stream":"model/\#(model)","payload":{"model":"\#(model)","effective":"2026-07-01","pricing":{"amount":0.05,"currency":"USD","unit":"per-generation"},"reason":"\#(named)"}}"#
+        let appendedPrice = try run(["append"], stdin: price + "\n")
+        #expect(appendedPrice.status == 0, "\(appendedPrice.stderr)")
+        let priceSeq = try #require(
+            try run(["log", "--type", "model.pricing_changed", "--newest", "--limit", "1", "--json"]).stdout.split(separator: "\n")
+                .compactMap { try? JSONParser.parse(String($0)) }.first?["seq"]?.integerValue)
+        #expect(try run(["routing", "current"]).status == 0)
+        let erasedReason = try run(["erase", String(priceSeq), "--field", "reason", "--reason", "names a person"])
+        #expect(erasedReason.status == 0, "\(erasedReason.stderr)")
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory.path("")) where file.hasPrefix("ledger.db") {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: directory.path(file)))
+            #expect(bytes.range(of: Data(named.utf8)) == nil, "\(file) still holds the erased reason")
+        }
+        #expect(try run(["rebuild", "--check"]).status == 0)
 
         // What remains is bound to the chain by the erasure's redacted_digest: an edit is caught at its seq.
         try Attacker(path: ledger).execute(

@@ -82,3 +82,54 @@ struct SideTablesTests {
         }
     }
 }
+
+@Suite("Freed pages: zeroed where erasure needs it, not everywhere")
+struct FreedPagesTests {
+    /// How many times the files of the ledger (the database, its WAL) hold `text`.
+    static func occurrences(_ text: String, in directory: TemporaryDirectory) throws -> Int {
+        var count = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory.path("")) where file.hasPrefix("ledger.db") {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: directory.path(file)))
+            var from = bytes.startIndex
+            while let found = bytes.range(of: Data(text.utf8), in: from..<bytes.endIndex) {
+                count += 1
+                from = found.upperBound
+            }
+        }
+        return count
+    }
+
+    static func fill(_ ledger: Ledger, _ table: String, with text: String) throws {
+        try ledger.withSideTables(write: true) { tables in
+            try tables.execute("CREATE TABLE \(table) (seq INTEGER, note TEXT)")
+            for i in 0..<2000 { try tables.run("INSERT INTO \(table) VALUES (?, ?)", [.integer(Int64(i)), .text("\(text) \(i)")]) }
+        }
+    }
+
+    @Test("a table dropped outside a zeroing scope leaves its bytes; inside nested scopes, none")
+    func zeroingScopes() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("ledger.db")
+        do {
+            let (ledger, _) = try LedgerFixtures.make(in: directory)
+            try ledger.append(LedgerFixtures.events(3))
+            try Self.fill(ledger, "kept_bytes", with: "plain-drop-4711")
+            try Self.fill(ledger, "erased_bytes", with: "zeroed-drop-0815")
+        }
+        // Each connection here is the only one: closing it folds the WAL into the file and
+        // removes it, so the bytes counted are the file's.
+        // Plain drops only free pages, whatever the SQLite build's default: cheap, the bytes stay.
+        try { try Ledger(opening: path).withSideTables(write: true) { try $0.execute("DROP TABLE kept_bytes") } }()
+        #expect(try Self.occurrences("plain-drop-4711", in: directory) >= 2000)
+        // An inner scope ending (erasure inside a command's own scope) does not end the outer one.
+        try {
+            let ledger = try Ledger(opening: path)
+            try ledger.zeroingFreedPages {
+                try ledger.zeroingFreedPages {}
+                try ledger.withSideTables(write: true) { try $0.execute("DROP TABLE erased_bytes") }
+            }
+        }()
+        #expect(try Self.occurrences("zeroed-drop-0815", in: directory) == 0)
+        #expect(try Ledger(opening: path).verify().isValid)
+    }
+}

@@ -14,17 +14,30 @@ extension Ledger {
     /// Removes `fields` from event `seq`'s payload, after recording why and by whom. What may be
     /// erased is the caller's to decide (the governance layer knows which fields it needs).
     public func erase(seq: UInt64, fields: [String], reason: String, by: String, actor: String) throws -> AppendedEvent {
-        // The old payload's bytes are overwritten with zeros where SQLite frees them, and the
-        // write-ahead log is folded into the file and truncated after: no copy stays in the file.
-        // (PostgreSQL keeps the old row version until VACUUM: docs/DEPLOY.md says to run it.)
-        if store == .sqlite { try db.execute("PRAGMA secure_delete=ON") }
+        try zeroingFreedPages { try erasing(seq: seq, fields: fields, reason: reason, by: by, actor: actor) }
+    }
+
+    /// Runs `body` with every page SQLite frees overwritten with zeros, then folds the
+    /// write-ahead log into the file and truncates it: no copy of what `body` removed stays in the
+    /// file. Erasure runs under it, and so must whatever drops rows derived from an erased field
+    /// (read models folded again). Scopes nest. (PostgreSQL keeps old row versions until VACUUM:
+    /// docs/DEPLOY.md says to run it.)
+    public func zeroingFreedPages<T>(_ body: () throws -> T) throws -> T {
+        guard store == .sqlite else { return try body() }
+        if zeroingDepth == 0 { try db.execute("PRAGMA secure_delete=ON") }
+        zeroingDepth += 1
         defer {
-            if store == .sqlite {
+            zeroingDepth -= 1
+            if zeroingDepth == 0 {
                 try? db.execute("PRAGMA secure_delete=OFF")
                 try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             }
         }
-        return try writeTransaction {
+        return try body()
+    }
+
+    private func erasing(seq: UInt64, fields: [String], reason: String, by: String, actor: String) throws -> AppendedEvent {
+        try writeTransaction {
             guard let event = try event(seq: seq) else {
                 throw LedgerError(.badInput, "there is no event at seq \(seq)", field: "seq", seq: seq)
             }

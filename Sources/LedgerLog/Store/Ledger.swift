@@ -53,6 +53,8 @@ public final class Ledger {
     }
 
     private var statementCache: [String: any StoreStatement] = [:]
+    /// How many `zeroingFreedPages` scopes are open.
+    var zeroingDepth = 0
 
     // MARK: Opening
 

@@ -69,16 +69,21 @@ struct Erase: ParsableCommand {
                 }
             }
             let who = resolvedActor(actor)
-            let recorded = try opened.erase(seq: seq, fields: fields, reason: reason, by: by ?? who, actor: who)
-            let projections = Projections(opened)
-            if fields.contains(where: byPolicy.contains) {
-                // A field the governance reads is gone: its read models are folded again from what remains.
-                _ = try projections.rebuild()
-                if try GateIndex.isPresent(opened) {
-                    try opened.withSideTables(write: true) { try GateIndex($0).reset() }
+            // Read models folded again from what remains drop rows that held the erased values:
+            // their pages are zeroed too.
+            let recorded = try opened.zeroingFreedPages {
+                let recorded = try opened.erase(seq: seq, fields: fields, reason: reason, by: by ?? who, actor: who)
+                let projections = Projections(opened)
+                if fields.contains(where: byPolicy.contains) {
+                    // A field the governance reads is gone: its read models are folded again from what remains.
+                    _ = try projections.rebuild()
+                    if try GateIndex.isPresent(opened) {
+                        try opened.withSideTables(write: true) { try GateIndex($0).reset() }
+                    }
+                } else {
+                    try projections.catchUp()
                 }
-            } else {
-                try projections.catchUp()
+                return recorded
             }
             print("erased \(fields.sorted().joined(separator: ", ")) of seq \(seq) (\(event.type)); recorded as payload.erased at seq \(recorded.seq)")
         }
