@@ -4,7 +4,7 @@ import LedgerLog
 /// The compliance report's figures: for every rule the gate judges, how many judged events it
 /// allowed, warned, allowed by an approver's override, denied (requests) and recorded as
 /// violating (facts, and imported history), with every finding cited by seq and hash. Read
-/// from the gate's own records (`proj_rule_results`), so the report says exactly what the gate
+/// from the gate's own records (`proj_gate_records` with the rules each lists, and `proj_rule_results` for every rule that did not simply pass), so the report says exactly what the gate
 /// decided under the policy version in force at each event.
 public struct ComplianceAudit: Sendable {
     public struct Finding: Sendable, Equatable {
@@ -84,40 +84,69 @@ extension Projections {
         let end = "\(to)T23:59:59.999999Z"
         return try ledger.withSideTables(write: false) { tables in
             var results = ComplianceAudit.definitions.map { ComplianceAudit.RuleResult(rule: $0.0, description: $0.1) }
-            var findings: [ComplianceAudit.Finding] = []
-            var events: Set<UInt64> = []
-            var sql = """
-                SELECT r.seq, lower(hex(e.hash)), r.type, r.deliverable, r.rule, r.result, r.reason, r.mode, r.occurred_at
-                FROM proj_rule_results r JOIN events e ON e.seq = r.seq
-                """
+            func index(of rule: String) -> Int {
+                if let known = results.firstIndex(where: { $0.rule == rule }) { return known }
+                results.append(.init(rule: rule, description: "(a rule this version of GenLedger does not describe)"))
+                return results.count - 1
+            }
             var values: [SideTables.Value] = [.integer(Int64(asOf)), .text(start), .text(end)]
+            var inCampaign = ""
             if let campaign {
-                sql += " JOIN proj_deliverables d ON d.deliverable = r.deliverable AND d.campaign = ?4"
+                inCampaign = " JOIN proj_deliverables d ON d.deliverable = r.deliverable AND d.campaign = ?4"
                 values.append(.text(campaign))
             }
-            sql += " WHERE r.seq <= ?1 AND r.occurred_at >= ?2 AND r.occurred_at <= ?3 ORDER BY r.seq, r.rowid"
-            for row in try tables.rows(sql, values) {
+            let window = "r.seq <= ?1 AND r.occurred_at >= ?2 AND r.occurred_at <= ?3"
+            // Gate records in scope, counted per list of rules: each listed rule allowed the
+            // event unless a finding below says otherwise.
+            var lists: [Int64: [String]] = [:]
+            for row in try tables.rows("SELECT seq, rules FROM proj_rule_sets ORDER BY seq") {
+                guard case .array(let names) = try JSONParser.parse(row[1].string!) else { continue }
+                lists[row[0].int!] = names.compactMap(\.stringValue)
+            }
+            var events = 0
+            for row in try tables.rows(
+                "SELECT r.rules_seq, COUNT(*) FROM proj_gate_records r\(inCampaign) WHERE \(window) AND r.rules_seq IS NOT NULL GROUP BY r.rules_seq ORDER BY r.rules_seq",
+                values)
+            {
+                let listed = lists[row[0].int!] ?? []
+                let count = Int(row[1].int!)
+                if !listed.isEmpty { events += count }
+                for rule in listed { results[index(of: rule)].counts[.allowed, default: 0] += count }
+            }
+            var findings: [ComplianceAudit.Finding] = []
+            var denied: Set<UInt64> = []
+            var found: Set<String> = []
+            for row in try tables.rows(
+                """
+                SELECT r.seq, lower(hex(e.hash)), r.type, r.deliverable, r.rule, r.result, r.reason, r.mode, r.occurred_at, r.rules_seq
+                FROM proj_rule_results r JOIN events e ON e.seq = r.seq\(inCampaign)
+                WHERE \(window) ORDER BY r.seq, r.rowid
+                """, values)
+            {
                 let seq = UInt64(row[0].int!)
                 let rule = row[4].string!
                 let result = GateJudgement.Outcome(rawValue: row[5].string!) ?? .allowed
-                events.insert(seq)
-                let index: Int
-                if let known = results.firstIndex(where: { $0.rule == rule }) {
-                    index = known
+                let at = index(of: rule)
+                if row[9].int != nil {
+                    // A gate record's finding: its rule did not simply allow the event (the
+                    // first finding for a rule counts, as the gate writes one).
+                    guard found.insert("\(seq) \(rule)").inserted else { continue }
+                    results[at].counts[.allowed, default: 0] -= 1
                 } else {
-                    results.append(.init(rule: rule, description: "(a rule this version of GenLedger does not describe)"))
-                    index = results.count - 1
+                    denied.insert(seq)
                 }
-                results[index].counts[result, default: 0] += 1
+                results[at].counts[result, default: 0] += 1
                 guard result != .allowed else { continue }
                 findings.append(
                     .init(
                         rule: rule, result: result, seq: seq, hash: row[1].string!, type: row[2].string!, deliverable: row[3].string,
                         reason: row[6].string ?? "", mode: row[7].string!, occurredAt: row[8].string!))
             }
+            for at in results.indices where results[at].counts[.allowed] == 0 { results[at].counts[.allowed] = nil }
+            let judgedEvents = events + denied.count
             return ComplianceAudit(
                 from: from.description, to: to.description, campaign: campaign, rules: results, findings: findings,
-                judgedEvents: events.count)
+                judgedEvents: judgedEvents)
         }
     }
 }

@@ -22,6 +22,9 @@ struct ProjectionFeeds {
         var from: (source: String, requiring: String)? = nil
         /// Skip the event, adding no row, when a NOT NULL column comes out NULL.
         var skipsWhenNull = false
+        /// Add no row when the table's UNIQUE column already holds the value: the first event
+        /// that names a value keeps it.
+        var keepsFirst = false
 
         func sql(_ dialect: SQLDialect) -> String {
             // Each value in its column's type (PostgreSQL does not convert text to numbers on insert).
@@ -37,10 +40,12 @@ struct ProjectionFeeds {
                     "\(index < types.count ? dialect.typed(values[index], as: types[index]) : values[index]) AS \(column.name)"
                 }.joined(separator: ", ")
                 let required = columns.filter(\.notNull).map { "\($0.name) IS NOT NULL" }.joined(separator: " AND ")
-                return "INSERT INTO \(table) SELECT * FROM (SELECT \(named)) AS row WHERE \(required)"
+                return "INSERT INTO \(table) SELECT * FROM (SELECT \(named)) AS row WHERE \(required)\(keepsFirst ? " ON CONFLICT DO NOTHING" : "")"
             }
-            // A single-row VALUES insert costs SQLite far less than INSERT … SELECT.
-            return "INSERT \(skipsWhenNull ? "OR IGNORE " : "")INTO \(table) VALUES (\(typed))"
+            if keepsFirst && dialect.store != .sqlite { return "INSERT INTO \(table) VALUES (\(typed)) ON CONFLICT DO NOTHING" }
+            // A single-row VALUES insert costs SQLite far less than INSERT … SELECT. Its OR IGNORE
+            // skips a row that breaks NOT NULL or UNIQUE.
+            return "INSERT \(skipsWhenNull || keepsFirst ? "OR IGNORE " : "")INTO \(table) VALUES (\(typed))"
         }
     }
 
@@ -58,14 +63,12 @@ struct ProjectionFeeds {
     /// A decimal amount in micro-units, rounded as `Money` rounds it.
     func micros(_ path: String) -> String { dialect.micros(field(path)) }
     func literal(_ text: String) -> String { "'\(text)'" }
-    /// A member of the gate record's finding for rule `r`, when there is one. Most records have
-    /// no findings: asking first spares reading the payload's array again for every rule.
-    func finding(_ member: String) -> String {
-        "CASE WHEN \(has("gate.findings")) THEN (SELECT \(dialect.element("f", member: member)) FROM \(elements("gate.findings", as: "f")) WHERE \(dialect.element("f", member: "rule")) = \(dialect.element("r")) LIMIT 1) END"
-    }
-    /// A member of the gate record's warning for rule `r`, when there is one.
-    func warning(_ select: String) -> String {
-        "CASE WHEN \(has("gate.warnings")) THEN (SELECT \(select) FROM \(elements("gate.warnings", as: "w")) WHERE \(dialect.element("w", member: "rule")) = \(dialect.element("r")) LIMIT 1) END"
+    /// The seq of the first gate record that listed the same rules as this event's
+    /// (`proj_rule_sets`); NULL when the record lists none.
+    var ruleSet: String { "(SELECT seq FROM proj_rule_sets WHERE rules = \(json("gate.rules")))" }
+    /// True when the element `alias` names a rule the gate record lists.
+    func listed(_ alias: String) -> String {
+        "\(dialect.element(alias, member: "rule")) IN (SELECT \(dialect.element("l")) FROM \(elements("gate.rules", as: "l")))"
     }
     let null = "NULL"
 
@@ -172,33 +175,44 @@ struct ProjectionFeeds {
             types: [.policyPublished], table: "proj_policies",
             values: [seq, field("policy"), field("version"), field("digest"), field("author"), json("document")]),
         Feed(
+            // Each list of rules gate records name, once, under the seq of the first record that
+            // named it: a record points at its list (`rules_seq`) rather than adding a row per rule.
+            types: EventType.allCases.filter(\.isGated), table: "proj_rule_sets", values: [seq, json("gate.rules")],
+            skipsWhenNull: true, keepsFirst: true),
+        Feed(
             // A gated event has a gate record when it came through the gate; one appended past it
             // (straight into the log) has none and adds no row: its outcome, the one NOT NULL
-            // column that can come out NULL, is NULL then.
+            // column that can come out NULL, is NULL then. Every rule it lists that has no row in
+            // `proj_rule_results` allowed the event.
             types: EventType.allCases.filter(\.isGated), table: "proj_gate_records",
             values: [
                 seq, ":type", field("deliverable"), field("gate.policy"), dialect.orZero(field("gate.version")),
-                "CASE WHEN \(has("gate")) THEN coalesce(\(field("gate.outcome")), 'allowed') END",
+                "CASE WHEN \(has("gate")) THEN coalesce(\(field("gate.outcome")), 'allowed') END", ruleSet, occurredAt,
             ],
             skipsWhenNull: true),
         Feed(
-            // Every rule a gate record lists, with its finding (or, in records written before
-            // findings, its warning), else allowed.
+            // Every finding of a gate record (a rule that did not simply pass) for a rule it lists.
             types: EventType.allCases.filter(\.isGated), table: "proj_rule_results",
             values: [
-                seq, ":type", field("deliverable"), dialect.element("r"),
-                "coalesce(\(finding("result")), \(warning("'warned'")), 'allowed')",
-                finding("action"),
-                "coalesce(\(finding("reason")), \(warning(dialect.element("w", member: "reason"))))",
-                "coalesce(\(field("gate.mode")), 'enforce')", occurredAt,
+                seq, ":type", field("deliverable"), dialect.element("f", member: "rule"), dialect.element("f", member: "result"),
+                dialect.element("f", member: "action"), dialect.element("f", member: "reason"),
+                "coalesce(\(field("gate.mode")), 'enforce')", occurredAt, ruleSet,
             ],
-            from: (elements("gate.rules", as: "r"), requiring: "\"gate\"")),
+            from: ("\(elements("gate.findings", as: "f")) WHERE \(listed("f"))", requiring: "\"findings\"")),
+        Feed(
+            // Records written before findings name their warnings only.
+            types: EventType.allCases.filter(\.isGated), table: "proj_rule_results",
+            values: [
+                seq, ":type", field("deliverable"), dialect.element("w", member: "rule"), literal("warned"), null,
+                dialect.element("w", member: "reason"), "coalesce(\(field("gate.mode")), 'enforce')", occurredAt, ruleSet,
+            ],
+            from: ("\(elements("gate.warnings", as: "w")) WHERE NOT \(has("gate.findings")) AND \(listed("w"))", requiring: "\"warnings\"")),
         Feed(
             types: [.policyDenied], table: "proj_rule_results",
             values: [
                 seq, field("judged.type"), field("deliverable"), dialect.element("f", member: "rule"),
                 dialect.element("f", member: "result"), dialect.element("f", member: "action"),
-                dialect.element("f", member: "reason"), literal("enforce"), occurredAt,
+                dialect.element("f", member: "reason"), literal("enforce"), occurredAt, null,
             ],
             from: (elements("findings", as: "f"), requiring: "\"findings\"")),
         Feed(
@@ -207,7 +221,7 @@ struct ProjectionFeeds {
             values: [
                 seq, "coalesce(\(field("judged.type")), '')", field("deliverable"),
                 "CASE WHEN NOT \(has("findings")) THEN \(field("rule")) END", literal("denied"),
-                field("action"), field("reason"), literal("enforce"), occurredAt,
+                field("action"), field("reason"), literal("enforce"), occurredAt, null,
             ],
             skipsWhenNull: true),
         Feed(

@@ -100,8 +100,13 @@ public enum ProjectionSchema {
                     "seq INTEGER NOT NULL, policy TEXT NOT NULL, version INTEGER NOT NULL, digest TEXT NOT NULL, author TEXT NOT NULL, document TEXT NOT NULL"
                 ),
                 (
+                    // Each distinct list of rules gate records name, under the seq of the first.
+                    "proj_rule_sets", "seq INTEGER NOT NULL, rules TEXT NOT NULL UNIQUE"
+                ),
+                (
+                    // One row per gate record; `rules_seq` names its list of rules.
                     "proj_gate_records",
-                    "seq INTEGER NOT NULL, type TEXT NOT NULL, deliverable TEXT, policy TEXT, version INTEGER NOT NULL, outcome TEXT NOT NULL"
+                    "seq INTEGER NOT NULL, type TEXT NOT NULL, deliverable TEXT, policy TEXT, version INTEGER NOT NULL, outcome TEXT NOT NULL, rules_seq INTEGER, occurred_at TEXT NOT NULL"
                 ),
                 (
                     "proj_denials",
@@ -112,10 +117,12 @@ public enum ProjectionSchema {
                     "seq INTEGER NOT NULL, table_name TEXT NOT NULL, candidate_version INTEGER NOT NULL, candidate_digest TEXT NOT NULL, source TEXT NOT NULL, requests INTEGER NOT NULL, changed INTEGER NOT NULL, unroutable INTEGER NOT NULL, spend_before REAL NOT NULL, spend_after REAL NOT NULL, currency TEXT NOT NULL, occurred_at TEXT NOT NULL"
                 ),
                 (
-                    // One row per rule the gate judged an event by (a denied request: per rule it
-                    // broke), with the rule's result: the compliance report counts these.
+                    // One row per rule that did not simply pass: a gate record's findings (with the
+                    // record's `rules_seq`), or a denied request's (`rules_seq` NULL). A rule a gate
+                    // record lists with no row here allowed the event. The compliance report counts
+                    // both.
                     "proj_rule_results",
-                    "seq INTEGER NOT NULL, type TEXT NOT NULL, deliverable TEXT, rule TEXT NOT NULL, result TEXT NOT NULL, action TEXT, reason TEXT, mode TEXT NOT NULL, occurred_at TEXT NOT NULL"
+                    "seq INTEGER NOT NULL, type TEXT NOT NULL, deliverable TEXT, rule TEXT NOT NULL, result TEXT NOT NULL, action TEXT, reason TEXT, mode TEXT NOT NULL, occurred_at TEXT NOT NULL, rules_seq INTEGER"
                 ),
                 (
                     "proj_overrides",
@@ -139,7 +146,9 @@ public enum ProjectionSchema {
         "CREATE INDEX IF NOT EXISTS proj_reviews_by_seq ON proj_reviews(seq)",
         "CREATE INDEX IF NOT EXISTS proj_costs_by_deliverable ON proj_costs(deliverable)",
         "CREATE INDEX IF NOT EXISTS proj_deliverables_by_id ON proj_deliverables(deliverable)",
+        "CREATE INDEX IF NOT EXISTS proj_gate_records_by_time ON proj_gate_records(occurred_at, rules_seq)",
         "CREATE INDEX IF NOT EXISTS proj_rule_results_by_time ON proj_rule_results(occurred_at)",
+        "CREATE INDEX IF NOT EXISTS proj_rule_results_by_deliverable ON proj_rule_results(deliverable)",
         "CREATE INDEX IF NOT EXISTS proj_denials_by_deliverable ON proj_denials(deliverable, rule)",
         "CREATE INDEX IF NOT EXISTS proj_overrides_by_deliverable ON proj_overrides(deliverable, rule)",
     ]
@@ -154,7 +163,7 @@ public enum ProjectionSchema {
     static let positions = "proj_positions"
 
     /// Raised whenever a table changes shape: projections of another version are rebuilt.
-    static let version: Int64 = 8
+    static let version: Int64 = 9
     static let versionKey = "(schema)"
 
     static var createStatements: [String] {
