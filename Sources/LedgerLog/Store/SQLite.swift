@@ -23,7 +23,11 @@ final class SQLiteConnection: StoreConnection {
     let handle: OpaquePointer
     let path: String
 
+    /// Process-wide settings, made once before the first connection initializes SQLite.
+    private static let configured: Void = { _ = genledger_sqlite3_configure() }()
+
     init(path: String, create: Bool) throws {
+        Self.configured
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         let rc = sqlite3_open_v2(path, &db, flags, nil)
