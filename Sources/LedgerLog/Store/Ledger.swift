@@ -55,6 +55,10 @@ public final class Ledger {
     private var statementCache: [String: any StoreStatement] = [:]
     /// How many `zeroingFreedPages` scopes are open.
     var zeroingDepth = 0
+    /// How many events a run of side-table feeds must span for another thread to read them
+    /// ahead (SQLite), and how many it hands over at a time.
+    var readAheadMinimum: UInt64 = 20_000
+    var readAheadBatch = 1_024
 
     // MARK: Opening
 

@@ -96,7 +96,7 @@ extension SideTables {
 
     /// The feeds of one event type, and the payload fields they read between them. A class, so
     /// that dispatching an event retains one object, not its arrays.
-    private final class Dispatch {
+    final class Dispatch {
         let type: [UInt8]
         let typeName: String
         var feeds: [EventFeed]
@@ -124,6 +124,9 @@ extension SideTables {
     /// Runs the feeds over the events after seq `after` (through `last`, or to the end), in seq
     /// order, gapless: a missing seq is an error naming it. A failing statement stops everything
     /// with an error naming the event's seq and type. Returns the last seq fed (`after` when none).
+    ///
+    /// On SQLite, a long run reads ahead on a second core (`SideTables+ReadAhead.swift`): another
+    /// connection reads the events and their payload fields while this one inserts.
     public func run(_ feeds: [EventFeed], after: UInt64, through last: UInt64? = nil) throws -> UInt64 {
         // Events are dispatched on their type's bytes, compared in place.
         var byType: [Dispatch] = []
@@ -137,61 +140,94 @@ extension SideTables {
             }
         }
         for dispatch in byType { dispatch.compile() }
-        let textOnly = store == .postgres  // PostgreSQL: fields as text, rows queued
+        // The feeds borrow the current event's bytes: unbind them before those go away.
+        defer { for feed in feeds { feed.statement.clearBindings() } }
+        var previous = after
+        if let connection = ledger.db as? SQLiteConnection {
+            // Only what this connection sees: never an event its transaction cannot.
+            let end = min(last ?? .max, UInt64(max(0, try connection.scalarInt("SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0)))
+            if end > after, end - after >= ledger.readAheadMinimum {
+                previous = try readAhead(byType, path: connection.path, after: after, through: end)
+            }
+        }
+        // The rest (all of it when short): events read and fed here, one at a time.
         let rows = try ledger.db.prepare(
             "SELECT seq, type, occurred_at, recorded_at, payload FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq", scan: true)
-        rows.bind(1, after).bind(2, last.map { Int64(bitPattern: $0) } ?? Int64.max)
-        // The feeds borrow the current row's bytes: unbind them before the row goes away.
-        defer { for feed in feeds { feed.statement.clearBindings() } }
+        rows.bind(1, previous).bind(2, last.map { Int64(bitPattern: $0) } ?? Int64.max)
         var fields: [JSONFieldReader.Field] = []
-        var previous = after
         while try rows.step() {
             let seq = rows.uint(0)
-            guard seq == previous + 1 else {
-                throw LedgerError(
-                    .damaged, "expected seq \(previous + 1) next and read seq \(seq): the log has a gap", seq: previous + 1)
-            }
+            guard seq == previous + 1 else { throw Self.gap(after: previous, read: seq) }
             previous = seq
             let type = rows.bytes(1)
             guard let match = byType.firstIndex(where: { $0.type.withUnsafeBytes { $0.elementsEqual(type) } }) else { continue }
             let dispatch = byType[match]
             let erased = rows.isNull(4)
             let payload = rows.bytes(4)
-            if !dispatch.reader.paths.isEmpty {
-                do {
-                    if erased {
-                        fields = Array(repeating: JSONFieldReader.Field.absent, count: dispatch.reader.paths.count)
-                    } else {
-                        try dispatch.reader.read(payload, into: &fields)
-                    }
-                } catch let failure as JSONParser.Failure {
-                    throw LedgerError(.damaged, "seq \(seq) (\(dispatch.typeName)): the payload is not JSON: \(failure)", seq: seq)
-                }
-            }
-            for (position, feed) in dispatch.feeds.enumerated() {
-                if !feed.requiring.isEmpty, !payload.contains(bytes: feed.requiring) { continue }
-                for (index, column) in feed.parameters {
-                    switch column {
-                    case 0: feed.statement.bind(index, seq)
-                    case 4 where erased: feed.statement.bindNull(index)
-                    default: feed.statement.bindText(index, borrowing: rows.bytes(column))
-                    }
-                }
-                for (index, field, reading) in dispatch.fieldsOfFeed[position] {
-                    Self.bind(fields[field], reading, of: payload, at: index, to: feed.statement, textOnly: textOnly)
-                }
-                // A failure is named by its event. On PostgreSQL the row is sent with the next
-                // statement (a round trip per row saved), and its error named when it comes back.
-                let typeName = dispatch.typeName
-                if textOnly {
-                    try feed.statement.runLater { Self.named($0, seq: seq, type: typeName) }
-                } else {
-                    do { try feed.statement.runKeepingBindings() } catch let error as LedgerError { throw Self.named(error, seq: seq, type: typeName) }
-                }
+            try Self.readFields(of: payload, erased: erased, seq: seq, with: dispatch.reader, typeName: dispatch.typeName, into: &fields)
+            try fields.withUnsafeBufferPointer { fields in
+                try feed(
+                    dispatch, seq: seq, envelope: (type, rows.bytes(2), rows.bytes(3)), payload: erased ? nil : payload, fields: fields)
             }
         }
         try ledger.db.flushQueued()
         return previous
+    }
+
+    static func gap(after previous: UInt64, read seq: UInt64) -> LedgerError {
+        LedgerError(.damaged, "expected seq \(previous + 1) next and read seq \(seq): the log has a gap", seq: previous + 1)
+    }
+
+    /// Reads the fields `reader` names from one payload (all absent when it is erased).
+    static func readFields(
+        of payload: UnsafeRawBufferPointer, erased: Bool, seq: UInt64, with reader: JSONFieldReader, typeName: String,
+        into fields: inout [JSONFieldReader.Field]
+    ) throws {
+        guard !reader.paths.isEmpty else { return }
+        do {
+            if erased {
+                fields = Array(repeating: JSONFieldReader.Field.absent, count: reader.paths.count)
+            } else {
+                try reader.read(payload, into: &fields)
+            }
+        } catch let failure as JSONParser.Failure {
+            throw LedgerError(.damaged, "seq \(seq) (\(typeName)): the payload is not JSON: \(failure)", seq: seq)
+        }
+    }
+
+    /// Runs one event's feeds: binds its envelope (type, occurred_at, recorded_at), its payload
+    /// (nil when erased) and the fields read from it, and steps each statement.
+    func feed(
+        _ dispatch: Dispatch, seq: UInt64,
+        envelope: (type: UnsafeRawBufferPointer, occurredAt: UnsafeRawBufferPointer, recordedAt: UnsafeRawBufferPointer),
+        payload: UnsafeRawBufferPointer?, fields: UnsafeBufferPointer<JSONFieldReader.Field>
+    ) throws {
+        let textOnly = store == .postgres  // PostgreSQL: fields as text, rows queued
+        let bytes = payload ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        for (position, feed) in dispatch.feeds.enumerated() {
+            if !feed.requiring.isEmpty, !bytes.contains(bytes: feed.requiring) { continue }
+            for (index, column) in feed.parameters {
+                switch column {
+                case 0: feed.statement.bind(index, seq)
+                case 1: feed.statement.bindText(index, borrowing: envelope.type)
+                case 2: feed.statement.bindText(index, borrowing: envelope.occurredAt)
+                case 3: feed.statement.bindText(index, borrowing: envelope.recordedAt)
+                default:
+                    if payload == nil { feed.statement.bindNull(index) } else { feed.statement.bindText(index, borrowing: bytes) }
+                }
+            }
+            for (index, field, reading) in dispatch.fieldsOfFeed[position] {
+                Self.bind(fields[field], reading, of: bytes, at: index, to: feed.statement, textOnly: textOnly)
+            }
+            // A failure is named by its event. On PostgreSQL the row is sent with the next
+            // statement (a round trip per row saved), and its error named when it comes back.
+            let typeName = dispatch.typeName
+            if textOnly {
+                try feed.statement.runLater { Self.named($0, seq: seq, type: typeName) }
+            } else {
+                do { try feed.statement.runKeepingBindings() } catch let error as LedgerError { throw Self.named(error, seq: seq, type: typeName) }
+            }
+        }
     }
 
     private static func named(_ error: LedgerError, seq: UInt64, type: String) -> LedgerError {
