@@ -47,9 +47,6 @@ final class SQLiteConnection: StoreConnection {
         // (`Ledger.zeroingFreedPages`). Some builds (Debian's) zero every freed page by default:
         // dropping the projections of a 10 M-event ledger then wrote 3 GB of zeros.
         try execute("PRAGMA secure_delete=OFF")
-        // A large sort (building a read model's index after a rebuild) may use a second core:
-        // 4-5 % off building the projections' indexes at 10 M events (sqlite3 shell, same file).
-        try execute("PRAGMA threads=2")
     }
 
     deinit { sqlite3_close_v2(handle) }
