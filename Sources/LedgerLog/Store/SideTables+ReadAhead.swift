@@ -4,7 +4,7 @@ import Foundation
 /// connection reads the events and each one's payload fields into batches, while the caller's
 /// connection binds them and inserts. The reading was a fifth of a rebuild (the log's pages, and
 /// the field reader's pass over every payload); the inserts cannot be split, as SQLite has one
-/// writer. Memory is bounded: at most `ReadAhead.capacity` batches wait, each of at most
+/// writer. Memory is bounded: at most three batches wait (`HandOver`), each of at most
 /// `Ledger.readAheadBatch` events.
 extension SideTables {
     /// Events read ahead, with their bytes copied back to back.
@@ -25,54 +25,14 @@ extension SideTables {
         var fields: [JSONFieldReader.Field] = []
     }
 
-    /// The hand-over between the reading thread and the inserting one.
-    final class ReadAhead: @unchecked Sendable {
-        static let capacity = 3
-        private let condition = NSCondition()
-        private var waiting: [ReadAheadBatch] = []
-        /// Set by the reader when it stops: the last seq it read, or why it stopped.
-        private var outcome: Result<UInt64, any Error>?
-        private var cancelled = false
-
-        /// Hands over a batch; false when the consumer has gone.
-        func put(_ batch: ReadAheadBatch) -> Bool {
-            condition.lock()
-            defer { condition.unlock() }
-            while waiting.count >= Self.capacity && !cancelled { condition.wait() }
-            guard !cancelled else { return false }
-            waiting.append(batch)
-            condition.broadcast()
-            return true
-        }
-
-        func finish(_ result: Result<UInt64, any Error>) {
-            condition.lock()
-            outcome = result
-            condition.broadcast()
-            condition.unlock()
-        }
-
-        /// The next batch, or nil once the reader has finished and every batch was taken.
-        func take() -> ReadAheadBatch? {
-            condition.lock()
-            defer { condition.unlock() }
-            while waiting.isEmpty && outcome == nil { condition.wait() }
-            guard !waiting.isEmpty else { return nil }
-            condition.broadcast()
-            return waiting.removeFirst()
-        }
-
+    /// How the reading thread ended: the last seq it read, or why it stopped. Set before it
+    /// closes the hand-over, read after the hand-over has run dry.
+    final class ReadAheadOutcome: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: Result<UInt64, any Error>?
         var result: Result<UInt64, any Error>? {
-            condition.lock()
-            defer { condition.unlock() }
-            return outcome
-        }
-
-        func cancel() {
-            condition.lock()
-            cancelled = true
-            condition.broadcast()
-            condition.unlock()
+            get { lock.withLock { stored } }
+            set { lock.withLock { stored = newValue } }
         }
     }
 
@@ -81,17 +41,19 @@ extension SideTables {
     func readAhead(_ byType: [Dispatch], path: String, after: UInt64, through end: UInt64) throws -> UInt64 {
         let readers = byType.map { (type: $0.type, reader: $0.reader, typeName: $0.typeName) }
         let batchSize = ledger.readAheadBatch
-        let handOver = ReadAhead()
+        let handOver = HandOver<ReadAheadBatch>(capacity: 3)
+        let outcome = ReadAheadOutcome()
         let stopped = DispatchSemaphore(value: 0)
         let thread = Thread {
-            handOver.finish(Result { try Self.read(readers, path: path, after: after, through: end, batch: batchSize, into: handOver) })
+            outcome.result = Result { try Self.read(readers, path: path, after: after, through: end, batch: batchSize, into: handOver) }
+            handOver.close()
             stopped.signal()
         }
         thread.stackSize = 1 << 20
         thread.start()
         // However this ends, the reader stops and closes its connection before we return.
         defer {
-            handOver.cancel()
+            handOver.abandon()
             stopped.wait()
         }
         var fed = after
@@ -111,7 +73,7 @@ extension SideTables {
             fed = batch.events.last?.seq ?? fed
         }
         // Events of no fed type after the last fed one were read too: the reader's last seq.
-        guard let result = handOver.result else { return fed }
+        guard let result = outcome.result else { return fed }
         return try result.get()
     }
 
@@ -119,7 +81,7 @@ extension SideTables {
     /// fed type are copied, with their payload fields, into batches.
     private static func read(
         _ readers: [(type: [UInt8], reader: JSONFieldReader, typeName: String)], path: String, after: UInt64, through end: UInt64,
-        batch size: Int, into handOver: ReadAhead
+        batch size: Int, into handOver: HandOver<ReadAheadBatch>
     ) throws -> UInt64 {
         let connection = try SQLiteConnection(path: path, create: false)
         try connection.execute("PRAGMA cache_size=-8192")

@@ -35,55 +35,7 @@ struct PipelinedVerification {
     }
 
     /// A bounded hand-over between the two threads.
-    final class Channel: @unchecked Sendable {
-        private let condition = NSCondition()
-        private var queued: [Batch] = []
-        private var closed = false
-        private var isAbandoned = false
-
-        var abandoned: Bool {
-            condition.lock()
-            defer { condition.unlock() }
-            return isAbandoned
-        }
-
-        /// Waits for room; false when the consumer has given up.
-        func put(_ batch: Batch) -> Bool {
-            condition.lock()
-            defer { condition.unlock() }
-            while queued.count >= PipelinedVerification.depth && !isAbandoned { condition.wait() }
-            guard !isAbandoned else { return false }
-            queued.append(batch)
-            condition.broadcast()
-            return true
-        }
-
-        /// The next batch, or nil at the end.
-        func take() -> Batch? {
-            condition.lock()
-            defer { condition.unlock() }
-            while queued.isEmpty && !closed { condition.wait() }
-            guard !queued.isEmpty else { return nil }
-            let batch = queued.removeFirst()
-            condition.broadcast()
-            return batch
-        }
-
-        func close() {
-            condition.lock()
-            closed = true
-            condition.broadcast()
-            condition.unlock()
-        }
-
-        func abandon() {
-            condition.lock()
-            isAbandoned = true
-            queued.removeAll()
-            condition.broadcast()
-            condition.unlock()
-        }
-    }
+    typealias Channel = HandOver<Batch>
 
     /// What the hashing thread ends with.
     final class Outcome: @unchecked Sendable {
@@ -105,7 +57,7 @@ struct PipelinedVerification {
     ) throws -> (checker: ChainChecker, schedule: CheckpointSchedule)? {
         let outcome = Outcome(checker: checker, schedule: schedule)
         guard outcome.schedule.check(at: outcome.checker) == nil else { return nil }
-        let channel = Channel()
+        let channel = Channel(capacity: depth)
         let finished = DispatchSemaphore(value: 0)
         let hasher = Thread {
             hash(channel, outcome)
