@@ -67,14 +67,23 @@ enum HexCoding {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The 64 digits made on the stack and appended at once: an envelope holds two or three
+    /// digests and every append and verification builds one per event.
     static func appendHex(of digest: SHA256Digest, to out: inout [UInt8]) {
         digest.withUnsafeBytes { raw in
-            for byte in raw {
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0x0f)])
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * SHA256Digest.byteCount) { text in
+                for (index, byte) in raw.enumerated() {
+                    text[2 * index] = digit(byte >> 4)
+                    text[2 * index + 1] = digit(byte & 0x0f)
+                }
+                out.append(contentsOf: UnsafeBufferPointer(text))
             }
         }
     }
+
+    /// A nibble's lowercase digit.
+    @inline(__always)
+    static func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 &+ nibble : 0x57 &+ nibble }
 
     /// Lowercase or uppercase hex; nil on an odd length or a non-hex character.
     static func decode(_ text: some StringProtocol) -> [UInt8]? {

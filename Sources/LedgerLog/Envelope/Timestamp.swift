@@ -96,8 +96,35 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
         let s = Int(secondOfDay)
-        return
-            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2)).\(pad(Int(micros), 6))Z"
+        guard (0...9999).contains(year) else {
+            return
+                "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2)).\(pad(Int(micros), 6))Z"
+        }
+        // Every append formats one or two of these: the 27 bytes written in place.
+        return String(unsafeUninitializedCapacity: 27) { text in
+            func put(_ value: Int, width: Int, at offset: Int) {
+                var value = value
+                for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                    text[position] = 0x30 &+ UInt8(truncatingIfNeeded: value % 10)
+                    value /= 10
+                }
+            }
+            put(year, width: 4, at: 0)
+            put(month, width: 2, at: 5)
+            put(day, width: 2, at: 8)
+            put(s / 3600, width: 2, at: 11)
+            put(s / 60 % 60, width: 2, at: 14)
+            put(s % 60, width: 2, at: 17)
+            put(Int(micros), width: 6, at: 20)
+            text[4] = UInt8(ascii: "-")
+            text[7] = UInt8(ascii: "-")
+            text[10] = UInt8(ascii: "T")
+            text[13] = UInt8(ascii: ":")
+            text[16] = UInt8(ascii: ":")
+            text[19] = UInt8(ascii: ".")
+            text[26] = UInt8(ascii: "Z")
+            return 27
+        }
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

@@ -32,14 +32,18 @@ extension Ledger {
     /// idempotent; expected versions make concurrent writers to one stream safe.
     @discardableResult
     public func append(_ events: [ProposedEvent]) throws -> [AppendedEvent] {
-        let prepared = try prepare(events)
-        return try writeTransaction { try appendInTransaction(prepared) }
+        guard events.count >= Self.pipelinedPreparationMinimum else {
+            let prepared = try prepare(events)
+            return try writeTransaction { try appendInTransaction(prepared) }
+        }
+        return try writeTransaction { try appendInTransaction(preparing: events) }
     }
 
     func prepare(_ events: [ProposedEvent]) throws -> [PreparedEvent] {
         let workers = events.count >= Self.parallelPreparationMinimum ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1
         guard workers > 1 else {
-            return try events.enumerated().map { index, event in try Self.prepare(event, at: index, sha: sha) }
+            var ids = EventIDs()
+            return try events.enumerated().map { index, event in try Self.prepare(event, at: index, sha: sha, ids: &ids) }
         }
         // Canonical JSON, the payload's digest and the id of each event depend on that event alone:
         // contiguous slices on every core, each with its own SHA-256 context. The error thrown is
@@ -55,8 +59,9 @@ extension Ledger {
         nonisolated(unsafe) let out = prepared
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             let sha = SHA256()
+            var ids = EventIDs()
             for index in slices[worker] {
-                (out.baseAddress! + index).initialize(to: Result { try Self.prepare(events[index], at: index, sha: sha) })
+                (out.baseAddress! + index).initialize(to: Result { try Self.prepare(events[index], at: index, sha: sha, ids: &ids) })
             }
         }
         return try prepared.map { try $0.get() }
@@ -65,20 +70,67 @@ extension Ledger {
     /// Batches of at least this many events are prepared on every core.
     static let parallelPreparationMinimum = 64
 
-    private static func prepare(_ event: ProposedEvent, at index: Int, sha: SHA256) throws -> PreparedEvent {
-        do { return try PreparedEvent(event, sha: sha) } catch let error as LedgerError { throw error.at(index: index) }
+    private static func prepare(_ event: ProposedEvent, at index: Int, sha: SHA256, ids: inout EventIDs) throws -> PreparedEvent {
+        do { return try PreparedEvent(event, sha: sha, ids: &ids) } catch let error as LedgerError { throw error.at(index: index) }
     }
 
     /// What `append` checks of an event before it reads the log (text fields, the payload's
     /// shape and size): `gate check` runs the same checks, so the two never disagree.
     public static func validate(_ event: ProposedEvent) throws {
-        _ = try PreparedEvent(event, sha: SHA256())
+        var ids = EventIDs()
+        _ = try PreparedEvent(event, sha: SHA256(), ids: &ids)
     }
 
     @discardableResult
     public func append(_ event: ProposedEvent) throws -> AppendedEvent {
         try append([event])[0]
     }
+
+    /// Prepares and appends in the open transaction. A large batch is prepared on another
+    /// thread, a run at a time, while the runs before it are written (`HandOver`, at most two
+    /// runs waiting): the write no longer waits for the whole batch to be canonicalized and
+    /// hashed. The outcome is the same as preparing all first: an invalid event is reported, by
+    /// its index, ahead of any conflict the write met.
+    func appendInTransaction(preparing events: [ProposedEvent]) throws -> [AppendedEvent] {
+        guard events.count >= Self.pipelinedPreparationMinimum else { return try appendInTransaction(prepare(events)) }
+        let run = Self.preparedRun
+        let handOver = HandOver<Result<[PreparedEvent], any Error>>(capacity: 2)
+        let stopped = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let sha = SHA256()
+            var ids = EventIDs()
+            var start = 0
+            while start < events.count {
+                let end = min(start + run, events.count)
+                let prepared = Result { try (start..<end).map { try Self.prepare(events[$0], at: $0, sha: sha, ids: &ids) } }
+                guard handOver.put(prepared), case .success = prepared else { break }
+                start = end
+            }
+            handOver.close()
+            stopped.signal()
+        }
+        thread.start()
+        // However this ends, the preparing thread has stopped before we return.
+        defer {
+            handOver.abandon()
+            stopped.wait()
+        }
+        do {
+            var writer = try BatchWriter(self, capacity: events.count)
+            while let prepared = handOver.take() { try writer.write(try prepared.get()) }
+            return try writer.finish()
+        } catch {
+            written = WrittenInTransaction()
+            while let prepared = handOver.take() {
+                if case .failure(let invalid) = prepared { throw invalid }
+            }
+            throw error
+        }
+    }
+
+    /// Batches of at least this many events are prepared while they are written, in runs of `preparedRun`.
+    static let pipelinedPreparationMinimum = 2_048
+    static let preparedRun = 512
 
     func appendInTransaction(_ events: [PreparedEvent]) throws -> [AppendedEvent] {
         do { return try appendingInTransaction(events) } catch {
@@ -89,91 +141,9 @@ extension Ledger {
     }
 
     private func appendingInTransaction(_ events: [PreparedEvent]) throws -> [AppendedEvent] {
-        var (size, previousHash) = try tip()
-        var range = try frontier(at: size)
-        let recordedAt = clock().description
-        var streamHeads: [String: StreamHead] = [:]
-        var idsInBatch: [String: Int] = [:]
-        var results: [AppendedEvent] = []
-        results.reserveCapacity(events.count)
-        var hashed: [UInt8] = []
-        hashed.reserveCapacity(512)
-
-        let insertEvent = try statement(
-            """
-            INSERT INTO events(seq, id, type, stream, stream_version, occurred_at, recorded_at, actor,
-                               payload, payload_digest, prev_hash, hash, stream_prev)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let insertNode = try statement("INSERT INTO merkle_nodes(id, hash) VALUES (?, ?)")
-
-        for (index, event) in events.enumerated() {
-            if event.idWasGiven {
-                if let earlier = idsInBatch[event.id] {
-                    guard events[earlier].sameContent(as: event) else {
-                        throw LedgerError(
-                            .conflict, "event id \(event.id) appears twice in the batch with different content", index: index,
-                            field: "id")
-                    }
-                    results.append(
-                        AppendedEvent(
-                            seq: results[earlier].seq, id: event.id, streamVersion: results[earlier].streamVersion,
-                            hash: results[earlier].hash, isDuplicate: true))
-                    continue
-                }
-                if let original = try storedEvent(id: event.id) {
-                    guard event.matches(original) else {
-                        throw LedgerError(
-                            .conflict, "event id \(event.id) is already seq \(original.seq) with different content",
-                            index: index, field: "id", seq: original.seq)
-                    }
-                    results.append(
-                        AppendedEvent(
-                            seq: original.seq, id: event.id, streamVersion: original.streamVersion, hash: original.hash,
-                            isDuplicate: true))
-                    continue
-                }
-                idsInBatch[event.id] = index
-            }
-
-            let head = try streamHeads[event.stream] ?? written.streamHeads[event.stream] ?? storedStreamHead(event.stream)
-            if let expected = event.expectedVersion, expected != head.version {
-                throw LedgerError(
-                    .conflict,
-                    "stream '\(event.stream)' is at version \(head.version), not the expected \(expected)",
-                    index: index, field: "expected_version")
-            }
-            let streamVersion = head.version + 1
-            let seq = size + 1
-            streamHeads[event.stream] = StreamHead(version: streamVersion, seq: seq)
-            let occurredAt = event.occurredAt ?? recordedAt
-            let actor = event.actor ?? "unknown"
-
-            EnvelopeEncoding.hashedBytes(
-                seq: seq, id: event.id, type: event.type, stream: event.stream, streamVersion: streamVersion,
-                occurredAt: occurredAt, recordedAt: recordedAt, actor: actor,
-                payloadDigest: event.payloadDigest, previousHash: previousHash, into: &hashed)
-            let hash = sha.hash(hashed)
-
-            try insertEvent.reset()
-                .bind(1, seq).bind(2, event.id).bind(3, event.type).bind(4, event.stream)
-                .bind(5, streamVersion).bind(6, occurredAt).bind(7, recordedAt).bind(8, actor)
-                .bind(9, event.payloadBytes).bind(10, event.payloadDigest).bind(11, previousHash).bind(12, hash)
-                .bind(13, previousInStream: head)
-                .runLater()
-            try range.append(leafHash: hashing.leafHash(of: hash), hashing: hashing) { node in
-                try insertNode.reset().bind(1, Schema.merkleNodeKey(level: node.level, index: node.index)).bind(2, node.hash)
-                    .runLater()
-            }
-            results.append(AppendedEvent(seq: seq, id: event.id, streamVersion: streamVersion, hash: hash, isDuplicate: false))
-            size = seq
-            previousHash = hash
-        }
-        try moveStreamHeads(streamHeads)
-        frontier = range
-        written.tip = (size, previousHash)
-        written.streamHeads.merge(streamHeads) { $1 }
-        return results
+        var writer = try BatchWriter(self, capacity: events.count)
+        try writer.write(events)
+        return try writer.finish()
     }
 
     /// A stream's last version and seq as stored, before this transaction's appends.
@@ -195,7 +165,7 @@ extension Ledger {
         }
     }
 
-    private func storedEvent(id: String) throws -> RecordedEvent? {
+    func storedEvent(id: String) throws -> RecordedEvent? {
         try statement("\(Self.eventColumns) WHERE id = ?").bind(1, id).firstRow(Self.readEvent)
     }
 
@@ -204,63 +174,5 @@ extension Ledger {
     func frontier(at size: UInt64) throws -> CompactRange {
         if let cached = frontier, cached.size == size { return cached }
         return try CompactRange(size: size) { level, index in try perfectSubtreeHash(level: level, index: index) }
-    }
-}
-
-/// A proposed event, validated and canonicalized before the write lock is taken.
-struct PreparedEvent {
-    let id: String
-    let idWasGiven: Bool
-    let type: String
-    let stream: String
-    let payloadBytes: [UInt8]
-    let payloadDigest: SHA256Digest
-    let occurredAt: String?
-    let actor: String?
-    let expectedVersion: UInt64?
-
-    init(_ event: ProposedEvent, sha: SHA256) throws {
-        try Self.checkText(event.type, field: "type")
-        try Self.checkText(event.stream, field: "stream")
-        if let actor = event.actor { try Self.checkText(actor, field: "actor") }
-        guard case .object = event.payload else {
-            throw LedgerError(.badInput, "payload must be a JSON object, not \(event.payload.kindName)", field: "payload")
-        }
-        let bytes = CanonicalJSON.bytes(of: event.payload)
-        guard bytes.count <= EnvelopeEncoding.maxPayloadBytes else {
-            throw LedgerError(
-                .badInput, "payload is \(bytes.count) bytes canonicalized; the limit is \(EnvelopeEncoding.maxPayloadBytes)",
-                field: "payload")
-        }
-        self.id = (event.id ?? UUID.version7()).uuidString.lowercased()
-        self.idWasGiven = event.id != nil
-        self.type = event.type
-        self.stream = event.stream
-        self.payloadBytes = bytes
-        self.payloadDigest = sha.hash(bytes)
-        self.occurredAt = event.occurredAt?.description
-        self.actor = event.actor
-        self.expectedVersion = event.expectedVersion
-    }
-
-    /// Same content: type, stream and payload, and the time and actor where the caller gave them.
-    func matches(_ stored: RecordedEvent) -> Bool {
-        stored.type == type && stored.stream == stream && stored.payloadDigest == payloadDigest
-            && (occurredAt == nil || stored.occurredAt == occurredAt) && (actor == nil || stored.actor == actor)
-    }
-
-    func sameContent(as other: PreparedEvent) -> Bool {
-        type == other.type && stream == other.stream && payloadDigest == other.payloadDigest
-            && occurredAt == other.occurredAt && actor == other.actor
-    }
-
-    private static func checkText(_ text: String, field: String) throws {
-        guard !text.isEmpty else { throw LedgerError(.badInput, "must not be empty", field: field) }
-        guard text.utf8.count <= EnvelopeEncoding.maxFieldBytes else {
-            throw LedgerError(.badInput, "longer than \(EnvelopeEncoding.maxFieldBytes) bytes", field: field)
-        }
-        for scalar in text.unicodeScalars where scalar.value < 0x20 || scalar.value == 0x7f {
-            throw LedgerError(.badInput, "contains a control character", field: field)
-        }
     }
 }

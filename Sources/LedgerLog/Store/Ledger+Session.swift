@@ -20,7 +20,7 @@ public struct AppendSession {
     /// Appends a batch inside the session; see `Ledger.append(_:)`.
     @discardableResult
     public func append(_ events: [ProposedEvent]) throws -> [AppendedEvent] {
-        try ledger.appendInTransaction(ledger.prepare(events))
+        try ledger.appendInTransaction(preparing: events)
     }
 
     /// Runs `body` as a savepoint of the session: what it appends stays in the session when it
