@@ -106,4 +106,37 @@ struct AppendEncodingTests {
             try Ledger.validate(event(stream: good))
         }
     }
+
+    @Test("the envelope made from its template equals the envelope encoded whole, escapes and defaults included")
+    func envelopeTemplate() {
+        let sha = SHA256()
+        let texts = ["a", "deliverable/D-1", #"quote " and back\slash"#, "é日本🎬", "tab-free/\u{80}", String(repeating: "x", count: 300)]
+        var generator = SystemRandomNumberGenerator()
+        var compared = 0
+        for index in 0..<2_000 {
+            func pick() -> String { texts[Int.random(in: 0..<texts.count, using: &generator)] }
+            let id = UUID().lowercasedString
+            let (type, stream, actor) = (pick(), pick(), index % 3 == 0 ? nil : pick())
+            let occurredAt = index % 2 == 0 ? nil : Timestamp(microsecondsSinceEpoch: Int64.random(in: 0...4_000_000_000_000_000, using: &generator)).description
+            let recordedAt = index % 7 == 0 ? #"2026-12-03T15:00:00.000000Z"# : Timestamp.now().description
+            let payloadDigest = sha.hash(Array("payload \(index)".utf8))
+            let previousHash = sha.hash(Array("previous \(index)".utf8))
+            let seq = UInt64.random(in: 1...UInt64.max, using: &generator) >> UInt64(index % 64)
+            let streamVersion = UInt64(index % 5 == 0 ? 1 : Int.random(in: 1...1_000_000, using: &generator))
+
+            var whole: [UInt8] = []
+            EnvelopeEncoding.hashedBytes(
+                seq: seq, id: id, type: type, stream: stream, streamVersion: streamVersion, occurredAt: occurredAt ?? recordedAt,
+                recordedAt: recordedAt, actor: actor ?? PreparedEvent.unknownActor, payloadDigest: payloadDigest, previousHash: previousHash,
+                into: &whole)
+            var fromTemplate: [UInt8] = Array("left over from the event before".utf8)
+            EnvelopeTemplate(id: id, type: type, stream: stream, occurredAt: occurredAt, actor: actor ?? PreparedEvent.unknownActor, payloadDigest: payloadDigest)
+                .hashedBytes(
+                    seq: seq, streamVersion: streamVersion, recordedAt: EnvelopeTemplate.quoted(recordedAt), previousHash: previousHash,
+                    into: &fromTemplate)
+            #expect(fromTemplate == whole, "\(String(decoding: fromTemplate, as: UTF8.self))")
+            compared += 1
+        }
+        #expect(compared == 2_000)
+    }
 }

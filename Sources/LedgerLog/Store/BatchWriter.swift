@@ -7,6 +7,7 @@ struct BatchWriter {
     private var previousHash: SHA256Digest
     private var range: CompactRange
     private let recordedAt: String
+    private let quotedRecordedAt: [UInt8]
     private var streamHeads: [String: Ledger.StreamHead] = [:]
     /// Events of this batch with ids the caller gave: a retry inside the batch is a duplicate.
     private var idsInBatch: [String: (result: Int, event: PreparedEvent)] = [:]
@@ -20,6 +21,7 @@ struct BatchWriter {
         (size, previousHash) = try ledger.tip()
         range = try ledger.frontier(at: size)
         recordedAt = ledger.clock().description
+        quotedRecordedAt = EnvelopeTemplate.quoted(recordedAt)
         results.reserveCapacity(capacity)
         hashed.reserveCapacity(512)
         insertEvent = try ledger.statement(
@@ -73,12 +75,10 @@ struct BatchWriter {
             let seq = size + 1
             streamHeads[event.stream] = Ledger.StreamHead(version: streamVersion, seq: seq)
             let occurredAt = event.occurredAt ?? recordedAt
-            let actor = event.actor ?? "unknown"
+            let actor = event.actor ?? PreparedEvent.unknownActor
 
-            EnvelopeEncoding.hashedBytes(
-                seq: seq, id: event.id, type: event.type, stream: event.stream, streamVersion: streamVersion,
-                occurredAt: occurredAt, recordedAt: recordedAt, actor: actor,
-                payloadDigest: event.payloadDigest, previousHash: previousHash, into: &hashed)
+            event.envelope.hashedBytes(
+                seq: seq, streamVersion: streamVersion, recordedAt: quotedRecordedAt, previousHash: previousHash, into: &hashed)
             let hash = ledger.sha.hash(hashed)
 
             try insertEvent.reset()

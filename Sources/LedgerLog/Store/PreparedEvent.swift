@@ -12,6 +12,8 @@ struct PreparedEvent: Sendable {
     let occurredAt: String?
     let actor: String?
     let expectedVersion: UInt64?
+    /// The hashed envelope with the members known now in place.
+    let envelope: EnvelopeTemplate
 
     init(_ event: ProposedEvent, sha: SHA256, ids: inout EventIDs) throws {
         try Self.checkText(event.type, field: "type")
@@ -35,7 +37,12 @@ struct PreparedEvent: Sendable {
         self.occurredAt = event.occurredAt?.description
         self.actor = event.actor
         self.expectedVersion = event.expectedVersion
+        self.envelope = EnvelopeTemplate(
+            id: id, type: type, stream: stream, occurredAt: occurredAt, actor: event.actor ?? Self.unknownActor, payloadDigest: payloadDigest)
     }
+
+    /// The actor recorded when the caller names none.
+    static let unknownActor = "unknown"
 
     /// Same content: type, stream and payload, and the time and actor where the caller gave them.
     func matches(_ stored: RecordedEvent) -> Bool {
