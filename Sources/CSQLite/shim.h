@@ -37,4 +37,8 @@ static inline int genledger_sqlite3_bind_text_static(sqlite3_stmt *stmt, int ind
     return sqlite3_bind_text(stmt, index, (const char *)text, count, SQLITE_STATIC);
 }
 
+static inline int genledger_sqlite3_bind_blob_static(sqlite3_stmt *stmt, int index, const void *bytes, int count) {
+    return sqlite3_bind_blob(stmt, index, bytes, count, SQLITE_STATIC);
+}
+
 #endif

@@ -13,6 +13,8 @@ struct BatchWriter {
     private var idsInBatch: [String: (result: Int, event: PreparedEvent)] = [:]
     private var results: [AppendedEvent] = []
     private var hashed: [UInt8] = []
+    /// The current event's column values, end to end.
+    private var row: [UInt8] = []
     private let insertEvent: any StoreStatement
     private let insertNode: any StoreStatement
 
@@ -24,6 +26,7 @@ struct BatchWriter {
         quotedRecordedAt = EnvelopeTemplate.quoted(recordedAt)
         results.reserveCapacity(capacity)
         hashed.reserveCapacity(512)
+        row.reserveCapacity(1_024)
         insertEvent = try ledger.statement(
             """
             INSERT INTO events(seq, id, type, stream, stream_version, occurred_at, recorded_at, actor,
@@ -81,16 +84,37 @@ struct BatchWriter {
                 seq: seq, streamVersion: streamVersion, recordedAt: quotedRecordedAt, previousHash: previousHash, into: &hashed)
             let hash = ledger.sha.hash(hashed)
 
-            try insertEvent.reset()
-                .bind(1, seq).bind(2, event.id).bind(3, event.type).bind(4, event.stream)
-                .bind(5, streamVersion).bind(6, occurredAt).bind(7, recordedAt).bind(8, actor)
-                .bind(9, event.payloadBytes).bind(10, event.payloadDigest).bind(11, previousHash).bind(12, hash)
-                .bind(13, previousInStream: head)
-                .runLater()
+            // The row's columns, copied into one reused buffer and bound in place: a copy per
+            // value made by SQLite is a malloc and a free each, on the thread every append waits on.
+            row.removeAll(keepingCapacity: true)
+            let columns = (
+                id: put(event.id), type: put(event.type), stream: put(event.stream), occurredAt: put(occurredAt),
+                recordedAt: put(recordedAt), actor: put(actor), payload: put(event.payloadBytes),
+                payloadDigest: put(event.payloadDigest), previousHash: put(previousHash), hash: put(hash))
+            try row.withUnsafeBytes { row in
+                func column(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: row[range]) }
+                let insert = insertEvent.reset().bind(1, seq).bind(5, streamVersion).bind(13, previousInStream: head)
+                insert.bindText(2, borrowing: column(columns.id))
+                insert.bindText(3, borrowing: column(columns.type))
+                insert.bindText(4, borrowing: column(columns.stream))
+                insert.bindText(6, borrowing: column(columns.occurredAt))
+                insert.bindText(7, borrowing: column(columns.recordedAt))
+                insert.bindText(8, borrowing: column(columns.actor))
+                insert.bindBlob(9, borrowing: column(columns.payload))
+                insert.bindBlob(10, borrowing: column(columns.payloadDigest))
+                insert.bindBlob(11, borrowing: column(columns.previousHash))
+                insert.bindBlob(12, borrowing: column(columns.hash))
+                defer { insert.clearBindings() }
+                try insert.runLater()
+            }
             let insertNode = insertNode
             try range.append(leafHash: ledger.hashing.leafHash(of: hash), hashing: ledger.hashing) { node in
-                try insertNode.reset().bind(1, Schema.merkleNodeKey(level: node.level, index: node.index)).bind(2, node.hash)
-                    .runLater()
+                try withUnsafeBytes(of: node.hash) { digest in
+                    let insert = insertNode.reset().bind(1, Schema.merkleNodeKey(level: node.level, index: node.index))
+                    insert.bindBlob(2, borrowing: digest)
+                    defer { insert.clearBindings() }
+                    try insert.runLater()
+                }
             }
             results.append(AppendedEvent(seq: seq, id: event.id, streamVersion: streamVersion, hash: hash, isDuplicate: false))
             size = seq
@@ -105,5 +129,24 @@ struct BatchWriter {
         ledger.written.tip = (size, previousHash)
         ledger.written.streamHeads.merge(streamHeads) { $1 }
         return results
+    }
+
+    /// Appends a value's bytes to `row`; where they are.
+    private mutating func put(_ text: String) -> Range<Int> {
+        let start = row.count
+        row.append(contentsOf: text.utf8)
+        return start..<row.count
+    }
+
+    private mutating func put(_ bytes: [UInt8]) -> Range<Int> {
+        let start = row.count
+        row.append(contentsOf: bytes)
+        return start..<row.count
+    }
+
+    private mutating func put(_ digest: SHA256Digest) -> Range<Int> {
+        let start = row.count
+        digest.withUnsafeBytes { row.append(contentsOf: $0) }
+        return start..<row.count
     }
 }

@@ -246,6 +246,10 @@ final class PostgresStatement: StoreStatement {
         set(index, .text(String(decoding: bytes, as: UTF8.self)))
     }
 
+    func bindBlob(_ index: Int32, borrowing bytes: UnsafeRawBufferPointer) {
+        set(index, .bytes(Array(bytes)))
+    }
+
     func clearBindings() {
         rewind()
         for i in values.indices { values[i] = .null }

@@ -223,6 +223,13 @@ final class SQLiteStatement: StoreStatement {
             handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, Int32(bytes.count))
     }
 
+    /// Binds bytes as a blob without copying them: they must outlive the next step of this statement.
+    func bindBlob(_ index: Int32, borrowing bytes: UnsafeRawBufferPointer) {
+        // A zero-length blob still needs a non-null pointer, or SQLite stores NULL.
+        _ = genledger_sqlite3_bind_blob_static(
+            handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, Int32(bytes.count))
+    }
+
     /// Steps to completion and resets, keeping the bindings.
     func runKeepingBindings() throws {
         defer { sqlite3_reset(handle) }

@@ -66,6 +66,8 @@ protocol StoreStatement: AnyObject {
     @discardableResult func bindNull(_ index: Int32) -> Self
     /// Binds bytes as text; they must outlive the next step of this statement.
     func bindText(_ index: Int32, borrowing bytes: UnsafeRawBufferPointer)
+    /// Binds bytes as a blob; they must outlive the next step of this statement.
+    func bindBlob(_ index: Int32, borrowing bytes: UnsafeRawBufferPointer)
     func clearBindings()
     var parameterCount: Int32 { get }
     /// The index of a named parameter (`:name`), or 0 when the statement does not use it.
