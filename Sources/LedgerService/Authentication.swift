@@ -90,7 +90,7 @@ struct Authentication: RouterMiddleware {
     let limiter: RateLimiter
     let metrics: ServiceMetrics
     /// The request log (`genledger.requests`); nil when `--no-request-log`.
-    let requestLog: Logger?
+    let requestLog: RequestLog?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
     {
@@ -110,13 +110,9 @@ struct Authentication: RouterMiddleware {
         metrics.observe(
             method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: response.status.code,
             seconds: elapsed.seconds)
-        requestLog?.info(
-            "request",
-            metadata: [
-                "method": .string(request.method.rawValue), "path": .string(request.uri.path),
-                "status": .stringConvertible(response.status.code),
-                "duration_ms": .string(String(format: "%.2f", elapsed.seconds * 1000)), "token": .string(caller ?? "-"),
-            ])
+        requestLog?.record(
+            method: request.method.rawValue, path: request.uri.path, status: response.status.code, seconds: elapsed.seconds,
+            caller: caller)
         return response
     }
 

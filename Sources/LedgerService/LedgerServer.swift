@@ -53,12 +53,10 @@ public enum LedgerServer {
         logger.logLevel = .notice
         let service = try LedgerEndpoints(configuration)
         let router = Router(context: ServiceRequestContext.self)
-        var requestLog = Logger(label: "genledger.requests")
-        requestLog.logLevel = .info
         router.add(
             middleware: Authentication(
                 tokens: service.tokens, sessions: service.sessions, limiter: service.limiter, metrics: service.metrics,
-                requestLog: configuration.logRequests ? requestLog : nil))
+                requestLog: configuration.logRequests ? RequestLog() : nil))
         service.addRoutes(to: router)
         let connections = ConnectionCount()
         let limits = configuration.connections
