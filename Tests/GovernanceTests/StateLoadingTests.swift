@@ -155,4 +155,50 @@ struct StateLoadingTests {
         let found = try ledger.withSideTables(write: true) { try GateIndex($0).check() }
         #expect(found.count == 1 && found[0].contains("campaign '\(campaign)'"), "\(found)")
     }
+
+    @Test("a ledger whose global-documents index predates the OR form has it replaced; the loaded documents are the same and no insert builds an ephemeral table")
+    func globalDocumentsIndexReplaced() throws {
+        let directory = TemporaryDirectory("genledger-loading")
+        let path = directory.path("sim.db")
+        let ledger = try Ledger.create(at: path, origin: "sim.example/log")
+        _ = try Simulator(
+            ledger: GovernedLedger(ledger), policies: try PolicyFolder(directory: RepositoryFiles.path("policies")),
+            options: SimulationOptions(seed: 4, deliverables: 8, months: 2)
+        ).run()
+        let whole = GovernedLedger(ledger)
+        try whole.refresh()
+        // As the version before this one left it: its `type IN (…)` index, not the new one.
+        let client = try SQLClient(path: path)
+        try client.execute(
+            """
+            DROP INDEX IF EXISTS gate_global_documents;
+            CREATE INDEX gate_documents ON events(seq) WHERE type IN ('model.registered', 'model.pricing_changed',
+                'model.version_changed', 'model.status_changed', 'routing.table_published', 'policy.published', 'template.versioned');
+            """)
+        let insert =
+            "EXPLAIN INSERT INTO events(seq, id, type, stream, stream_version, occurred_at, recorded_at, actor, payload, payload_digest, prev_hash, hash, stream_prev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        // EXPLAIN's second column is the opcode; EXPLAIN QUERY PLAN's fourth the plan's step.
+        let opcodes = { try client.strings(insert, column: 1) }
+        #expect(try opcodes().contains("OpenEphemeral"), "the old index: an ephemeral table built per insert")
+
+        let loaded = GovernedLedger(try Ledger(opening: path), loading: .asNeeded)
+        try loaded.refresh()
+        #expect(try client.strings("SELECT name FROM pragma_index_list('events') ORDER BY name") == ["gate_global_documents", "sqlite_autoindex_events_1"])
+        #expect(try !opcodes().contains("OpenEphemeral"), "no insert builds an ephemeral table now")
+        let plan = try client.strings(
+            """
+            EXPLAIN QUERY PLAN SELECT seq, type, stream, payload FROM events WHERE (type = 'model.registered'
+                OR type = 'model.pricing_changed' OR type = 'model.version_changed' OR type = 'model.status_changed'
+                OR type = 'routing.table_published' OR type = 'policy.published' OR type = 'template.versioned')
+            """, column: 3)
+        #expect(plan == ["SCAN events USING INDEX gate_global_documents"], "the documents are read through the index: \(plan)")
+        // The global documents read through the new index are the whole fold's.
+        #expect(loaded.state.models.mapValues(\.registeredSeq) == whole.state.models.mapValues(\.registeredSeq))
+        #expect(loaded.state.models.mapValues(\.prices.count) == whole.state.models.mapValues(\.prices.count) && !loaded.state.models.isEmpty)
+        #expect(loaded.state.tables.keys.sorted() == whole.state.tables.keys.sorted() && !loaded.state.tables.isEmpty)
+        #expect(loaded.state.policies.keys.sorted() == whole.state.policies.keys.sorted() && !loaded.state.policies.isEmpty)
+        #expect(loaded.state.policyInForce?.digest == whole.state.policyInForce?.digest && loaded.state.policyInForce != nil)
+        #expect(loaded.state.templates == whole.state.templates && !loaded.state.templates.isEmpty)
+        #expect(try ledger.withSideTables(write: true) { try GateIndex($0).check() }.isEmpty)
+    }
 }

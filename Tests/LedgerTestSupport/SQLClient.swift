@@ -15,14 +15,17 @@ public final class SQLClient {
     /// What an attacker does first: SQLite's defensive mode would refuse some direct edits.
     func disableDefensiveMode() { _ = genledger_sqlite3_disable_defensive(db) }
 
-    public func strings(_ sql: String) throws -> [String] {
+    public func strings(_ sql: String) throws -> [String] { try strings(sql, column: 0) }
+
+    /// Column `column` of every row, as text.
+    public func strings(_ sql: String, column: Int32) throws -> [String] {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else {
             throw Attacker.AttackerError(message: "cannot prepare \(sql)")
         }
         defer { sqlite3_finalize(statement) }
         var out: [String] = []
-        while sqlite3_step(statement) == SQLITE_ROW { out.append(String(cString: sqlite3_column_text(statement, 0))) }
+        while sqlite3_step(statement) == SQLITE_ROW { out.append(String(cString: sqlite3_column_text(statement, column))) }
         return out
     }
 
