@@ -66,9 +66,11 @@ struct ProjectionFeeds {
     /// The seq of the first gate record that listed the same rules as this event's
     /// (`proj_rule_sets`); NULL when the record lists none.
     var ruleSet: String { "(SELECT seq FROM proj_rule_sets WHERE rules = \(json("gate.rules")))" }
-    /// True when the element `alias` names a rule the gate record lists.
+    /// True when the element `alias` names a rule the gate record lists. `EXISTS`, not
+    /// `IN (SELECT …)`: SQLite fills an ephemeral table for an IN subquery at every execution
+    /// of the statement (PerEventStatementTests).
     func listed(_ alias: String) -> String {
-        "\(dialect.element(alias, member: "rule")) IN (SELECT \(dialect.element("l")) FROM \(elements("gate.rules", as: "l")))"
+        "EXISTS (SELECT 1 FROM \(elements("gate.rules", as: "l")) WHERE \(dialect.element("l")) = \(dialect.element(alias, member: "rule")))"
     }
     let null = "NULL"
 
