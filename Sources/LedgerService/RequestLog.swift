@@ -15,10 +15,10 @@ import LedgerLog
 /// split on spaces; nothing else is escaped (a path stays as the client sent it).
 ///
 /// Laid out by hand: swift-log's stream handler (a metadata dictionary sorted per line, the
-/// local time zone looked up per line, `String(format:)` for the duration) cost 45–55 µs of a
-/// loaded server's CPU per request (docs/BENCHMARKS.md).
+/// local time zone looked up per line, `String(format:)` for the duration) cost up to 56 µs of
+/// a loaded server's CPU per request (docs/BENCHMARKS.md).
 struct RequestLog: Sendable {
-    /// Where lines go: standard error, or a test's pipe.
+    /// Where lines go (standard error).
     let descriptor: Int32
 
     init(descriptor: Int32 = STDERR_FILENO) { self.descriptor = descriptor }
