@@ -118,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProjectionsTests",
-            dependencies: ["Projections", "Reports", "Governance", "LedgerLog", "LedgerTestSupport"]
+            dependencies: ["Projections", "Reports", "Governance", "Simulation", "LedgerLog", "LedgerTestSupport"]
         ),
         .testTarget(
             name: "ContentCredentialsTests",

@@ -253,11 +253,12 @@ struct ProjectionFeeds {
             ]),
     ] }
 
-    /// Prepares every feed against the tables as they are now (main, or the temp scratch copies
-    /// `Projections.check` creates first: unqualified names resolve to temp first).
-    static func prepare(_ tables: SideTables) throws -> [SideTables.EventFeed] {
+    /// Prepares the feeds of `types` (every feed when nil) against the tables as they are now
+    /// (main, or the temp scratch copies `Projections.check` creates first: unqualified names
+    /// resolve to temp first).
+    static func prepare(_ tables: SideTables, types: Set<String>? = nil) throws -> [SideTables.EventFeed] {
         let feeds = ProjectionFeeds(dialect: tables.dialect)
-        return try feeds.all.map { feed in
+        return try feeds.all.filter { feed in types.map { types in feed.types.contains { types.contains($0.rawValue) } } ?? true }.map { feed in
             try tables.feed(types: feed.types.map(\.rawValue), requiring: feed.from?.requiring, feed.sql(tables.dialect))
         }
     }

@@ -37,11 +37,10 @@ public final class Projections {
     public func catchUp(atMost limit: UInt64? = nil) throws -> UInt64 {
         // Queries call this on entry; once caught up, a report's further calls cost one size read.
         if let known = caughtUpTo, try ledger.size() == known { return 0 }
-        let folded = try ledger.withSideTables(write: true) { tables in
-            let count = try Self.catchUp(tables, atMost: limit, bulkFrom: bulkFoldThreshold)
-            caughtUpTo = try Self.position(tables)
-            return count
+        let (folded, position) = try ledger.withSideTables(write: true) { tables in
+            try Self.catchUp(tables, atMost: limit, bulkFrom: bulkFoldThreshold)
         }
+        caughtUpTo = position
         return folded
     }
 
@@ -58,7 +57,7 @@ public final class Projections {
         caughtUpTo = nil
         return try ledger.withSideTables(write: true) { tables in
             for statement in ProjectionSchema.dropStatements { try tables.execute(statement) }
-            let count = try Self.catchUp(tables, indexed: false)
+            let (count, _) = try Self.catchUp(tables, indexed: false)
             for statement in ProjectionSchema.indexes { try tables.execute(statement) }
             return count
         }
@@ -108,9 +107,11 @@ public final class Projections {
         return UInt64(first[0].int ?? 0)
     }
 
+    /// Folds the events after the stored position; returns how many, and the position after
+    /// (every projection's: what `position` would read again).
     static func catchUp(
         _ tables: SideTables, indexed: Bool = true, atMost limit: UInt64? = nil, bulkFrom threshold: UInt64 = .max
-    ) throws -> UInt64 {
+    ) throws -> (folded: UInt64, position: UInt64) {
         let start = try position(tables, indexed: indexed)
         // Far behind: every feed only inserts, so the indexes can go while it folds and be built
         // once after (sorting once is cheaper than updating every index on every insert).
@@ -130,13 +131,29 @@ public final class Projections {
                     [.text(projection.name), .integer(Int64(last))])
             }
         }
-        return last - start
+        return (last - start, last)
     }
 
-    /// Runs every feed over the events after `after`, gapless; returns the last seq folded.
+    /// A catch-up of at most this many events prepares only the feeds of the types among them.
+    static let shortFold: UInt64 = 1_000
+
+    /// Runs every feed over the events after `after`, gapless; returns the last seq folded. A
+    /// short range (a one-shot `append`'s, a service's slice) names its event types first and
+    /// prepares only their feeds: preparing all of them cost more than folding a few events.
     static func fold(_ tables: SideTables, after: UInt64, through last: UInt64? = nil) throws -> UInt64 {
         do {
-            return try tables.run(try ProjectionFeeds.prepare(tables), after: after, through: last)
+            var types: Set<String>?
+            let end = min(last ?? .max, UInt64(max(0, try tables.rows("SELECT COALESCE(MAX(seq), 0) FROM events").first?[0].int ?? 0)))
+            if end <= after {
+                types = []
+            } else if end - after <= shortFold {
+                types = Set(
+                    try tables.rows(
+                        "SELECT DISTINCT type FROM events WHERE seq > ?1 AND seq <= ?2",
+                        [.integer(Int64(after)), .integer(Int64(end))]
+                    ).compactMap { $0[0].string })
+            }
+            return try tables.run(try ProjectionFeeds.prepare(tables, types: types), after: after, through: last)
         } catch var error as LedgerError where error.seq != nil {
             error.message = "cannot project \(error.message)"
             throw error

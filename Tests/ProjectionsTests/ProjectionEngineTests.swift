@@ -4,6 +4,7 @@ import LedgerLog
 import LedgerTestSupport
 import Projections
 import Reports
+import Simulation
 import Testing
 
 /// The report indexes a catch-up must leave in place.
@@ -39,6 +40,38 @@ struct ProjectionEngineTests {
         #expect(try projections.rebuild() == (try studio.ledger.size()))
         result = try projections.check()
         #expect(result.mismatched.isEmpty && result.incremental == before)
+    }
+
+    @Test("catch-ups of a few events at a time (only their types' feeds prepared) equal a whole fold, digest for digest")
+    func shortCatchUpsEqualAWholeFold() throws {
+        let directory = TemporaryDirectory("genledger-short-folds")
+        let ledger = try Ledger.create(at: directory.path("sim.db"), origin: "sim.example/log")
+        _ = try Simulator(
+            ledger: GovernedLedger(ledger), policies: try PolicyFolder(directory: RepositoryFiles.path("policies")),
+            options: SimulationOptions(seed: 7, deliverables: 60, months: 3)
+        ).run()
+        let size = try ledger.size()
+        // Over the short-fold bound, so that `check` replays with every feed prepared.
+        #expect(size > 1_000, "\(size) events")
+        let projections = Projections(ledger)
+        // Steps of 1 to 17 events: a few types each, so most feeds are left unprepared.
+        let steps: [UInt64] = [1, 2, 5, 17, 1, 3, 9]
+        var step = 0
+        while try projections.position() < size {
+            #expect(try projections.catchUp(atMost: steps[step % steps.count]) > 0)
+            step += 1
+        }
+        #expect(step > 50)
+        let result = try projections.check()
+        #expect(result.mismatched.isEmpty, "\(result.mismatched)")
+        _ = try projections.rebuild()
+        #expect(try projections.check().incremental == result.incremental)
+        let counts = try ledger.withSideTables(write: false) { tables in
+            try ["proj_generations", "proj_assets", "proj_costs", "proj_gate_records", "proj_deliverables"].map {
+                try tables.rows("SELECT count(*) FROM \($0)").first?[0].int ?? 0
+            }
+        }
+        #expect(counts.allSatisfy { $0 > 0 }, "\(counts)")
     }
 
     @Test("a catch-up far behind folds with the indexes dropped, builds them again, and equals a rebuild", arguments: TestStore.allCases)
