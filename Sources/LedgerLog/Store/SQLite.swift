@@ -49,7 +49,10 @@ final class SQLiteConnection: StoreConnection {
         try execute("PRAGMA secure_delete=OFF")
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        for statement in controlStatements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
 
     func error(_ rc: Int32, _ context: String) -> LedgerError {
         let code = SQLiteResultCode(rawValue: rc).primary
@@ -89,10 +92,36 @@ final class SQLiteConnection: StoreConnection {
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
     /// `BEGIN IMMEDIATE` takes the file's write lock at once: writers queue here (busy timeout).
-    func beginWrite() throws { try execute("BEGIN IMMEDIATE") }
-    func beginRead() throws { try execute("BEGIN DEFERRED") }
-    func commit() throws { try execute("COMMIT") }
+    func beginWrite() throws { try control("BEGIN IMMEDIATE") }
+    func beginRead() throws { try control("BEGIN DEFERRED") }
+    func commit() throws { try control("COMMIT") }
     func rollback() { if isInTransaction { try? execute("ROLLBACK") } }
+    func savepoint(_ name: String) throws { try control("SAVEPOINT \(name)") }
+    func release(_ name: String) throws { try control("RELEASE \(name)") }
+
+    /// Transaction control, prepared once per connection and kept: `sqlite3_exec` parsed the
+    /// text at every call, and a service's group runs a savepoint and its release per request
+    /// besides its `BEGIN` and `COMMIT` (docs/BENCHMARKS.md). A handful of texts, fixed in the
+    /// code: the cache stays that small.
+    private var controlStatements: [String: OpaquePointer] = [:]
+
+    private func control(_ sql: String) throws {
+        let statement: OpaquePointer
+        if let cached = controlStatements[sql] {
+            statement = cached
+        } else {
+            var prepared: OpaquePointer?
+            let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
+            guard rc == SQLITE_OK, let prepared else { throw error(rc, "preparing '\(sql)'") }
+            controlStatements[sql] = prepared
+            statement = prepared
+        }
+        let rc = sqlite3_step(statement)
+        // The message first: resetting the statement could replace it.
+        let failure = rc == SQLITE_DONE ? nil : error(rc, "executing SQL")
+        sqlite3_reset(statement)
+        if let failure { throw failure }
+    }
 
     var changes: Int { Int(sqlite3_changes(handle)) }
 
