@@ -41,6 +41,11 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .systemLibrary(
+            name: "CTLS",
+            path: "Sources/CTLS",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
             name: "CPostgreSQL",
             path: "Sources/CPostgreSQL",
             pkgConfig: "libpq",
@@ -74,11 +79,15 @@ let package = Package(
         // Interfaces layer: report rendering (Markdown, JSON, CSV, HTML with SVG) and the command line.
         .target(name: "Reports", dependencies: ["LedgerLog", "Governance", "Projections", "ContentCredentials"]),
 
+        // Interfaces layer: the requests the ledger makes itself (witnesses, webhooks, provider
+        // outputs, published tiles), HTTP/1.1 over OpenSSL's libssl instead of URLSession and libcurl.
+        .target(name: "OutboundHTTP", dependencies: ["CTLS"]),
+
         // Interfaces layer: the HTTP service (`genledger serve`), a thin layer over the same library.
         .target(
             name: "LedgerService",
             dependencies: [
-                "LedgerLog", "Governance", "Projections", "Reports",
+                "LedgerLog", "Governance", "Projections", "Reports", "OutboundHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -100,6 +109,7 @@ let package = Package(
                 "Reports",
                 "ContentCredentials",
                 "LedgerService",
+                "OutboundHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -128,6 +138,10 @@ let package = Package(
         .testTarget(
             name: "GenLedgerCLITests",
             dependencies: ["LedgerLog", "LedgerTestSupport", "genledger"]
+        ),
+        .testTarget(
+            name: "OutboundHTTPTests",
+            dependencies: ["OutboundHTTP", "LedgerTestSupport"]
         ),
         .testTarget(
             name: "LedgerServiceTests",

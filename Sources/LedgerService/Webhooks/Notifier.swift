@@ -1,11 +1,8 @@
 import Foundation
 import LedgerLog
 import Logging
+import OutboundHTTP
 import ServiceLifecycle
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// Notifications out (docs/WEBHOOKS.md): follows the committed log from where it stood when the
 /// server started and, for every request denied under a `require-approval` rule and every fact
@@ -126,24 +123,31 @@ struct Notifier: ServiceLifecycle.Service {
         var delay = firstDelay
         for attempt in 1...maxAttempts {
             let timestamp = Int64(Date().timeIntervalSince1970)
-            var request = URLRequest(url: receiver.url, timeoutInterval: 10)
-            request.httpMethod = "POST"
-            request.httpBody = Data(body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue(id, forHTTPHeaderField: "webhook-id")
-            request.setValue(String(timestamp), forHTTPHeaderField: "webhook-timestamp")
-            request.setValue(
-                StandardWebhooks.signature(id: id, timestamp: timestamp, body: body, secret: receiver.secret),
-                forHTTPHeaderField: "webhook-signature")
-            let status = (try? await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode ?? 0
-            if (200..<300).contains(status) {
-                metrics.notification(delivered: true)
-                return
+            // The receiver's answer is only its status; its body is read (at most 64 KiB) and dropped.
+            let request = OutboundRequest(
+                method: "POST", url: receiver.url,
+                headers: [
+                    ("Content-Type", "application/json"), ("webhook-id", id), ("webhook-timestamp", String(timestamp)),
+                    ("webhook-signature", StandardWebhooks.signature(id: id, timestamp: timestamp, body: body, secret: receiver.secret)),
+                ],
+                body: body, timeout: 10, maxResponseBytes: 64 * 1024)
+            let outcome: String
+            do {
+                let status = try await OutboundClient.shared.onThread {
+                    try OutboundClient.shared.send(request, receive: { _ in }).status
+                }
+                outcome = "HTTP \(status)"
+                if (200..<300).contains(status) {
+                    metrics.notification(delivered: true)
+                    return
+                }
+            } catch {
+                outcome = "\(error)"
             }
             let last = attempt == maxAttempts
             metrics.notification(delivered: false, abandoned: last)
             logger.notice(
-                "notification \(id) to \(receiver.url.host ?? "?"): \(status == 0 ? "unreachable" : "HTTP \(status)"), attempt \(attempt) of \(maxAttempts)"
+                "notification \(id) to \(receiver.url.host ?? "?"): \(outcome), attempt \(attempt) of \(maxAttempts)"
             )
             if last || Task.isCancelled { return }
             try? await Task.sleep(for: delay)

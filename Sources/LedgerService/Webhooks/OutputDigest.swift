@@ -1,9 +1,6 @@
 import Foundation
 import LedgerLog
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import OutboundHTTP
 
 /// The SHA-256 of a provider's output file, fetched from where the provider's delivery says it
 /// is: hashed as it streams in (memory stays at one buffer), refused past `maxBytes` or
@@ -41,69 +38,35 @@ enum OutputDigest {
         }
     }
 
+    /// Follows at most five redirects, each to a place `check` allows as well.
     static func fetch(_ url: URL, limits: Limits) async throws -> (sha256: String, bytes: Int) {
         try check(url, against: limits)
-        let hasher = StreamingHash(maxBytes: limits.maxBytes)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = limits.timeout
-        configuration.timeoutIntervalForResource = limits.timeout
-        let session = URLSession(configuration: configuration, delegate: hasher, delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        return try await withCheckedThrowingContinuation { continuation in
-            hasher.continuation = continuation
-            session.dataTask(with: url).resume()
-        }
-    }
-
-    private final class StreamingHash: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-        // URLSession calls a delegate serially on its queue.
-        let maxBytes: Int
-        let sha = SHA256()
-        var count = 0
-        var refusal: Refused?
-        var continuation: CheckedContinuation<(sha256: String, bytes: Int), any Error>?
-
-        init(maxBytes: Int) {
-            self.maxBytes = maxBytes
+        let client = OutboundClient.shared
+        return try await client.onThread {
+            let sha = SHA256()
             sha.start()
-        }
-
-        func urlSession(
-            _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-            completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
-        ) {
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            if !(200..<300).contains(status) {
-                refusal = Refused(description: "fetching the output answered HTTP \(status)")
-                completionHandler(.cancel)
-            } else if response.expectedContentLength > maxBytes {
-                refusal = Refused(description: "the output is \(response.expectedContentLength) bytes, over max_output_bytes (\(maxBytes))")
-                completionHandler(.cancel)
-            } else {
-                completionHandler(.allow)
+            var count = 0
+            let request = OutboundRequest(url: url, timeout: limits.timeout, maxResponseBytes: limits.maxBytes, redirects: 5)
+            let response: OutboundResponse
+            do {
+                response = try client.send(request, allowRedirect: { try check($0, against: limits) }) { piece in
+                    count += piece.count
+                    sha.update(piece)
+                }
+            } catch let failure as OutboundFailure {
+                switch failure.kind {
+                case .tooLarge(let declared?):
+                    throw Refused(description: "the output is \(declared) bytes, over max_output_bytes (\(limits.maxBytes))")
+                case .tooLarge(nil):
+                    throw Refused(description: "the output is over max_output_bytes (\(limits.maxBytes))")
+                default:
+                    throw Refused(description: "fetching the output failed: \(failure)")
+                }
             }
-        }
-
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            count += data.count
-            guard count <= maxBytes else {
-                if refusal == nil { refusal = Refused(description: "the output is over max_output_bytes (\(maxBytes))") }
-                dataTask.cancel()
-                return
+            guard (200..<300).contains(response.status) else {
+                throw Refused(description: "fetching the output answered HTTP \(response.status)")
             }
-            data.withUnsafeBytes { sha.update($0) }
-        }
-
-        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-            guard let continuation else { return }
-            self.continuation = nil
-            if let refusal {
-                continuation.resume(throwing: refusal)
-            } else if let error {
-                continuation.resume(throwing: Refused(description: "fetching the output failed: \(error.localizedDescription)"))
-            } else {
-                continuation.resume(returning: (sha.finish().description, count))
-            }
+            return (sha.finish().description, count)
         }
     }
 }

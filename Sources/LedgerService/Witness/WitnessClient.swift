@@ -1,9 +1,6 @@
 public import Foundation
 public import LedgerLog
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import OutboundHTTP
 
 /// Asks a C2SP tlog-witness to cosign a checkpoint the ledger issued. It starts from the size
 /// the witness last cosigned as far as it knows (zero at first); a witness that has cosigned
@@ -31,15 +28,16 @@ public struct WitnessClient: Sendable {
             var body = "old \(old)\n"
             for hash in proof { body += hash.base64 + "\n" }
             body += "\n" + checkpoint.note
-            var request = URLRequest(url: url.appendingPathComponent("add-checkpoint"), timeoutInterval: 15)
-            request.httpMethod = "POST"
-            request.httpBody = Data(body.utf8)
-            let (data, response): (Data, URLResponse)
-            do { (data, response) = try await URLSession.shared.data(for: request) } catch {
-                throw Refusal(description: "witness \(key.name) at \(url) is unreachable: \(error.localizedDescription)")
+            // A witness answers a few signature lines or a size: 64 KiB is plenty.
+            let request = OutboundRequest(
+                method: "POST", url: url.appendingPathComponent("add-checkpoint"), body: Array(body.utf8), timeout: 15,
+                maxResponseBytes: 64 * 1024)
+            let response: OutboundResponse
+            do { response = try await OutboundClient.shared.send(request) } catch {
+                throw Refusal(description: "witness \(key.name) at \(url) is unreachable: \(error)")
             }
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            let text = String(decoding: data, as: UTF8.self)
+            let status = response.status
+            let text = response.text
             switch status {
             case 200:
                 let note = try SignedNote(parsing: checkpoint.note + text)

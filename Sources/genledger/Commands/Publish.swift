@@ -1,10 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerLog
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import OutboundHTTP
 
 struct Publish: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -94,21 +91,13 @@ struct VerifyTiles: ParsableCommand {
             let base = source.hasSuffix("/") ? source : source + "/"
             return { path in
                 guard let url = URL(string: base + path) else { return nil }
-                let semaphore = DispatchSemaphore(value: 0)
-                nonisolated(unsafe) var result: Result<(Data, Int), any Error> = .failure(LedgerError(.storage, "no answer"))
-                URLSession.shared.dataTask(with: URLRequest(url: url, timeoutInterval: 30)) { data, response, error in
-                    if let error {
-                        result = .failure(error)
-                    } else {
-                        result = .success((data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0))
-                    }
-                    semaphore.signal()
-                }.resume()
-                semaphore.wait()
-                let (data, status) = try result.get()
-                if status == 404 { return nil }
-                guard status == 200 else { throw LedgerError(.storage, "GET \(url) answered HTTP \(status)") }
-                return Array(data)
+                // Every file of the layout is under 9 KiB (a tile 8 KiB, an entry bundle 256 × 34
+                // bytes, a checkpoint a few lines): 1 MiB bounds what a hostile server can send.
+                let response = try OutboundClient.shared.send(
+                    OutboundRequest(url: url, timeout: 30, maxResponseBytes: 1 << 20, redirects: 5))
+                if response.status == 404 { return nil }
+                guard response.status == 200 else { throw LedgerError(.storage, "GET \(url) answered HTTP \(response.status)") }
+                return response.body
             }
         }
         return { path in

@@ -36,7 +36,17 @@ def free_port() -> int:
 
 
 class Files(http.server.BaseHTTPRequestHandler):
+    """The provider's CDN: /out.png, and two redirects to it, one through a host not listed."""
+
     def do_GET(self) -> None:
+        port = self.server.server_address[1]
+        if self.path in ("/moved", "/away"):
+            host = "127.0.0.1" if self.path == "/moved" else "localhost"
+            self.send_response(302)
+            self.send_header("Location", f"http://{host}:{port}/out.png")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header("Content-Length", str(len(OUTPUT)))
         self.end_headers()
@@ -202,6 +212,24 @@ def test_an_output_from_an_unlisted_host_is_refused(setup) -> None:
     answer = deliver(live.url, prediction, query="deliverable=D-WH-4&generation=G-WH-4")
     assert answer.status_code == 422 and "output_hosts" in answer.json()["error"]["message"]
     assert client.events(limit=1000)[-1].seq == size
+
+
+def test_an_output_redirect_is_followed_only_to_a_listed_host(setup) -> None:
+    live, files_port, _ = setup
+    client = Client(live.url, live.tokens["writer"])
+    requested_generation(client, "D-WH-R", "G-WH-R")
+    size = client.events(limit=1000)[-1].seq
+    away = {**succeeded(files_port), "id": "x5", "output": [f"http://127.0.0.1:{files_port}/away"]}
+    answer = deliver(live.url, away, query="deliverable=D-WH-R&generation=G-WH-R")
+    assert answer.status_code == 422, answer.text
+    assert f"localhost:{files_port}" in answer.json()["error"]["message"] and "output_hosts" in answer.json()["error"]["message"]
+    assert client.events(limit=1000)[-1].seq == size
+
+    moved = {**succeeded(files_port), "id": "x6", "output": [f"http://127.0.0.1:{files_port}/moved"]}
+    answer = deliver(live.url, moved, query="deliverable=D-WH-R&generation=G-WH-R")
+    assert answer.status_code == 201, answer.text
+    completed = client.events(stream="deliverable/D-WH-R", type="generation.completed")[0].payload
+    assert completed["asset_sha256"] == hashlib.sha256(OUTPUT).hexdigest()
 
 
 def test_an_unknown_provider_is_404(setup) -> None:
