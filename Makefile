@@ -2,9 +2,10 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
-# libcurl4-openssl-dev: the release binary links the Swift runtime and Foundation statically
-# (RELEASE_FLAGS), and static Foundation networking links libcurl by name.
-SYSTEM_PACKAGES := libsqlite3-dev libssl-dev libpq-dev libcurl4-openssl-dev
+# libssl-dev: libcrypto for hashes and signatures, libssl for the requests the ledger makes
+# (Sources/OutboundHTTP); libpq-dev: libpq's headers (the library is loaded only for a
+# PostgreSQL ledger).
+SYSTEM_PACKAGES := libsqlite3-dev libssl-dev libpq-dev
 # Statically linked, a one-shot call starts in about half the time (docs/BENCHMARKS.md, issue 20):
 # the dynamic loader no longer resolves a dozen Swift libraries at every start.
 RELEASE_FLAGS := -c release --static-swift-stdlib
@@ -19,7 +20,8 @@ GENLEDGER = .build/release/genledger
 # cosignatures from the spec; mypy (with types-jsonschema) checks the Python client's types;
 # c2pa-python (the C2PA SDK) validates Content Credentials and prov parses W3C PROV-JSON;
 # PostgreSQL (Debian) runs throwaway clusters for the PostgreSQL store (Tests/Fixtures/postgres/pg-cluster).
-TEST_PACKAGES := chromium chromium-driver fonts-dejavu-core golang-go golang-golang-x-mod-dev postgresql
+# libcurl4-openssl-dev: some tests are HTTP clients through Foundation's URLSession (libcurl).
+TEST_PACKAGES := chromium chromium-driver fonts-dejavu-core golang-go golang-golang-x-mod-dev postgresql libcurl4-openssl-dev
 TEST_PYTHON_PACKAGES := schemathesis openapi-spec-validator pytest jsonschema standardwebhooks selenium cryptography mypy types-jsonschema c2pa-python prov
 TEST_PYTHON_MODULES := schemathesis.cli,openapi_spec_validator,pytest,jsonschema,standardwebhooks,selenium,cryptography,mypy,c2pa,prov
 PIP_INSTALL := python3 -m pip install -q --disable-pip-version-check

@@ -48,9 +48,11 @@ let package = Package(
         .systemLibrary(
             name: "CPostgreSQL",
             path: "Sources/CPostgreSQL",
-            pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // The libpq functions GenLedger calls, forwarding to libpq loaded on first use: a
+        // process that never opens a PostgreSQL ledger does not load it (or its 19 libraries).
+        .target(name: "CPostgreSQLLoader", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(
             name: "COpenSSL",
             path: "Sources/COpenSSL",
@@ -59,7 +61,7 @@ let package = Package(
 
         // Log layer: envelope, canonical bytes, SQLite store, hash chain, Merkle tree,
         // checkpoints, proofs, keys. Knows nothing about AI pipelines.
-        .target(name: "LedgerLog", dependencies: ["CSQLite", "COpenSSL", "CPostgreSQL"]),
+        .target(name: "LedgerLog", dependencies: ["CSQLite", "COpenSSL", "CPostgreSQL", "CPostgreSQLLoader"]),
 
         // C2PA Content Credentials written from the specifications: CBOR, JUMBF, COSE_Sign1, the
         // manifest store, PNG and JPEG embedding; keys and certificates through OpenSSL's libcrypto.
@@ -114,7 +116,9 @@ let package = Package(
             ]
         ),
 
-        .target(name: "LedgerTestSupport", dependencies: ["LedgerLog", "Governance", "CSQLite", "CPostgreSQL"], path: "Tests/LedgerTestSupport"),
+        .target(
+            name: "LedgerTestSupport", dependencies: ["LedgerLog", "Governance", "CSQLite", "CPostgreSQL", "CPostgreSQLLoader"],
+            path: "Tests/LedgerTestSupport"),
         .testTarget(
             name: "LedgerLogTests",
             dependencies: [

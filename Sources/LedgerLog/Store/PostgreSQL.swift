@@ -1,4 +1,5 @@
 import CPostgreSQL
+import CPostgreSQLLoader
 import Foundation
 
 /// A value sent to or read from PostgreSQL. Bytes travel in binary (bytea); the rest as text,
@@ -40,6 +41,9 @@ final class PostgresConnection {
 
     init(url: String) throws {
         displayURL = Self.redacted(url)
+        if let reason = genledger_libpq_load() {
+            throw LedgerError(.unavailable, "cannot open the PostgreSQL ledger at \(displayURL): \(String(cString: reason))")
+        }
         guard let connection = PQconnectdb(url) else {
             throw LedgerError(.storage, "cannot connect to \(displayURL): out of memory")
         }
