@@ -38,6 +38,12 @@ struct ProjectionEngineTests {
         result = try projections.check()
         #expect(result.mismatched == ["production"])
         #expect(try projections.rebuild() == (try studio.ledger.size()))
+        try studio.ledger.withSideTables(write: false) { tables in
+            for name in ProjectionSchemaNames.indexes {
+                let exists = try tables.exists(name)
+                #expect(exists, "index \(name) is missing after a rebuild")
+            }
+        }
         result = try projections.check()
         #expect(result.mismatched.isEmpty && result.incremental == before)
     }
