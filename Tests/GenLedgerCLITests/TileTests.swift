@@ -137,6 +137,16 @@ import Testing
         let everyTileOverHTTP = try GenLedgerProcess.run(["verify-tiles", "http://127.0.0.1:\(port)/", "--key", key], in: directory)
         #expect(everyTileOverHTTP.status == 0, "\(everyTileOverHTTP.stderr)")
 
+        // Over HTTPS from a host whose certificate a private CA signed: trusted through
+        // SSL_CERT_FILE, refused without it.
+        let tlsHost = try OriginServer(["static", clean] + OriginServer.certificate("server"))
+        let trusted = ["SSL_CERT_FILE": OriginServer.certificates.path("ca.pem")]
+        let overHTTPS = try GenLedgerProcess.run(
+            ["verify-tiles", "https://localhost:\(tlsHost.port)/", "--key", key, "--seq", "650"], environment: trusted, in: directory)
+        #expect(overHTTPS.status == 0 && overHTTPS.stdout.contains("seq 650 is included"), "\(overHTTPS.stderr)")
+        let untrusted = try GenLedgerProcess.run(["verify-tiles", "https://localhost:\(tlsHost.port)/", "--key", key], in: directory)
+        #expect(untrusted.status != 0 && untrusted.stderr.contains("does not verify for localhost"), "\(untrusted.stderr)")
+
         // Inclusion of one seq reads only the tiles on its path, and still catches a changed one.
         let onPath = try GenLedgerProcess.run(["verify-tiles", cases[0].1, "--key", key, "--seq", "300"], in: directory)
         #expect(onPath.status == 2)

@@ -6,6 +6,7 @@
                                           and localhost, and a self-signed one for other.example
     origin.py origin [--tls CERT KEY]     the origin (paths below)
     origin.py proxy [--auth USER:PASS]    a forward proxy: CONNECT tunnels, absolute-form GETs
+    origin.py static DIR [--tls CERT KEY] the files under DIR, as a static host serves them
 """
 import datetime
 import hashlib
@@ -198,10 +199,22 @@ def main() -> None:
     if mode == "certificates":
         certificates(Path(sys.argv[2]))
         return
-    handler = Origin if mode == "origin" else Proxy
+    arguments = sys.argv[2:]
+    if mode == "static":
+        root = arguments.pop(0)
+
+        class Static(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs) -> None:
+                super().__init__(*args, directory=root, **kwargs)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        handler = Static
+    else:
+        handler = Origin if mode == "origin" else Proxy
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    arguments = sys.argv[2:]
     if "--tls" in arguments:
         at = arguments.index("--tls")
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -1,16 +1,16 @@
-import Foundation
-import LedgerTestSupport
+public import Foundation
 
 /// A process of Tests/Fixtures/http-origin/origin.py (Python's http.server and ssl): an origin,
-/// over TLS when given a certificate, or a forward proxy. Stopped when released.
-final class OriginServer: @unchecked Sendable {  // immutable after init
+/// a static file host, over TLS when given a certificate, or a forward proxy. Stopped when
+/// released.
+public final class OriginServer: @unchecked Sendable {  // immutable after init
     private let process = Process()
     private let input = Pipe()
-    let port: Int
+    public let port: Int
 
     static let script = RepositoryFiles.path("Tests/Fixtures/http-origin/origin.py")
 
-    init(_ arguments: [String]) throws {
+    public init(_ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.script] + arguments
         let output = Pipe()
@@ -34,20 +34,20 @@ final class OriginServer: @unchecked Sendable {  // immutable after init
         process.waitUntilExit()
     }
 
-    func url(_ path: String, scheme: String = "http", host: String = "127.0.0.1") -> URL {
+    public func url(_ path: String, scheme: String = "http", host: String = "127.0.0.1") -> URL {
         URL(string: "\(scheme)://\(host):\(port)\(path)")!
     }
 
     /// A test CA, a certificate it signs for 127.0.0.1 and localhost (`server`), and one it
     /// signs for other.example only (`other`), made once per test process.
-    static let certificates: TemporaryDirectory = {
+    public static let certificates: TemporaryDirectory = {
         let directory = TemporaryDirectory("genledger-outbound-tls")
         let made = try? ExternalTool.run("/usr/bin/env", ["python3", script, "certificates", directory.path("")])
         precondition(made?.status == 0, "origin.py certificates: \(made?.output ?? "did not run")")
         return directory
     }()
 
-    static func certificate(_ stem: String) -> [String] {
+    public static func certificate(_ stem: String) -> [String] {
         ["--tls", certificates.path("\(stem).pem"), certificates.path("\(stem).key")]
     }
 }
