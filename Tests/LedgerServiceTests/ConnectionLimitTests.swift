@@ -46,6 +46,34 @@ struct ConnectionLimitTests {
         #expect(try await server.get("/healthz").status == 200)
     }
 
+    /// One timer per connection, set again when it fires before a deadline that moved later, and
+    /// moved earlier when a shorter phase begins.
+    @Test func deadlinesFollowThePhaseTheConnectionIsIn() async throws {
+        let server = try LiveServer(arguments: ["--header-timeout", "1", "--idle-timeout", "3", "--body-timeout", "1"])
+        let kept = try RawConnection(port: server.port)
+        kept.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        #expect(String(decoding: kept.receive(), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        // Past the header timeout counted from the connection's start, within the idle timeout:
+        // the connection is still open and answers.
+        try await Task.sleep(for: .milliseconds(1500))
+        kept.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        #expect(String(decoding: kept.receive(), as: UTF8.self).hasPrefix("HTTP/1.1 200"), "answered 1.5 s in")
+        let idle = Self.secondsUntilClosed(kept)
+        #expect(idle >= 2.5 && idle < 8, "closed after the idle timeout, not the header timeout (\(idle) s)")
+
+        // Idle, its timer set for the idle deadline (6 s), then a request whose body stalls:
+        // the body timeout (1 s) decides, the timer moved earlier.
+        let longIdle = try LiveServer(arguments: ["--header-timeout", "1", "--idle-timeout", "6", "--body-timeout", "1"])
+        let stalled = try RawConnection(port: longIdle.port)
+        stalled.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        #expect(String(decoding: stalled.receive(), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        try await Task.sleep(for: .milliseconds(1500))
+        stalled.send(
+            "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(longIdle.tokens["writer"]!)\r\nContent-Length: 100\r\n\r\n[{")
+        let body = Self.secondsUntilClosed(stalled)
+        #expect(body >= 0.8 && body < 3, "closed after the body timeout, well before the idle one (\(body) s)")
+    }
+
     @Test func connectionsPastTheCapAreAnswered503AndClosed() async throws {
         let server = try LiveServer(arguments: ["--max-connections", "4", "--header-timeout", "60"])
         var held = try (0..<4).map { _ in try RawConnection(port: server.port) }
