@@ -23,8 +23,10 @@ struct ProjectionFeeds {
         /// Skip the event, adding no row, when a NOT NULL column comes out NULL.
         var skipsWhenNull = false
         /// Add no row when the table's UNIQUE column already holds the value: the first event
-        /// that names a value keeps it.
-        var keepsFirst = false
+        /// that names a value keeps it. The payload member the value comes from: an event that
+        /// repeats a value the fold already ran the statement for skips it (`SideTables.feed`).
+        var keepsFirstOf: String? = nil
+        var keepsFirst: Bool { keepsFirstOf != nil }
 
         func sql(_ dialect: SQLDialect) -> String {
             // Each value in its column's type (PostgreSQL does not convert text to numbers on insert).
@@ -180,7 +182,7 @@ struct ProjectionFeeds {
             // Each list of rules gate records name, once, under the seq of the first record that
             // named it: a record points at its list (`rules_seq`) rather than adding a row per rule.
             types: EventType.allCases.filter(\.isGated), table: "proj_rule_sets", values: [seq, json("gate.rules")],
-            skipsWhenNull: true, keepsFirst: true),
+            skipsWhenNull: true, keepsFirstOf: "gate.rules"),
         Feed(
             // A gated event has a gate record when it came through the gate; one appended past it
             // (straight into the log) has none and adds no row: its outcome, the one NOT NULL
@@ -259,7 +261,8 @@ struct ProjectionFeeds {
     static func prepare(_ tables: SideTables, types: Set<String>? = nil) throws -> [SideTables.EventFeed] {
         let feeds = ProjectionFeeds(dialect: tables.dialect)
         return try feeds.all.filter { feed in types.map { types in feed.types.contains { types.contains($0.rawValue) } } ?? true }.map { feed in
-            try tables.feed(types: feed.types.map(\.rawValue), requiring: feed.from?.requiring, feed.sql(tables.dialect))
+            try tables.feed(
+                types: feed.types.map(\.rawValue), requiring: feed.from?.requiring, once: feed.keepsFirstOf, feed.sql(tables.dialect))
         }
     }
 }

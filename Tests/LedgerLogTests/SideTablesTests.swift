@@ -1,5 +1,5 @@
 import Foundation
-import LedgerLog
+@testable import LedgerLog
 import LedgerTestSupport
 import Testing
 
@@ -60,6 +60,65 @@ struct SideTablesTests {
             let error = error as? LedgerError
             return error?.seq == 2 && error?.message.contains("cost.recorded") == true
                 && error?.message.contains("NOT NULL") == true
+        }
+    }
+
+    /// A statement that keeps the first row per value (an insert ignoring a duplicate of a unique
+    /// column) runs once per value within a run: a trigger counts the inserts it attempts.
+    @Test("a keep-the-first feed runs once per value in a run, again in the next, and for every event without the member", arguments: [false, true])
+    func oncePerValue(readAhead: Bool) throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        ledger.readAheadMinimum = readAhead ? 0 : .max
+        try ledger.append(LedgerFixtures.events(9))  // costs at seqs 2, 3, 5, 6, 8, 9, all in EUR
+        try ledger.append(ProposedEvent(type: "cost.recorded", stream: "deliverable/D-9", payload: ["note": "no currency"]))
+        try ledger.append(ProposedEvent(type: "cost.recorded", stream: "deliverable/D-9", payload: ["cost": ["currency": "USD"]]))
+        try ledger.withSideTables(write: true) { tables in
+            try tables.execute("CREATE TABLE currencies (seq INTEGER NOT NULL, currency TEXT NOT NULL UNIQUE)")
+            try tables.execute("CREATE TABLE attempts (seq INTEGER)")
+            try tables.execute("CREATE TRIGGER counted BEFORE INSERT ON currencies BEGIN INSERT INTO attempts VALUES (NEW.seq); END")
+            let sql = "INSERT OR IGNORE INTO currencies VALUES (:seq, \(tables.dialect.payloadField("cost.currency")))"
+            func attempts(once: String?) throws -> [Int64?] {
+                try tables.execute("DELETE FROM currencies")
+                try tables.execute("DELETE FROM attempts")
+                let feed = try tables.feed(types: ["cost.recorded"], once: once, sql)
+                #expect(try tables.run([feed], after: 0) == 11)
+                #expect(try tables.rows("SELECT seq, currency FROM currencies ORDER BY seq").map { [$0[0].int.map(String.init), $0[1].string] } == [["2", "EUR"], ["11", "USD"]])
+                let first = try tables.rows("SELECT seq FROM attempts ORDER BY rowid").map { $0[0].int }
+                // The same feed run again over emptied tables adds the rows again.
+                try tables.execute("DELETE FROM currencies")
+                try tables.execute("DELETE FROM attempts")
+                #expect(try tables.run([feed], after: 0) == 11)
+                #expect(try tables.rows("SELECT seq FROM currencies ORDER BY seq").map { $0[0].int } == [2, 11])
+                #expect(try tables.rows("SELECT seq FROM attempts ORDER BY rowid").map { $0[0].int } == first)
+                return first
+            }
+            #expect(try attempts(once: nil) == [2, 3, 5, 6, 8, 9, 10, 11])
+            #expect(try attempts(once: "cost.currency") == [2, 10, 11])
+            #expect {
+                try tables.feed(types: ["cost.recorded"], once: "cost.amount", sql)
+            } throws: { "\($0)".contains("cost.amount") }
+        }
+    }
+
+    @Test("a keep-the-first feed over many values, empty text among them, runs once for each", arguments: [false, true])
+    func oncePerValueOfMany(readAhead: Bool) throws {
+        let directory = TemporaryDirectory()
+        let (ledger, _) = try LedgerFixtures.make(in: directory)
+        ledger.readAheadMinimum = readAhead ? 0 : .max
+        // 40 currencies ("" among them), each twice: past the values compared in place.
+        let currencies = [""] + (1..<40).map { "C\($0)" }
+        try ledger.append((currencies + currencies).map { ProposedEvent(type: "cost.recorded", stream: "deliverable/D-1", payload: ["cost": ["currency": .string($0)]]) })
+        try ledger.withSideTables(write: true) { tables in
+            try tables.execute("CREATE TABLE currencies (seq INTEGER NOT NULL, currency TEXT NOT NULL UNIQUE)")
+            try tables.execute("CREATE TABLE attempts (seq INTEGER)")
+            try tables.execute("CREATE TRIGGER counted BEFORE INSERT ON currencies BEGIN INSERT INTO attempts VALUES (NEW.seq); END")
+            let feed = try tables.feed(
+                types: ["cost.recorded"], once: "cost.currency",
+                "INSERT OR IGNORE INTO currencies VALUES (:seq, \(tables.dialect.payloadField("cost.currency")))")
+            #expect(try tables.run([feed], after: 0) == 80)
+            #expect(try tables.rows("SELECT seq FROM attempts ORDER BY rowid").map { $0[0].int } == (1...40).map { Int64($0) })
+            #expect(try tables.rows("SELECT currency FROM currencies ORDER BY seq").map { $0[0].string } == currencies)
         }
     }
 

@@ -26,9 +26,29 @@ extension SideTables {
         let statement: any StoreStatement
         let parameters: [(index: Int32, column: Int32)]
         let payloadParameters: [(index: Int32, path: String, reading: Reading)]
+        /// The payload member whose value decides whether the statement adds a row at all (see
+        /// `feed(types:requiring:once:_:)`), and the values it has run for in this run.
+        let once: String?
+        /// The values it ran for: the first few compared in place (a fold meets a handful, and
+        /// hashing a long value for every event cost as much as the statement saved), then a set.
+        var ran: [[UInt8]] = []
+        var ranMore: Set<[UInt8]> = []
+        /// How many values it remembers: past that, the statement runs for new values every time.
+        static let rememberedValues = 4096
 
-        init(types: [String], requiring: String?, statement: any StoreStatement, sql: String) throws {
-            (self.types, self.statement) = (types, statement)
+        func hasRun(for value: UnsafeRawBufferPointer) -> Bool {
+            for known in ran where known.count == value.count {
+                if value.isEmpty || known.withUnsafeBytes({ memcmp($0.baseAddress!, value.baseAddress!, value.count) == 0 }) { return true }
+            }
+            return !ranMore.isEmpty && ranMore.contains(Array(value))
+        }
+
+        func remember(_ value: UnsafeRawBufferPointer) {
+            if ran.count < 16 { ran.append(Array(value)) } else if ranMore.count < Self.rememberedValues { ranMore.insert(Array(value)) }
+        }
+
+        init(types: [String], requiring: String?, once: String? = nil, statement: any StoreStatement, sql: String) throws {
+            (self.types, self.statement, self.once) = (types, statement, once)
             self.requiring = Array((requiring ?? "").utf8)
             let named: [(String, Int32)] = [(":seq", 0), (":type", 1), (":occurred_at", 2), (":recorded_at", 3), (":payload", 4)]
             parameters = named.compactMap { name, column in
@@ -38,6 +58,9 @@ extension SideTables {
             payloadParameters = Self.payloadParameterNames(in: sql).compactMap { name, path, reading in
                 let index = statement.parameterIndex(name)
                 return index == 0 ? nil : (index, path, reading)
+            }
+            if let once, !payloadParameters.contains(where: { $0.path == once }) {
+                throw LedgerError(.storage, "'\(sql.prefix(60))' does not use the payload member '\(once)' it runs once for")
             }
             guard parameters.count + payloadParameters.count == Int(statement.parameterCount) else {
                 throw LedgerError(
@@ -90,8 +113,13 @@ extension SideTables {
     /// Prepares a statement to run for each event whose type is one of `types` and, when
     /// `requiring` is given, whose payload bytes contain it: a cheap test that spares running a
     /// statement that would find nothing to add (the statement itself still decides).
-    public func feed(types: [String], requiring: String? = nil, _ sql: String) throws -> EventFeed {
-        try EventFeed(types: types, requiring: requiring, statement: try ledger.db.prepare(sql), sql: sql)
+    ///
+    /// `once` names a payload member (a path the statement reads) for a statement that keeps the
+    /// first row for each value of it (an insert that ignores a duplicate of a unique column):
+    /// within one run, an event whose member repeats a value the statement already ran for is
+    /// skipped, as running it would change nothing. An event without the member still runs it.
+    public func feed(types: [String], requiring: String? = nil, once: String? = nil, _ sql: String) throws -> EventFeed {
+        try EventFeed(types: types, requiring: requiring, once: once, statement: try ledger.db.prepare(sql), sql: sql)
     }
 
     /// The feeds of one event type, and the payload fields they read between them. A class, so
@@ -103,6 +131,8 @@ extension SideTables {
         var reader = JSONFieldReader(paths: [])
         /// Per feed, its payload parameters' fields in `reader`.
         var fieldsOfFeed: [[(index: Int32, field: Int, reading: EventFeed.Reading)]] = []
+        /// Per feed, the field in `reader` of the member it runs once for (`EventFeed.once`).
+        var onceFieldOfFeed: [Int?] = []
 
         init(type: [UInt8], feeds: [EventFeed]) {
             (self.type, self.feeds) = (type, feeds)
@@ -118,6 +148,7 @@ extension SideTables {
             fieldsOfFeed = feeds.map { feed in
                 feed.payloadParameters.map { ($0.index, paths.firstIndex(of: $0.path)!, $0.reading) }
             }
+            onceFieldOfFeed = feeds.map { feed in feed.once.flatMap { paths.firstIndex(of: $0) } }
         }
     }
 
@@ -140,6 +171,10 @@ extension SideTables {
             }
         }
         for dispatch in byType { dispatch.compile() }
+        for feed in feeds {
+            feed.ran.removeAll()
+            feed.ranMore.removeAll()
+        }
         // The feeds borrow the current event's bytes: unbind them before those go away.
         defer { for feed in feeds { feed.statement.clearBindings() } }
         var previous = after
@@ -206,6 +241,13 @@ extension SideTables {
         let bytes = payload ?? UnsafeRawBufferPointer(start: nil, count: 0)
         for (position, feed) in dispatch.feeds.enumerated() {
             if !feed.requiring.isEmpty, !bytes.contains(bytes: feed.requiring) { continue }
+            // A value this statement already ran for: it would keep the row it has.
+            var onceValue: UnsafeRawBufferPointer?
+            if let field = dispatch.onceFieldOfFeed[position], fields[field].kind != .absent, fields[field].kind != .null {
+                let value = UnsafeRawBufferPointer(rebasing: bytes[fields[field].start..<fields[field].end])
+                if feed.hasRun(for: value) { continue }
+                onceValue = value
+            }
             for (index, column) in feed.parameters {
                 switch column {
                 case 0: feed.statement.bind(index, seq)
@@ -227,6 +269,7 @@ extension SideTables {
             } else {
                 do { try feed.statement.runKeepingBindings() } catch let error as LedgerError { throw Self.named(error, seq: seq, type: typeName) }
             }
+            if let onceValue { feed.remember(onceValue) }
         }
     }
 
