@@ -52,13 +52,23 @@ public final class Projections {
         try ledger.withSideTables(write: false) { tables in try Self.position(tables) }
     }
 
-    /// Drops every projection and replays the whole log into it.
+    /// Drops every projection and replays the whole log into it. The tables and their position
+    /// commit first, then each report index in a transaction of its own, built while another
+    /// thread copies what came before into the file (`Ledger.backfillingBeside`). Until the last
+    /// index commits the projections are complete and answer every report, some without an
+    /// index; should the rebuild stop there, the next catch-up builds the ones missing
+    /// (`position` creates any that do not exist).
     public func rebuild() throws -> UInt64 {
         caughtUpTo = nil
-        return try ledger.withSideTables(write: true) { tables in
-            for statement in ProjectionSchema.dropStatements { try tables.execute(statement) }
-            let (count, _) = try Self.catchUp(tables, indexed: false)
-            for statement in ProjectionSchema.indexes { try tables.execute(statement) }
+        return try ledger.backfillingBeside { backfill in
+            let count = try ledger.withSideTables(write: true) { tables in
+                for statement in ProjectionSchema.dropStatements { try tables.execute(statement) }
+                return try Self.catchUp(tables, indexed: false).folded
+            }
+            for statement in ProjectionSchema.indexes {
+                backfill()
+                try ledger.withSideTables(write: true) { tables in try tables.execute(statement) }
+            }
             return count
         }
     }
